@@ -1,0 +1,63 @@
+#pragma once
+
+// The dataplane's view of the ports and the addresses it owns: an immutable
+// value, published by RCU, read by every worker once per burst.
+
+#include <rte_ether.h>
+
+#include <array>
+#include <cstdint>
+
+namespace imsd::dp::net {
+
+inline constexpr uint16_t max_ports = 8;
+inline constexpr uint8_t max_addrs_per_port = 8;
+
+struct port_addr {
+    uint32_t addr_be;
+    uint32_t mask_be;
+};
+
+struct net_port {
+    uint16_t port_id = 0;  // DPDK port id
+    rte_ether_addr mac{};
+    uint16_t mtu = 1500;
+    uint8_t n_addrs = 0;
+    std::array<port_addr, max_addrs_per_port> addrs{};
+    uint32_t gateway_be = 0;  // 0: no gateway
+
+    bool owns(uint32_t ip_be) const noexcept {
+        for (uint8_t i = 0; i < n_addrs; ++i) {
+            if (addrs[i].addr_be == ip_be) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    bool on_link(uint32_t ip_be) const noexcept {
+        for (uint8_t i = 0; i < n_addrs; ++i) {
+            if ((addrs[i].addr_be & addrs[i].mask_be) == (ip_be & addrs[i].mask_be)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // The address to answer from on this link (for ARP requests we send).
+    uint32_t source_for(uint32_t ip_be) const noexcept {
+        for (uint8_t i = 0; i < n_addrs; ++i) {
+            if ((addrs[i].addr_be & addrs[i].mask_be) == (ip_be & addrs[i].mask_be)) {
+                return addrs[i].addr_be;
+            }
+        }
+        return n_addrs > 0 ? addrs[0].addr_be : 0;
+    }
+};
+
+struct net_config {
+    uint16_t n_ports = 0;
+    std::array<net_port, max_ports> ports{};
+};
+
+}  // namespace imsd::dp::net

@@ -1,0 +1,65 @@
+#pragma once
+
+// The per-lcore state of the packet path and the entry points an lcore loop
+// calls. Everything here runs on the owning lcore only, never allocates from
+// the heap, never locks, never logs.
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dataplane/net/config.hpp"
+#include "dataplane/net/counters.hpp"
+#include "dataplane/net/neighbour.hpp"
+
+namespace imsd::dp::net {
+
+// Room for a full rx burst of replies plus the ARP requests and released held
+// packets one burst can produce.
+inline constexpr uint16_t tx_capacity = 512;
+inline constexpr uint16_t max_burst = 256;
+
+struct tx_buffer {
+    uint16_t count = 0;
+    std::array<rte_mbuf*, tx_capacity> pkts{};
+};
+
+struct neigh_params {
+    uint64_t timeout_tsc = 0;  // lifetime of a reachable entry
+    uint64_t retry_tsc = 0;    // time between ARP requests while incomplete
+    uint8_t retries = 3;       // requests before giving up
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
+    counters cnt{};                  // dp: writes, cp: reads (relaxed)
+    const net_config* cfg = nullptr;  // the RCU snapshot for the current burst
+    rte_mempool* pool = nullptr;     // for packets we originate (ARP requests)
+    std::unique_ptr<neighbour_table> neigh;
+    neigh_params neigh_cfg{};
+    uint64_t now_tsc = 0;
+    std::array<tx_buffer, max_ports> tx{};
+};
+
+// Processes one rx burst received on ports[port_index]. Every mbuf is either
+// queued in ctx.tx for sending or freed and counted. Returns pkts.size().
+uint16_t net_input(net_ctx& ctx, uint16_t port_index, std::span<rte_mbuf*> pkts) noexcept;
+
+// Retries and expires neighbour entries. Call every few milliseconds.
+void neighbour_timers(net_ctx& ctx) noexcept;
+
+// Queues a frame for ports[port_index]; frees and counts it if the buffer is full.
+void tx_enqueue(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept;
+
+// Sends an IPv4 packet whose Ethernet header is in place but not yet
+// addressed: resolves the next hop, holding the packet while ARP runs.
+void ipv4_output(net_ctx& ctx, uint16_t port_index, rte_mbuf* m, uint32_t dst_be) noexcept;
+
+// Frees every mbuf the context still holds (tx buffers, held packets).
+// The owning lcore, on its way out.
+void net_ctx_drain(net_ctx& ctx) noexcept;
+
+}  // namespace imsd::dp::net

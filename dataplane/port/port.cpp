@@ -1,0 +1,193 @@
+#include "dataplane/port/port.hpp"
+
+#include <arpa/inet.h>
+#include <rte_ethdev.h>
+
+#include "platform/eal/eal.hpp"
+#include "platform/log/log.hpp"
+
+namespace imsd::dp {
+
+using platform::make_error;
+
+std::string format_mac(const rte_ether_addr& mac) {
+    char buf[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(buf, sizeof(buf), &mac);
+    return buf;
+}
+
+std::string format_ipv4(uint32_t addr_be) {
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &addr_be, buf, sizeof(buf));
+    return buf;
+}
+
+namespace {
+
+std::expected<port_info, platform::error> open_port(const platform::port_settings& ps,
+                                                    rte_mempool* pool, uint16_t queues) {
+    const std::string where = "port " + ps.name + " (" + ps.device + ")";
+    const std::string dpdk_name = platform::port_name_of(ps.device);
+    port_info info;
+    info.name = ps.name;
+    info.device = ps.device;
+    info.queues = queues;
+    info.settings = ps;
+    if (rte_eth_dev_get_port_by_name(dpdk_name.c_str(), &info.port_id) != 0) {
+        return std::unexpected(make_error(
+            where, "no such DPDK device '" + dpdk_name +
+                       "' (for a PCI NIC: bound to vfio-pci with dpdk-devbind.py? for a vdev: a "
+                       "driver name DPDK knows, like net_tap0?)"));
+    }
+    rte_eth_dev_info dev{};
+    if (int rc = rte_eth_dev_info_get(info.port_id, &dev); rc != 0) {
+        return std::unexpected(make_error(where, "cannot read device info: " +
+                                                     std::string(rte_strerror(-rc))));
+    }
+    info.driver = dev.driver_name != nullptr ? dev.driver_name : "?";
+    if (queues > dev.max_rx_queues || queues > dev.max_tx_queues) {
+        return std::unexpected(make_error(
+            where, "needs " + std::to_string(queues) + " queue pairs (one per polling lcore) but "
+                       "the device has " + std::to_string(dev.max_rx_queues) + " rx / " +
+                       std::to_string(dev.max_tx_queues) + " tx"));
+    }
+    rte_eth_conf conf{};
+    if (queues > 1 && (dev.flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf =
+            (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & dev.flow_type_rss_offloads;
+        info.rss = true;
+    }
+    if (int rc = rte_eth_dev_configure(info.port_id, queues, queues, &conf); rc != 0) {
+        return std::unexpected(make_error(where, "rte_eth_dev_configure: " +
+                                                     std::string(rte_strerror(-rc))));
+    }
+    uint16_t rx_desc = ps.rx_desc;
+    uint16_t tx_desc = ps.tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(info.port_id, &rx_desc, &tx_desc);
+    const int socket = rte_eth_dev_socket_id(info.port_id);
+    for (uint16_t q = 0; q < queues; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(info.port_id, q, rx_desc,
+                                            static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY
+                                                                             : socket),
+                                            nullptr, pool);
+            rc != 0) {
+            return std::unexpected(make_error(where, "rx queue " + std::to_string(q) + ": " +
+                                                         rte_strerror(-rc)));
+        }
+        if (int rc = rte_eth_tx_queue_setup(info.port_id, q, tx_desc,
+                                            static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY
+                                                                             : socket),
+                                            nullptr);
+            rc != 0) {
+            return std::unexpected(make_error(where, "tx queue " + std::to_string(q) + ": " +
+                                                         rte_strerror(-rc)));
+        }
+    }
+    if (int rc = rte_eth_dev_set_mtu(info.port_id, ps.mtu); rc != 0) {
+        IMSD_LOG(dataplane, WARNING, "{}: cannot set MTU {}: {}; keeping the device's", where,
+                 ps.mtu, rte_strerror(-rc));
+    }
+    rte_eth_dev_get_mtu(info.port_id, &info.mtu);
+    if (int rc = rte_eth_macaddr_get(info.port_id, &info.mac); rc != 0) {
+        return std::unexpected(make_error(where, "cannot read MAC address"));
+    }
+    if (int rc = rte_eth_dev_start(info.port_id); rc != 0) {
+        return std::unexpected(make_error(where, "rte_eth_dev_start: " +
+                                                     std::string(rte_strerror(-rc))));
+    }
+    IMSD_LOG(dataplane, INFO, "{}: port {} driver {} mac {} mtu {} queues {}{}", where,
+             info.port_id, info.driver, format_mac(info.mac), info.mtu, queues,
+             info.rss ? " rss" : "");
+    return info;
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<port_set>, platform::error> port_set::open(
+    const platform::settings& s, rte_mempool* pool, uint16_t queues) {
+    std::unique_ptr<port_set> set(new port_set());
+    set->open_ = true;
+    if (s.ports.size() > net::max_ports) {
+        return std::unexpected(make_error("dataplane/ports", "at most " +
+                                                                 std::to_string(net::max_ports) +
+                                                                 " ports are supported"));
+    }
+    for (const auto& ps : s.ports) {
+        auto info = open_port(ps, pool, queues);
+        if (!info) {
+            return std::unexpected(info.error());  // ~port_set closes the ones opened
+        }
+        set->ports_.push_back(std::move(*info));
+    }
+    return set;
+}
+
+port_set::~port_set() { close(); }
+
+void port_set::close() noexcept {
+    if (!open_) {
+        return;
+    }
+    open_ = false;
+    for (const auto& p : ports_) {
+        rte_eth_dev_stop(p.port_id);
+        // Closing releases the queues and, with them, every mbuf the driver
+        // still holds in its rx ring.
+        rte_eth_dev_close(p.port_id);
+    }
+}
+
+net::net_config port_set::config() const {
+    net::net_config cfg;
+    cfg.n_ports = static_cast<uint16_t>(ports_.size());
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        const port_info& p = ports_[i];
+        net::net_port& np = cfg.ports[i];
+        np.port_id = p.port_id;
+        np.mac = p.mac;
+        np.mtu = p.mtu;
+        for (const auto& a : p.settings.addresses) {
+            if (np.n_addrs == net::max_addrs_per_port) {
+                break;
+            }
+            const uint32_t mask =
+                a.len == 0 ? 0 : htonl(static_cast<uint32_t>(~uint64_t{0} << (32 - a.len)));
+            np.addrs[np.n_addrs++] = net::port_addr{a.addr_be, mask};
+        }
+        np.gateway_be = p.settings.gateway_be.value_or(0);
+    }
+    return cfg;
+}
+
+platform::table port_set::table() const {
+    platform::table t;
+    t.columns = {"name",     "port",     "device",    "driver",    "mac",
+                 "link",     "speed_mbps", "mtu",     "queues",    "addresses",
+                 "rx_packets", "tx_packets", "rx_missed", "rx_errors", "tx_errors"};
+    for (const auto& p : ports_) {
+        rte_eth_link link{};
+        std::string state = "unknown";
+        uint64_t speed = 0;
+        if (open_ && rte_eth_link_get_nowait(p.port_id, &link) == 0) {
+            state = link.link_status == RTE_ETH_LINK_UP ? "up" : "down";
+            speed = link.link_speed;
+        }
+        rte_eth_stats st{};
+        if (open_) {
+            rte_eth_stats_get(p.port_id, &st);
+        }
+        std::string addrs;
+        for (const auto& a : p.settings.addresses) {
+            addrs += (addrs.empty() ? "" : ",") + format_ipv4(a.addr_be) + "/" +
+                     std::to_string(a.len);
+        }
+        t.rows.push_back({p.name, uint64_t{p.port_id}, p.device, p.driver, format_mac(p.mac),
+                          state, speed, uint64_t{p.mtu}, uint64_t{p.queues}, addrs,
+                          uint64_t{st.ipackets}, uint64_t{st.opackets}, uint64_t{st.imissed},
+                          uint64_t{st.ierrors}, uint64_t{st.oerrors}});
+    }
+    return t;
+}
+
+}  // namespace imsd::dp

@@ -1,0 +1,63 @@
+#pragma once
+
+// Ports from the settings: any PMD (PCI address or vdev string), one rx and
+// one tx queue per polling lcore, RSS across them where the port has it.
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/net/config.hpp"
+#include "platform/error.hpp"
+#include "platform/settings/settings.hpp"
+#include "platform/stats/registry.hpp"
+
+namespace imsd::dp {
+
+struct port_info {
+    std::string name;    // the operator's name
+    std::string device;  // as in the settings
+    std::string driver;
+    uint16_t port_id = 0;
+    uint16_t queues = 0;
+    uint16_t mtu = 0;
+    bool rss = false;
+    rte_ether_addr mac{};
+    platform::port_settings settings;
+};
+
+class port_set {
+   public:
+    // Main thread, after EAL init. Configures and starts every port.
+    static std::expected<std::unique_ptr<port_set>, platform::error> open(
+        const platform::settings& s, rte_mempool* pool, uint16_t queues);
+    ~port_set();
+    port_set(const port_set&) = delete;
+    port_set& operator=(const port_set&) = delete;
+
+    // Main thread, after every poller has stopped. Idempotent.
+    void close() noexcept;
+
+    const std::vector<port_info>& ports() const { return ports_; }
+
+    // The dataplane's view (ids, MACs, addresses) for an RCU snapshot.
+    net::net_config config() const;
+
+    // Control threads: the "ports" table of imsctl and telemetry.
+    platform::table table() const;
+
+   private:
+    port_set() = default;
+    std::vector<port_info> ports_;
+    bool open_ = false;
+};
+
+std::string format_mac(const rte_ether_addr& mac);
+std::string format_ipv4(uint32_t addr_be);
+
+}  // namespace imsd::dp

@@ -1,0 +1,235 @@
+#include "dataplane/worker/dataplane.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "platform/log/log.hpp"
+#include "platform/signal/shutdown.hpp"
+
+namespace imsd::dp {
+
+using platform::make_error;
+
+namespace {
+
+// How often an lcore runs its neighbour timers.
+constexpr uint64_t timer_period_us = 10000;
+
+struct loop_arg {
+    dataplane* self;
+    void* poller;
+};
+
+}  // namespace
+
+std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
+    const platform::settings& s, const platform::lcore_roles& roles) {
+    std::unique_ptr<dataplane> dp(new dataplane());
+    dp->settings_ = s;
+    dp->roles_ = roles;
+    const auto pollers = roles.pollers();
+    const int socket = static_cast<int>(rte_socket_id());
+
+    dp->pool_ = rte_pktmbuf_pool_create("imsd_mbufs", s.dataplane.mbufs, s.dataplane.mbuf_cache,
+                                        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (dp->pool_ == nullptr) {
+        return std::unexpected(make_error(
+            "dataplane/mbufs", "cannot create a pool of " + std::to_string(s.dataplane.mbufs) +
+                                   " mbufs: " + rte_strerror(rte_errno) +
+                                   " (raise system/memory-mb or lower dataplane/mbufs)"));
+    }
+    auto ports = port_set::open(s, dp->pool_, static_cast<uint16_t>(pollers.size()));
+    if (!ports) {
+        return std::unexpected(ports.error());
+    }
+    dp->ports_ = std::move(*ports);
+
+    auto rcu = platform::rcu_domain::create(static_cast<uint32_t>(pollers.size()));
+    if (!rcu) {
+        return std::unexpected(rcu.error());
+    }
+    dp->rcu_ = std::move(*rcu);
+    dp->config_ = std::make_unique<platform::rcu_snapshot<net::net_config>>(
+        *dp->rcu_, std::make_unique<const net::net_config>(dp->ports_->config()));
+
+    const uint64_t hz = rte_get_tsc_hz();
+    for (size_t i = 0; i < pollers.size(); ++i) {
+        poller p;
+        p.lcore = pollers[i];
+        p.queue = static_cast<uint16_t>(i);
+        p.ctx = std::make_unique<net::net_ctx>();
+        std::string name = "imsd_neigh_" + std::to_string(p.lcore);
+        p.ctx->neigh = net::neighbour_table::create(
+            name.c_str(), s.dataplane.neighbour_entries,
+            static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
+        if (!p.ctx->neigh) {
+            return std::unexpected(make_error(
+                "dataplane/neighbour-entries", "cannot create a neighbour table of " +
+                                                   std::to_string(s.dataplane.neighbour_entries) +
+                                                   " entries: " + rte_strerror(rte_errno)));
+        }
+        p.ctx->pool = dp->pool_;
+        p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
+        p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
+        p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
+        dp->pollers_.push_back(std::move(p));
+    }
+    return dp;
+}
+
+dataplane::~dataplane() {
+    shutdown();
+    if (pool_ != nullptr) {
+        rte_mempool_free(pool_);
+    }
+}
+
+int dataplane::loop_entry(void* arg) {
+    auto* a = static_cast<loop_arg*>(arg);
+    a->self->loop(*static_cast<poller*>(a->poller));
+    delete a;
+    return 0;
+}
+
+std::expected<void, platform::error> dataplane::launch() {
+    if (roles_.single_core()) {
+        return {};
+    }
+    for (auto& p : pollers_) {
+        auto* arg = new loop_arg{this, &p};
+        if (int rc = rte_eal_remote_launch(loop_entry, arg, p.lcore); rc != 0) {
+            delete arg;
+            request_stop();
+            return std::unexpected(make_error("lcore " + std::to_string(p.lcore),
+                                              "cannot launch the dataplane loop"));
+        }
+    }
+    launched_ = true;
+    return {};
+}
+
+void dataplane::run_main_lcore() {
+    if (!roles_.single_core() || pollers_.empty()) {
+        return;
+    }
+    IMSD_LOG(dataplane, INFO, "single-core mode: lcore {} polls the ports", pollers_[0].lcore);
+    loop(pollers_[0]);
+}
+
+void dataplane::loop(poller& p) noexcept {
+    net::net_ctx& ctx = *p.ctx;
+    const uint32_t reader = p.queue;
+    const uint16_t burst = settings_.dataplane.burst;
+    const uint32_t idle_sleep_us = settings_.dataplane.idle_sleep_us;
+    const uint64_t timer_tsc = rte_get_tsc_hz() / 1000000 * timer_period_us;
+    uint64_t next_timer = rte_rdtsc() + timer_tsc;
+    rte_mbuf* rx[net::max_burst];
+
+    rcu_->reader_online(reader);
+    while (!stop_.load(std::memory_order_relaxed) && !platform::shutdown_requested()) {
+        ctx.now_tsc = rte_rdtsc();
+        ctx.cfg = config_->get();
+        uint32_t received = 0;
+        for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
+            const uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);
+            if (n != 0) {
+                received += n;
+                net::net_input(ctx, i, std::span<rte_mbuf*>(rx, n));
+            }
+        }
+        if (ctx.now_tsc >= next_timer) {
+            net::neighbour_timers(ctx);
+            next_timer = ctx.now_tsc + timer_tsc;
+        }
+        for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
+            net::tx_buffer& tx = ctx.tx[i];
+            if (tx.count == 0) {
+                continue;
+            }
+            const uint16_t sent =
+                rte_eth_tx_burst(ctx.cfg->ports[i].port_id, p.queue, tx.pkts.data(), tx.count);
+            for (uint16_t k = 0; k < sent; ++k) {
+                ctx.cnt.tx_bytes += rte_pktmbuf_pkt_len(tx.pkts[k]);
+            }
+            ctx.cnt.tx_packets += sent;
+            for (uint16_t k = sent; k < tx.count; ++k) {
+                ++ctx.cnt.tx_full;
+                rte_pktmbuf_free(tx.pkts[k]);
+            }
+            tx.count = 0;
+        }
+        ctx.cfg = nullptr;
+        rcu_->quiescent(reader);
+        if (received == 0 && idle_sleep_us != 0) {
+            // Lab boxes share cores with their peers; production polls.
+            rte_delay_us_sleep(idle_sleep_us);
+        }
+    }
+    net::net_ctx_drain(ctx);
+    rcu_->reader_offline(reader);
+}
+
+void dataplane::shutdown() {
+    if (shut_) {
+        return;
+    }
+    shut_ = true;
+    request_stop();
+    if (launched_) {
+        for (const auto& p : pollers_) {
+            rte_eal_wait_lcore(p.lcore);
+        }
+        launched_ = false;
+    }
+    for (auto& p : pollers_) {
+        net::net_ctx_drain(*p.ctx);
+        p.ctx->neigh.reset();
+    }
+    if (ports_) {
+        ports_->close();
+    }
+}
+
+pool_state dataplane::pool() const {
+    pool_state st;
+    if (pool_ != nullptr) {
+        st.name = pool_->name;
+        st.size = pool_->size;
+        st.available = rte_mempool_avail_count(pool_);
+    }
+    return st;
+}
+
+void dataplane::register_stats(platform::registry& reg) {
+    platform::counter_group g;
+    g.name = "dataplane";
+    for (const auto& info : net::counter_infos) {
+        g.names.emplace_back(info.name);
+        g.descriptions.emplace_back(info.description);
+    }
+    g.read = [this] {
+        std::vector<platform::counter_instance> out;
+        for (const auto& p : pollers_) {
+            auto values = net::read_counters(p.ctx->cnt);
+            out.push_back({"lcore " + std::to_string(p.lcore), p.lcore,
+                           std::vector<uint64_t>(values.begin(), values.end())});
+        }
+        return out;
+    };
+    reg.add_counters(std::move(g));
+    reg.add_table("ports", "ports, their link state and NIC counters",
+                  [this] { return ports_->table(); });
+    reg.add_table("pools", "mbuf pools: size and free objects", [this] {
+        pool_state st = pool();
+        platform::table t;
+        t.columns = {"name", "size", "available", "in_use"};
+        t.rows.push_back({st.name, uint64_t{st.size}, uint64_t{st.available},
+                          uint64_t{st.size - st.available}});
+        return t;
+    });
+}
+
+}  // namespace imsd::dp

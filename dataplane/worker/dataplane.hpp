@@ -1,0 +1,81 @@
+#pragma once
+
+// The dataplane as a whole: the mbuf pool, the ports, one net context per
+// polling lcore, the RCU-published net config, and the run-to-completion loop.
+
+#include <rte_mempool.h>
+
+#include <atomic>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <vector>
+
+#include "dataplane/net/context.hpp"
+#include "dataplane/port/port.hpp"
+#include "platform/eal/eal.hpp"
+#include "platform/error.hpp"
+#include "platform/rcu/rcu.hpp"
+#include "platform/settings/settings.hpp"
+#include "platform/stats/registry.hpp"
+
+namespace imsd::dp {
+
+struct pool_state {
+    std::string name;
+    uint32_t size = 0;
+    uint32_t available = 0;  // in the pool and the per-lcore caches
+};
+
+class dataplane {
+   public:
+    // Main thread, after EAL init: creates the pool, opens the ports, builds
+    // one context per polling lcore.
+    static std::expected<std::unique_ptr<dataplane>, platform::error> create(
+        const platform::settings& s, const platform::lcore_roles& roles);
+    ~dataplane();
+    dataplane(const dataplane&) = delete;
+    dataplane& operator=(const dataplane&) = delete;
+
+    // Main thread: starts the loop on every worker lcore. In single-core mode
+    // it starts nothing; the caller then runs run_main_lcore().
+    std::expected<void, platform::error> launch();
+    // Main thread, single-core mode only: polls until stop() is asked.
+    void run_main_lcore();
+
+    // Any thread: asks every loop to finish its burst and leave.
+    void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+
+    // Main thread: waits for the loops, frees what they hold, closes the
+    // ports. After it, pool().available == pool().size unless mbufs leaked.
+    void shutdown();
+
+    pool_state pool() const;
+    // Main thread, before the CLI starts: "dataplane" counters, "ports" and
+    // "pools" tables.
+    void register_stats(platform::registry& reg);
+
+   private:
+    struct poller {
+        unsigned lcore = 0;
+        uint16_t queue = 0;
+        std::unique_ptr<net::net_ctx> ctx;
+    };
+
+    dataplane() = default;
+    static int loop_entry(void* arg);
+    void loop(poller& p) noexcept;
+
+    platform::settings settings_;
+    platform::lcore_roles roles_;
+    rte_mempool* pool_ = nullptr;
+    std::unique_ptr<port_set> ports_;
+    std::unique_ptr<platform::rcu_domain> rcu_;
+    std::unique_ptr<platform::rcu_snapshot<net::net_config>> config_;
+    std::vector<poller> pollers_;
+    std::atomic<bool> stop_{false};  // cp: writes, dp: reads
+    bool launched_ = false;
+    bool shut_ = false;
+};
+
+}  // namespace imsd::dp

@@ -1,0 +1,159 @@
+#include "mgmt/cli/commands.hpp"
+
+#include <algorithm>
+
+namespace imsd::mgmt::cli {
+
+const std::vector<command_spec>& command_table() {
+    static const std::vector<command_spec> table = {
+        {command_id::help, {"help"}, {"[command...]"}, {}, true, false,
+         "list the commands, or those starting with the given words"},
+        {command_id::show_ports, {"show", "ports"}, {}, {}, false, false,
+         "ports: device, driver, MAC, link, addresses, NIC counters"},
+        {command_id::show_stats, {"show", "stats"}, {}, {"--per-lcore"}, false, false,
+         "dataplane counters summed over lcores (--per-lcore: one column per lcore)"},
+        {command_id::show_pools, {"show", "pools"}, {}, {}, false, false,
+         "mbuf pools: size, free and in-use objects"},
+        {command_id::show_version, {"show", "version"}, {}, {}, false, false,
+         "imsd and library versions, node, uptime, settings source"},
+        {command_id::log_level, {"log", "level"}, {"<plane>", "<level>"}, {}, false, true,
+         "set the log level of a plane (platform, dataplane, sigplane, mgmt, dpdk) to "
+         "emerg..debug"},
+        {command_id::log_show, {"log", "show"}, {}, {}, false, false,
+         "the log level of every plane"},
+    };
+    return table;
+}
+
+std::string usage(const command_spec& spec) {
+    std::string u;
+    for (auto w : spec.words) {
+        u += (u.empty() ? "" : " ") + std::string(w);
+    }
+    for (auto a : spec.args) {
+        u += " " + std::string(a);
+    }
+    for (auto f : spec.flags) {
+        u += " [" + std::string(f) + "]";
+    }
+    return u;
+}
+
+namespace {
+
+bool starts_with_words(const command_spec& spec, std::span<const std::string> prefix) {
+    if (prefix.size() > spec.words.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < prefix.size(); ++i) {
+        if (spec.words[i] != prefix[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string join(std::span<const std::string> words) {
+    std::string s;
+    for (const auto& w : words) {
+        s += (s.empty() ? "" : " ") + w;
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string help_text(std::span<const std::string> prefix) {
+    std::vector<const command_spec*> match;
+    size_t width = 0;
+    for (const auto& spec : command_table()) {
+        if (starts_with_words(spec, prefix)) {
+            match.push_back(&spec);
+            width = std::max(width, usage(spec).size());
+        }
+    }
+    std::string out;
+    for (const auto* spec : match) {
+        std::string u = usage(*spec);
+        out += "  " + u + std::string(width - u.size() + 2, ' ') + std::string(spec->help) + "\n";
+    }
+    return out;
+}
+
+std::expected<parsed_command, parse_error> parse_command(std::span<const std::string> argv) {
+    if (argv.empty()) {
+        return std::unexpected(parse_error{"no command given", help_text()});
+    }
+    // The longest run of leading words that names a command.
+    const command_spec* best = nullptr;
+    for (const auto& spec : command_table()) {
+        if (spec.words.size() <= argv.size() &&
+            starts_with_words(spec, argv.first(spec.words.size()))) {
+            if (best == nullptr || spec.words.size() > best->words.size()) {
+                best = &spec;
+            }
+        }
+    }
+    if (best == nullptr) {
+        // Help for the longest prefix that some command shares.
+        size_t known = 0;
+        for (size_t n = argv.size(); n > 0 && known == 0; --n) {
+            for (const auto& spec : command_table()) {
+                if (starts_with_words(spec, argv.first(n))) {
+                    known = n;
+                    break;
+                }
+            }
+        }
+        auto prefix = argv.first(known);
+        return std::unexpected(parse_error{
+            "unknown command '" + join(argv.first(std::min(argv.size(), known + 1))) + "'",
+            help_text(prefix)});
+    }
+    parsed_command pc;
+    pc.spec = best;
+    for (const auto& tok : argv.subspan(best->words.size())) {
+        if (tok.starts_with("--")) {
+            if (std::find(best->flags.begin(), best->flags.end(), tok) == best->flags.end()) {
+                return std::unexpected(parse_error{
+                    "unknown option '" + tok + "' for '" + usage(*best) + "'",
+                    help_text(std::vector<std::string>(best->words.begin(), best->words.end()))});
+            }
+            pc.flags.insert(tok);
+        } else {
+            pc.args.push_back(tok);
+        }
+    }
+    if (!best->optional_args && pc.args.size() != best->args.size()) {
+        return std::unexpected(parse_error{
+            std::string(pc.args.size() < best->args.size() ? "missing" : "unexpected") +
+                " argument: usage: " + usage(*best),
+            help_text(std::vector<std::string>(best->words.begin(), best->words.end()))});
+    }
+    return pc;
+}
+
+std::vector<std::string> completions(std::span<const std::string> typed) {
+    std::set<std::string> out;
+    for (const auto& spec : command_table()) {
+        if (!starts_with_words(spec, typed)) {
+            if (typed.size() > spec.words.size() &&
+                starts_with_words(spec, typed.first(spec.words.size()))) {
+                for (auto f : spec.flags) {
+                    out.emplace(f);
+                }
+            }
+            continue;
+        }
+        if (typed.size() < spec.words.size()) {
+            out.emplace(spec.words[typed.size()]);
+        } else {
+            for (auto f : spec.flags) {
+                out.emplace(f);
+            }
+        }
+    }
+    return {out.begin(), out.end()};
+}
+
+}  // namespace imsd::mgmt::cli

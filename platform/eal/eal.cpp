@@ -1,0 +1,163 @@
+#include "platform/eal/eal.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <sched.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+namespace imsd::platform {
+
+host_memory probe_host_memory() {
+    host_memory mem;
+    std::error_code ec;
+    const std::filesystem::path root = "/sys/kernel/mm/hugepages";
+    for (const auto& dir : std::filesystem::directory_iterator(root, ec)) {
+        // "hugepages-2048kB"
+        std::string name = dir.path().filename().string();
+        uint64_t kb = std::strtoull(name.c_str() + sizeof("hugepages-") - 1, nullptr, 10);
+        std::ifstream f(dir.path() / "free_hugepages");
+        uint64_t free_pages = 0;
+        if (kb == 0 || !(f >> free_pages)) {
+            continue;
+        }
+        mem.hugepage_free_bytes += free_pages * kb * 1024;
+        if (free_pages > 0 && mem.hugepage_size_bytes == 0) {
+            mem.hugepage_size_bytes = kb * 1024;
+        }
+    }
+    return mem;
+}
+
+bool is_pci_address(const std::string& device) {
+    static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$)");
+    return std::regex_match(device, pci);
+}
+
+std::string port_name_of(const std::string& device) {
+    if (is_pci_address(device)) {
+        return device.size() == 7 ? "0000:" + device : device;
+    }
+    return device.substr(0, device.find(','));
+}
+
+uint32_t memory_needed_mb(const settings& s) {
+    // mbuf: 2176 B data room + 128 B rte_mbuf + mempool header and padding.
+    constexpr uint64_t mbuf_bytes = 2432;
+    uint64_t pool_mb = (uint64_t{s.dataplane.mbufs} * mbuf_bytes + (1u << 20) - 1) >> 20;
+    // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
+    return static_cast<uint32_t>(pool_mb + 128);
+}
+
+std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem,
+                                        unsigned cpus) {
+    eal_plan plan;
+    plan.args = {"imsd"};
+    plan.memory_mb = s.system.memory_mb != 0 ? s.system.memory_mb : memory_needed_mb(s);
+
+    if (s.system.lcores == "auto") {
+        unsigned n = cpus == 0 ? 1 : cpus;
+        plan.args.push_back("-l");
+        plan.args.push_back(n == 1 ? "0" : "0-" + std::to_string(n - 1));
+        plan.notes.push_back(n == 1 ? "lcores auto: 1 CPU, single-core mode (main lcore polls)"
+                                    : "lcores auto: main lcore 0, workers 1-" +
+                                          std::to_string(n - 1));
+    } else {
+        plan.args.push_back("-l");
+        plan.args.push_back(s.system.lcores);
+    }
+    plan.args.push_back("--file-prefix=" + s.system.file_prefix);
+
+    const uint64_t need = uint64_t{plan.memory_mb} << 20;
+    switch (s.system.hugepages) {
+        case hugepage_mode::off:
+            plan.no_huge = true;
+            plan.notes.push_back("hugepages off by settings: --no-huge -m " +
+                                 std::to_string(plan.memory_mb));
+            break;
+        case hugepage_mode::on:
+            if (mem.hugepage_free_bytes < need) {
+                return std::unexpected(make_error(
+                    "system/hugepages", "set to 'on' but only " +
+                                            std::to_string(mem.hugepage_free_bytes >> 20) +
+                                            " MiB of hugepages are free, " +
+                                            std::to_string(plan.memory_mb) + " MiB needed"));
+            }
+            break;
+        case hugepage_mode::automatic:
+            if (mem.hugepage_free_bytes < need) {
+                plan.no_huge = true;
+                plan.notes.push_back(
+                    "no hugepages free (" + std::to_string(mem.hugepage_free_bytes >> 20) +
+                    " MiB of " + std::to_string(plan.memory_mb) +
+                    " MiB needed): running with --no-huge -m " + std::to_string(plan.memory_mb) +
+                    " (anonymous memory; fine for vdevs, not for PCI NICs)");
+            } else {
+                plan.notes.push_back("hugepages: " + std::to_string(mem.hugepage_free_bytes >> 20) +
+                                     " MiB free, using them");
+            }
+            break;
+    }
+    if (plan.no_huge) {
+        plan.args.push_back("--no-huge");
+        plan.args.push_back("-m");
+        plan.args.push_back(std::to_string(plan.memory_mb));
+    }
+
+    bool any_pci = false;
+    for (const auto& p : s.ports) {
+        if (is_pci_address(p.device)) {
+            any_pci = true;
+            plan.args.push_back("-a");
+            plan.args.push_back(p.device);
+            if (plan.no_huge) {
+                plan.notes.push_back("port " + p.name + " is a PCI device but memory is not "
+                                     "hugepage-backed: most NICs need hugepages for DMA");
+            }
+        } else {
+            plan.args.push_back("--vdev=" + p.device);
+        }
+    }
+    if (!any_pci) {
+        plan.args.push_back("--no-pci");
+    }
+    return plan;
+}
+
+std::vector<unsigned> lcore_roles::pollers() const {
+    if (workers.empty()) {
+        return {main_lcore};
+    }
+    return workers;
+}
+
+std::expected<lcore_roles, error> eal_start(const eal_plan& plan) {
+    std::vector<char*> argv;
+    argv.reserve(plan.args.size() + 1);
+    for (const auto& a : plan.args) {
+        argv.push_back(const_cast<char*>(a.c_str()));
+    }
+    argv.push_back(nullptr);
+    int rc = rte_eal_init(static_cast<int>(plan.args.size()), argv.data());
+    if (rc < 0) {
+        std::string args;
+        for (const auto& a : plan.args) {
+            args += a + " ";
+        }
+        return std::unexpected(make_error(
+            "EAL", std::string("rte_eal_init failed: ") + rte_strerror(rte_errno) +
+                       " (arguments: " + args + ")"));
+    }
+    lcore_roles roles;
+    roles.main_lcore = rte_get_main_lcore();
+    unsigned id = 0;
+    RTE_LCORE_FOREACH_WORKER(id) { roles.workers.push_back(id); }
+    return roles;
+}
+
+void eal_stop() { rte_eal_cleanup(); }
+
+}  // namespace imsd::platform
