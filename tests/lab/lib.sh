@@ -1,0 +1,74 @@
+# Shared helpers of the lab tests. Every process and namespace a test makes
+# is recorded and removed by its own PID / name on exit.
+
+LAB_PIDS=()
+LAB_NETNS=()
+LAB_TMP=$(mktemp -d /tmp/imsd-lab.XXXXXX)
+
+lab_cleanup() {
+    for pid in "${LAB_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
+    for ns in "${LAB_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$LAB_TMP"
+}
+trap lab_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -n "${IMSD_LOG:-}" ] && [ -f "$IMSD_LOG" ]; then
+        echo "---- imsd log ----" >&2
+        tail -n 40 "$IMSD_LOG" >&2
+    fi
+    exit 1
+}
+
+pass() { echo "ok: $*"; }
+
+skip() {
+    echo "SKIPPED: $* -- this lab test did NOT run" >&2
+    exit 77
+}
+
+need_root_and_netns() {
+    [ "$(id -u)" = 0 ] || skip "needs root (network namespaces and tap devices)"
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun on this machine"
+    local probe="imsd-probe-$$"
+    ip netns add "$probe" 2>/dev/null || skip "ip netns add does not work here"
+    ip netns del "$probe"
+}
+
+# json_get <json-text> <python expression on j>
+json_get() {
+    python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# start_imsd <conf>: starts imsd, waits until it is ready; sets IMSD_PID, IMSD_LOG.
+start_imsd() {
+    IMSD_LOG="$LAB_TMP/imsd.log"
+    "$IMSD_BIN" -c "$1" >"$IMSD_LOG" 2>&1 &
+    IMSD_PID=$!
+    LAB_PIDS+=("$IMSD_PID")
+    for _ in $(seq 300); do
+        grep -q "ready:" "$IMSD_LOG" && return 0
+        kill -0 "$IMSD_PID" 2>/dev/null || fail "imsd exited during start-up"
+        sleep 0.1
+    done
+    fail "imsd not ready within 30 s"
+}
+
+# stop_imsd: SIGTERM, bounded wait; sets IMSD_STATUS.
+stop_imsd() {
+    kill -TERM "$IMSD_PID"
+    for _ in $(seq 150); do
+        kill -0 "$IMSD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$IMSD_PID" 2>/dev/null && fail "imsd still running 15 s after SIGTERM"
+    wait "$IMSD_PID"
+    IMSD_STATUS=$?
+}
