@@ -109,9 +109,7 @@ int main(int argc, char** argv) {
             return fail(dp.error(), exit_start_failed);
         }
         (*dp)->register_stats(reg);
-        auto version = [&s, &r = *roles, started] {
-            return daemon::version_info(s, r, started);
-        };
+        auto version = [&s, &r = *roles, started] { return daemon::version_info(s, r, started); };
         mgmt::telemetry_register(&reg, version);
         mgmt::cli::cli_env env{&reg, version};
         auto cli = mgmt::cli::server::start(s.system.cli_socket, s.system.cli_group, env);
@@ -150,8 +148,8 @@ int main(int argc, char** argv) {
                      pool.name, pool.available, pool.size, pool.size - pool.available);
             status = exit_mbuf_leak;
         } else {
-            IMSD_LOG(platform, NOTICE, "mbuf pool {}: {} of {} mbufs back, none leaked",
-                     pool.name, pool.available, pool.size);
+            IMSD_LOG(platform, NOTICE, "mbuf pool {}: {} of {} mbufs back, none leaked", pool.name,
+                     pool.available, pool.size);
         }
         dp->reset();
     }

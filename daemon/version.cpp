@@ -20,9 +20,9 @@ nlohmann::json version_info(const platform::settings& s, const platform::lcore_r
     for (unsigned w : roles.workers) {
         workers += (workers.empty() ? "" : ",") + std::to_string(w);
     }
-    const auto up = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
+    const auto up =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+            .count();
     return nlohmann::json{
         {"imsd", build::version},
         {"build", build::build_type},

@@ -42,9 +42,13 @@ std::vector<std::vector<uint8_t>> mixed_frames() {
     reinterpret_cast<rte_ether_hdr*>(v6.data())->ether_type = htons(RTE_ETHER_TYPE_IPV6);
     return {ipv4_frame(mac(2), mac(1), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_ICMP,
                        icmp_echo(RTE_IP_ICMP_ECHO_REQUEST, 1, 1, 56)),
-            v4(IPPROTO_TCP, 1200), v4(IPPROTO_UDP, 600), v4(IPPROTO_TCP, 40),
+            v4(IPPROTO_TCP, 1200),
+            v4(IPPROTO_UDP, 600),
+            v4(IPPROTO_TCP, 40),
             arp_frame(1, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), test::broadcast()),
-            v4(IPPROTO_UDP, 300), v6, v4(IPPROTO_TCP, 1400)};
+            v4(IPPROTO_UDP, 300),
+            v6,
+            v4(IPPROTO_TCP, 1400)};
 }
 
 void BM_classify(benchmark::State& state) {
@@ -147,8 +151,7 @@ BENCHMARK(BM_input_arp_request);
 void BM_input_drop_not_local(benchmark::State& state) {
     run_input(state,
               test::ipv4_frame(test::mac(2), test::mac(1), test::addr("198.18.0.2"),
-                               test::addr("198.18.0.99"), IPPROTO_UDP,
-                               std::vector<uint8_t>(200)),
+                               test::addr("198.18.0.99"), IPPROTO_UDP, std::vector<uint8_t>(200)),
               true);
 }
 BENCHMARK(BM_input_drop_not_local);

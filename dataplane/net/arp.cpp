@@ -34,8 +34,8 @@ void arp_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
     auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
     // RFC 826 packet reception: ?Do I have the hardware type / speak the protocol?
     if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
-        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
-        arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != sizeof(uint32_t)) {
+        arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != RTE_ETHER_ADDR_LEN ||
+        arp->arp_plen != sizeof(uint32_t)) {
         IMSD_DROP(ctx, m, arp_malformed);
         return;
     }

@@ -10,7 +10,7 @@
 namespace imsd::dp::net {
 
 enum class pkt_class : uint8_t {
-    runt,       // shorter than an Ethernet header
+    runt,  // shorter than an Ethernet header
     arp,
     ipv4_icmp,
     ipv4_tcp,

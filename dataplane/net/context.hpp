@@ -35,9 +35,9 @@ struct neigh_params {
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
-    counters cnt{};                  // dp: writes, cp: reads (relaxed)
+    counters cnt{};                   // dp: writes, cp: reads (relaxed)
     const net_config* cfg = nullptr;  // the RCU snapshot for the current burst
-    rte_mempool* pool = nullptr;     // for packets we originate (ARP requests)
+    rte_mempool* pool = nullptr;      // for packets we originate (ARP requests)
     std::unique_ptr<neighbour_table> neigh;
     neigh_params neigh_cfg{};
     uint64_t now_tsc = 0;

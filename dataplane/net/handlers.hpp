@@ -16,10 +16,10 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept;
 void arp_request_output(net_ctx& ctx, uint16_t port_index, uint32_t ip_be) noexcept;
 
 // Frees m and bumps the named counter: the one way a handler drops.
-#define IMSD_DROP(ctx, m, counter)   \
-    do {                             \
-        ++(ctx).cnt.counter;         \
-        rte_pktmbuf_free(m);         \
+#define IMSD_DROP(ctx, m, counter) \
+    do {                           \
+        ++(ctx).cnt.counter;       \
+        rte_pktmbuf_free(m);       \
     } while (0)
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), on 16-bit words as they lie in

@@ -27,9 +27,9 @@ struct neighbour {
     neigh_key key;
     rte_ether_addr mac;
     neigh_state state;
-    uint8_t probes;         // ARP requests sent while incomplete
-    uint64_t stamp_tsc;     // last confirmation, or last probe while incomplete
-    rte_mbuf* held;         // one packet awaiting resolution (Linux's arp_queue of 1)
+    uint8_t probes;      // ARP requests sent while incomplete
+    uint64_t stamp_tsc;  // last confirmation, or last probe while incomplete
+    rte_mbuf* held;      // one packet awaiting resolution (Linux's arp_queue of 1)
 };
 
 class neighbour_table {

@@ -41,15 +41,16 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
     }
     rte_eth_dev_info dev{};
     if (int rc = rte_eth_dev_info_get(info.port_id, &dev); rc != 0) {
-        return std::unexpected(make_error(where, "cannot read device info: " +
-                                                     std::string(rte_strerror(-rc))));
+        return std::unexpected(
+            make_error(where, "cannot read device info: " + std::string(rte_strerror(-rc))));
     }
     info.driver = dev.driver_name != nullptr ? dev.driver_name : "?";
     if (queues > dev.max_rx_queues || queues > dev.max_tx_queues) {
-        return std::unexpected(make_error(
-            where, "needs " + std::to_string(queues) + " queue pairs (one per polling lcore) but "
-                       "the device has " + std::to_string(dev.max_rx_queues) + " rx / " +
-                       std::to_string(dev.max_tx_queues) + " tx"));
+        return std::unexpected(make_error(where, "needs " + std::to_string(queues) +
+                                                     " queue pairs (one per polling lcore) but "
+                                                     "the device has " +
+                                                     std::to_string(dev.max_rx_queues) + " rx / " +
+                                                     std::to_string(dev.max_tx_queues) + " tx"));
     }
     rte_eth_conf conf{};
     if (queues > 1 && (dev.flow_type_rss_offloads & RTE_ETH_RSS_IP) != 0) {
@@ -59,29 +60,27 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
         info.rss = true;
     }
     if (int rc = rte_eth_dev_configure(info.port_id, queues, queues, &conf); rc != 0) {
-        return std::unexpected(make_error(where, "rte_eth_dev_configure: " +
-                                                     std::string(rte_strerror(-rc))));
+        return std::unexpected(
+            make_error(where, "rte_eth_dev_configure: " + std::string(rte_strerror(-rc))));
     }
     uint16_t rx_desc = ps.rx_desc;
     uint16_t tx_desc = ps.tx_desc;
     rte_eth_dev_adjust_nb_rx_tx_desc(info.port_id, &rx_desc, &tx_desc);
     const int socket = rte_eth_dev_socket_id(info.port_id);
     for (uint16_t q = 0; q < queues; ++q) {
-        if (int rc = rte_eth_rx_queue_setup(info.port_id, q, rx_desc,
-                                            static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY
-                                                                             : socket),
-                                            nullptr, pool);
+        if (int rc = rte_eth_rx_queue_setup(
+                info.port_id, q, rx_desc,
+                static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY : socket), nullptr, pool);
             rc != 0) {
-            return std::unexpected(make_error(where, "rx queue " + std::to_string(q) + ": " +
-                                                         rte_strerror(-rc)));
+            return std::unexpected(
+                make_error(where, "rx queue " + std::to_string(q) + ": " + rte_strerror(-rc)));
         }
-        if (int rc = rte_eth_tx_queue_setup(info.port_id, q, tx_desc,
-                                            static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY
-                                                                             : socket),
-                                            nullptr);
+        if (int rc = rte_eth_tx_queue_setup(
+                info.port_id, q, tx_desc,
+                static_cast<unsigned>(socket < 0 ? SOCKET_ID_ANY : socket), nullptr);
             rc != 0) {
-            return std::unexpected(make_error(where, "tx queue " + std::to_string(q) + ": " +
-                                                         rte_strerror(-rc)));
+            return std::unexpected(
+                make_error(where, "tx queue " + std::to_string(q) + ": " + rte_strerror(-rc)));
         }
     }
     if (int rc = rte_eth_dev_set_mtu(info.port_id, ps.mtu); rc != 0) {
@@ -93,8 +92,8 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
         return std::unexpected(make_error(where, "cannot read MAC address"));
     }
     if (int rc = rte_eth_dev_start(info.port_id); rc != 0) {
-        return std::unexpected(make_error(where, "rte_eth_dev_start: " +
-                                                     std::string(rte_strerror(-rc))));
+        return std::unexpected(
+            make_error(where, "rte_eth_dev_start: " + std::string(rte_strerror(-rc))));
     }
     IMSD_LOG(dataplane, INFO, "{}: port {} driver {} mac {} mtu {} queues {}{}", where,
              info.port_id, info.driver, format_mac(info.mac), info.mtu, queues,
@@ -109,9 +108,9 @@ std::expected<std::unique_ptr<port_set>, platform::error> port_set::open(
     std::unique_ptr<port_set> set(new port_set());
     set->open_ = true;
     if (s.ports.size() > net::max_ports) {
-        return std::unexpected(make_error("dataplane/ports", "at most " +
-                                                                 std::to_string(net::max_ports) +
-                                                                 " ports are supported"));
+        return std::unexpected(
+            make_error("dataplane/ports",
+                       "at most " + std::to_string(net::max_ports) + " ports are supported"));
     }
     for (const auto& ps : s.ports) {
         auto info = open_port(ps, pool, queues);
@@ -162,8 +161,8 @@ net::net_config port_set::config() const {
 
 platform::table port_set::table() const {
     platform::table t;
-    t.columns = {"name",     "port",     "device",    "driver",    "mac",
-                 "link",     "speed_mbps", "mtu",     "queues",    "addresses",
+    t.columns = {"name",       "port",       "device",    "driver",    "mac",
+                 "link",       "speed_mbps", "mtu",       "queues",    "addresses",
                  "rx_packets", "tx_packets", "rx_missed", "rx_errors", "tx_errors"};
     for (const auto& p : ports_) {
         rte_eth_link link{};
@@ -179,13 +178,13 @@ platform::table port_set::table() const {
         }
         std::string addrs;
         for (const auto& a : p.settings.addresses) {
-            addrs += (addrs.empty() ? "" : ",") + format_ipv4(a.addr_be) + "/" +
-                     std::to_string(a.len);
+            addrs +=
+                (addrs.empty() ? "" : ",") + format_ipv4(a.addr_be) + "/" + std::to_string(a.len);
         }
-        t.rows.push_back({p.name, uint64_t{p.port_id}, p.device, p.driver, format_mac(p.mac),
-                          state, speed, uint64_t{p.mtu}, uint64_t{p.queues}, addrs,
-                          uint64_t{st.ipackets}, uint64_t{st.opackets}, uint64_t{st.imissed},
-                          uint64_t{st.ierrors}, uint64_t{st.oerrors}});
+        t.rows.push_back({p.name, uint64_t{p.port_id}, p.device, p.driver, format_mac(p.mac), state,
+                          speed, uint64_t{p.mtu}, uint64_t{p.queues}, addrs, uint64_t{st.ipackets},
+                          uint64_t{st.opackets}, uint64_t{st.imissed}, uint64_t{st.ierrors},
+                          uint64_t{st.oerrors}});
     }
     return t;
 }

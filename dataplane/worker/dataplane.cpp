@@ -33,8 +33,8 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
     const auto pollers = roles.pollers();
     const int socket = static_cast<int>(rte_socket_id());
 
-    dp->pool_ = rte_pktmbuf_pool_create("imsd_mbufs", s.dataplane.mbufs, s.dataplane.mbuf_cache,
-                                        0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    dp->pool_ = rte_pktmbuf_pool_create("imsd_mbufs", s.dataplane.mbufs, s.dataplane.mbuf_cache, 0,
+                                        RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (dp->pool_ == nullptr) {
         return std::unexpected(make_error(
             "dataplane/mbufs", "cannot create a pool of " + std::to_string(s.dataplane.mbufs) +
@@ -62,14 +62,14 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         p.queue = static_cast<uint16_t>(i);
         p.ctx = std::make_unique<net::net_ctx>();
         std::string name = "imsd_neigh_" + std::to_string(p.lcore);
-        p.ctx->neigh = net::neighbour_table::create(
-            name.c_str(), s.dataplane.neighbour_entries,
-            static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
+        p.ctx->neigh =
+            net::neighbour_table::create(name.c_str(), s.dataplane.neighbour_entries,
+                                         static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
         if (!p.ctx->neigh) {
-            return std::unexpected(make_error(
-                "dataplane/neighbour-entries", "cannot create a neighbour table of " +
-                                                   std::to_string(s.dataplane.neighbour_entries) +
-                                                   " entries: " + rte_strerror(rte_errno)));
+            return std::unexpected(make_error("dataplane/neighbour-entries",
+                                              "cannot create a neighbour table of " +
+                                                  std::to_string(s.dataplane.neighbour_entries) +
+                                                  " entries: " + rte_strerror(rte_errno)));
         }
         p.ctx->pool = dp->pool_;
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
@@ -103,8 +103,8 @@ std::expected<void, platform::error> dataplane::launch() {
         if (int rc = rte_eal_remote_launch(loop_entry, arg, p.lcore); rc != 0) {
             delete arg;
             request_stop();
-            return std::unexpected(make_error("lcore " + std::to_string(p.lcore),
-                                              "cannot launch the dataplane loop"));
+            return std::unexpected(
+                make_error("lcore " + std::to_string(p.lcore), "cannot launch the dataplane loop"));
         }
     }
     launched_ = true;
@@ -226,8 +226,8 @@ void dataplane::register_stats(platform::registry& reg) {
         pool_state st = pool();
         platform::table t;
         t.columns = {"name", "size", "available", "in_use"};
-        t.rows.push_back({st.name, uint64_t{st.size}, uint64_t{st.available},
-                          uint64_t{st.size - st.available}});
+        t.rows.push_back(
+            {st.name, uint64_t{st.size}, uint64_t{st.available}, uint64_t{st.size - st.available}});
         return t;
     });
 }

@@ -75,9 +75,8 @@ std::expected<std::unique_ptr<server>, platform::error> server::start(const std:
     if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
         std::filesystem::create_directories(dir, ec);
         if (ec) {
-            return std::unexpected(make_error("system/cli-socket", "cannot create " +
-                                                                       dir.string() + ": " +
-                                                                       ec.message()));
+            return std::unexpected(make_error(
+                "system/cli-socket", "cannot create " + dir.string() + ": " + ec.message()));
         }
         chmod(dir.c_str(), 0755);
     }
@@ -118,8 +117,8 @@ std::expected<std::unique_ptr<server>, platform::error> server::start(const std:
     std::unique_ptr<server> s(new server(path, fd, env));
     if (int trc = rte_ctrl_thread_create(&s->thread_, "imsd-cli", nullptr, thread_main, s.get());
         trc != 0) {
-        return std::unexpected(make_error("cli", "cannot start the CLI thread: " +
-                                                     std::string(std::strerror(trc))));
+        return std::unexpected(
+            make_error("cli", "cannot start the CLI thread: " + std::string(std::strerror(trc))));
     }
     s->thread_started_ = true;
     IMSD_LOG(mgmt, INFO, "cli: listening on {}", path);

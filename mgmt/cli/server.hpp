@@ -17,8 +17,9 @@ class server {
    public:
     // Main thread. Creates the socket (refusing if another daemon listens on
     // it) and starts the control thread. `env` must outlive the server.
-    static std::expected<std::unique_ptr<server>, platform::error> start(
-        const std::string& path, const std::string& group, const cli_env& env);
+    static std::expected<std::unique_ptr<server>, platform::error> start(const std::string& path,
+                                                                         const std::string& group,
+                                                                         const cli_env& env);
     // Stops the thread and removes the socket.
     ~server();
     server(const server&) = delete;
@@ -27,8 +28,8 @@ class server {
     uint64_t requests() const noexcept { return requests_.load(std::memory_order_relaxed); }
 
    private:
-    server(std::string path, int fd, const cli_env& env) : path_(std::move(path)), fd_(fd),
-                                                           env_(env) {}
+    server(std::string path, int fd, const cli_env& env)
+        : path_(std::move(path)), fd_(fd), env_(env) {}
     static void* thread_main(void* self);
     void serve_one(int conn);
 

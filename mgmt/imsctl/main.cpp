@@ -32,8 +32,7 @@ struct fd_guard {
     }
 };
 
-int talk(const std::string& path, const std::vector<std::string>& argv, bool json,
-         int timeout_ms) {
+int talk(const std::string& path, const std::vector<std::string>& argv, bool json, int timeout_ms) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path)) {

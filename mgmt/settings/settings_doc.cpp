@@ -83,8 +83,7 @@ xmlSchema* compiled_schema() {
     thread_local std::unique_ptr<xmlSchema, schema_deleter> schema = [] {
         std::unique_ptr<xmlSchemaParserCtxt, schema_parser_deleter> pc(xmlSchemaNewMemParserCtxt(
             settings_schema_text().data(), static_cast<int>(settings_schema_text().size())));
-        return std::unique_ptr<xmlSchema, schema_deleter>(pc ? xmlSchemaParse(pc.get())
-                                                             : nullptr);
+        return std::unique_ptr<xmlSchema, schema_deleter>(pc ? xmlSchemaParse(pc.get()) : nullptr);
     }();
     return schema.get();
 }
@@ -99,9 +98,7 @@ std::string text_of(xmlNode* n) {
     return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-std::string_view local_name(const xmlNode* n) {
-    return reinterpret_cast<const char*>(n->name);
-}
+std::string_view local_name(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
 
 template <typename T>
 T number(const std::string& s) {
@@ -118,8 +115,7 @@ uint32_t ipv4(const std::string& s) {
 
 platform::ipv4_prefix prefix(const std::string& s) {
     auto slash = s.find('/');
-    return platform::ipv4_prefix{ipv4(s.substr(0, slash)),
-                                 number<uint8_t>(s.substr(slash + 1))};
+    return platform::ipv4_prefix{ipv4(s.substr(0, slash)), number<uint8_t>(s.substr(slash + 1))};
 }
 
 uint32_t mask_of(uint8_t len) {
@@ -235,14 +231,13 @@ std::vector<problem> cross_check(const platform::settings& s) {
                 out.push_back({p.line, std::string("address ") + buf + " is given twice"});
             }
             if (a.len <= 30 && ((a.addr_be & ~m) == 0 || (a.addr_be | m) == 0xffffffffu)) {
-                out.push_back({p.line, std::string("address ") + buf + "/" +
-                                           std::to_string(a.len) +
+                out.push_back({p.line, std::string("address ") + buf + "/" + std::to_string(a.len) +
                                            " is the network or broadcast address of its prefix"});
             }
             const uint8_t first = static_cast<uint8_t>(ntohl(a.addr_be) >> 24);
             if (first == 0 || first == 127 || first >= 224) {
-                out.push_back({p.line, std::string("address ") + buf +
-                                           " is not a unicast host address"});
+                out.push_back(
+                    {p.line, std::string("address ") + buf + " is not a unicast host address"});
             }
         }
         if (p.gateway_be) {
@@ -263,11 +258,10 @@ std::vector<problem> cross_check(const platform::settings& s) {
 }  // namespace
 
 std::expected<platform::settings, error> parse_settings(std::string_view text,
-                                                       const std::string& name) {
+                                                        const std::string& name) {
     if (text.size() > max_settings_bytes) {
-        return std::unexpected(make_error(name, "document is larger than " +
-                                                    std::to_string(max_settings_bytes) +
-                                                    " bytes"));
+        return std::unexpected(make_error(
+            name, "document is larger than " + std::to_string(max_settings_bytes) + " bytes"));
     }
     // No DTD is ever processed: no external entities, no entity expansion.
     if (auto pos = text.find("<!DOCTYPE"); pos != std::string_view::npos) {

@@ -21,7 +21,7 @@ inline constexpr size_t max_settings_bytes = 1 << 20;
 // (a file name). On failure the error's `where` is "name:line" of the first
 // problem and `what` lists every problem found, one per line.
 std::expected<platform::settings, platform::error> parse_settings(std::string_view text,
-                                                                 const std::string& name);
+                                                                  const std::string& name);
 
 // Reads and parses a file.
 std::expected<platform::settings, platform::error> load_settings_file(const std::string& path);

@@ -105,17 +105,18 @@ int table_cb(const char* cmd, const char*, rte_tel_data* d) {
                                           static_cast<int>(std::get<int64_t>(row[i])));
             }
         }
-        std::string key = row.empty() ? "row" : tel_name(std::visit(
-                                                    [](const auto& v) -> std::string {
-                                                        if constexpr (std::is_same_v<
-                                                                          std::decay_t<decltype(v)>,
-                                                                          std::string>) {
-                                                            return v;
-                                                        } else {
-                                                            return std::to_string(v);
-                                                        }
-                                                    },
-                                                    row[0]));
+        std::string key =
+            row.empty()
+                ? "row"
+                : tel_name(std::visit(
+                      [](const auto& v) -> std::string {
+                          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+                              return v;
+                          } else {
+                              return std::to_string(v);
+                          }
+                      },
+                      row[0]));
         rte_tel_data_add_dict_container(d, key.c_str(), r, 0);
     }
     return 0;

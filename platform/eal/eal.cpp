@@ -52,8 +52,7 @@ uint32_t memory_needed_mb(const settings& s) {
     return static_cast<uint32_t>(pool_mb + 128);
 }
 
-std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem,
-                                        unsigned cpus) {
+std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem, unsigned cpus) {
     eal_plan plan;
     plan.args = {"imsd"};
     plan.memory_mb = s.system.memory_mb != 0 ? s.system.memory_mb : memory_needed_mb(s);
@@ -62,9 +61,9 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
         unsigned n = cpus == 0 ? 1 : cpus;
         plan.args.push_back("-l");
         plan.args.push_back(n == 1 ? "0" : "0-" + std::to_string(n - 1));
-        plan.notes.push_back(n == 1 ? "lcores auto: 1 CPU, single-core mode (main lcore polls)"
-                                    : "lcores auto: main lcore 0, workers 1-" +
-                                          std::to_string(n - 1));
+        plan.notes.push_back(n == 1
+                                 ? "lcores auto: 1 CPU, single-core mode (main lcore polls)"
+                                 : "lcores auto: main lcore 0, workers 1-" + std::to_string(n - 1));
     } else {
         plan.args.push_back("-l");
         plan.args.push_back(s.system.lcores);
@@ -114,7 +113,8 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
             plan.args.push_back("-a");
             plan.args.push_back(p.device);
             if (plan.no_huge) {
-                plan.notes.push_back("port " + p.name + " is a PCI device but memory is not "
+                plan.notes.push_back("port " + p.name +
+                                     " is a PCI device but memory is not "
                                      "hugepage-backed: most NICs need hugepages for DMA");
             }
         } else {
@@ -147,9 +147,9 @@ std::expected<lcore_roles, error> eal_start(const eal_plan& plan) {
         for (const auto& a : plan.args) {
             args += a + " ";
         }
-        return std::unexpected(make_error(
-            "EAL", std::string("rte_eal_init failed: ") + rte_strerror(rte_errno) +
-                       " (arguments: " + args + ")"));
+        return std::unexpected(make_error("EAL", std::string("rte_eal_init failed: ") +
+                                                     rte_strerror(rte_errno) +
+                                                     " (arguments: " + args + ")"));
     }
     lcore_roles roles;
     roles.main_lcore = rte_get_main_lcore();

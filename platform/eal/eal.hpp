@@ -37,8 +37,7 @@ struct eal_plan {
 };
 
 // Pure: decides the EAL arguments. `cpus` is how many CPUs the process may use.
-std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem,
-                                        unsigned cpus);
+std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem, unsigned cpus);
 
 // MiB the pools of `s` need, plus room for the EAL and DPDK libraries.
 uint32_t memory_needed_mb(const settings& s);

@@ -45,9 +45,10 @@ std::expected<uint32_t, error> parse_level(std::string_view name) {
     if (ec == std::errc{} && p == name.data() + name.size() && v >= 1 && v <= 8) {
         return v;
     }
-    return std::unexpected(make_error(
-        std::string(name), "unknown log level (emerg, alert, crit, err, warning, notice, info, "
-                           "debug, or 1..8)"));
+    return std::unexpected(
+        make_error(std::string(name),
+                   "unknown log level (emerg, alert, crit, err, warning, notice, info, "
+                   "debug, or 1..8)"));
 }
 
 std::string_view level_name(uint32_t level) noexcept {
@@ -68,8 +69,8 @@ std::expected<int, error> find_plane(std::string_view plane_name) {
     if (plane_name == "dpdk") {
         return -1;
     }
-    return std::unexpected(make_error(
-        std::string(plane_name), "unknown plane (platform, dataplane, sigplane, mgmt, dpdk)"));
+    return std::unexpected(make_error(std::string(plane_name),
+                                      "unknown plane (platform, dataplane, sigplane, mgmt, dpdk)"));
 }
 
 }  // namespace

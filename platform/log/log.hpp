@@ -3,6 +3,7 @@
 // rte_log types per plane. Control-plane code logs through IMSD_LOG; the fast
 // path never logs per packet (it counts instead).
 
+#include <fmt/format.h>
 #include <rte_log.h>
 
 #include <array>
@@ -10,15 +11,13 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "platform/error.hpp"
 
 namespace imsd::platform {
 
 enum class plane : uint8_t { platform, dataplane, sigplane, mgmt };
-inline constexpr std::array<std::string_view, 4> plane_names = {"platform", "dataplane",
-                                                                 "sigplane", "mgmt"};
+inline constexpr std::array<std::string_view, 4> plane_names = {"platform", "dataplane", "sigplane",
+                                                                "mgmt"};
 
 // Registers the logtypes "imsd.<plane>" at `default_level`. Call once from
 // main before any other thread logs. Safe before rte_eal_init.
@@ -42,11 +41,11 @@ void log_write(plane p, uint32_t level, std::string_view text) noexcept;
 
 }  // namespace imsd::platform
 
-#define IMSD_LOG(plane_, level_, ...)                                                        \
-    do {                                                                                     \
-        if (rte_log_can_log(::imsd::platform::logtype(::imsd::platform::plane::plane_),      \
-                            RTE_LOG_##level_)) {                                             \
-            ::imsd::platform::log_write(::imsd::platform::plane::plane_, RTE_LOG_##level_,   \
-                                        ::fmt::format(__VA_ARGS__));                         \
-        }                                                                                    \
+#define IMSD_LOG(plane_, level_, ...)                                                      \
+    do {                                                                                   \
+        if (rte_log_can_log(::imsd::platform::logtype(::imsd::platform::plane::plane_),    \
+                            RTE_LOG_##level_)) {                                           \
+            ::imsd::platform::log_write(::imsd::platform::plane::plane_, RTE_LOG_##level_, \
+                                        ::fmt::format(__VA_ARGS__));                       \
+        }                                                                                  \
     } while (0)

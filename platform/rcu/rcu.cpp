@@ -10,8 +10,8 @@ namespace imsd::platform {
 std::expected<std::unique_ptr<rcu_domain>, error> rcu_domain::create(uint32_t max_readers) {
     ssize_t size = rte_rcu_qsbr_get_memsize(max_readers);
     if (size <= 0) {
-        return std::unexpected(make_error("rcu", "invalid reader count " +
-                                                     std::to_string(max_readers)));
+        return std::unexpected(
+            make_error("rcu", "invalid reader count " + std::to_string(max_readers)));
     }
     size_t rounded = RTE_ALIGN_CEIL(static_cast<size_t>(size), RTE_CACHE_LINE_SIZE);
     auto* q = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(RTE_CACHE_LINE_SIZE, rounded));

@@ -20,7 +20,7 @@ struct ipv4_prefix {
 struct port_settings {
     std::string name;    // operator's name for the port, e.g. "media0"
     std::string device;  // PCI address ("0000:03:00.0") or vdev string ("net_tap0,iface=x")
-    std::vector<ipv4_prefix> addresses;   // media addresses owned on this port
+    std::vector<ipv4_prefix> addresses;  // media addresses owned on this port
     std::optional<uint32_t> gateway_be;  // next hop for off-link destinations
     uint16_t mtu = 1500;
     uint16_t rx_desc = 1024;

@@ -41,8 +41,16 @@ unsigned held_mbufs() {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::string prefix = "--file-prefix=imsd_fuzz_" + std::to_string(getpid());
-    std::vector<std::string> args = {"fuzz", "-l", "0", "--no-huge", "-m", "256", "--no-pci",
-                                     "--no-shconf", "--no-telemetry", prefix,
+    std::vector<std::string> args = {"fuzz",
+                                     "-l",
+                                     "0",
+                                     "--no-huge",
+                                     "-m",
+                                     "256",
+                                     "--no-pci",
+                                     "--no-shconf",
+                                     "--no-telemetry",
+                                     prefix,
                                      "--log-level=*:error"};
     std::vector<char*> argv;
     for (auto& a : args) {
@@ -52,8 +60,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         std::fprintf(stderr, "EAL init failed\n");
         std::abort();
     }
-    g_pool = rte_pktmbuf_pool_create("fuzz_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                     SOCKET_ID_ANY);
+    g_pool =
+        rte_pktmbuf_pool_create("fuzz_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     g_ctx = new imsd::dp::net::net_ctx();
     g_ctx->neigh = imsd::dp::net::neighbour_table::create("fuzz_neigh", 64, SOCKET_ID_ANY);
     if (g_pool == nullptr || !g_ctx->neigh) {

@@ -20,9 +20,17 @@ inline void eal_init_for_tests() {
         return;
     }
     std::string prefix = "--file-prefix=imsd_test_" + std::to_string(getpid());
-    std::vector<std::string> args = {"imsd-test", "-l",        "0",           "--no-huge", "-m",
-                                     "256",       "--no-pci",  "--no-shconf", "--no-telemetry",
-                                     prefix,      "--log-level=lib.*:error"};
+    std::vector<std::string> args = {"imsd-test",
+                                     "-l",
+                                     "0",
+                                     "--no-huge",
+                                     "-m",
+                                     "256",
+                                     "--no-pci",
+                                     "--no-shconf",
+                                     "--no-telemetry",
+                                     prefix,
+                                     "--log-level=lib.*:error"};
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());

@@ -23,8 +23,8 @@ inline uint32_t addr(const char* s) {
 
 inline rte_ether_addr mac(uint8_t last) { return rte_ether_addr{{0x02, 0, 0, 0, 0, last}}; }
 
-inline std::vector<uint8_t> arp_frame(uint16_t op, rte_ether_addr sha, uint32_t spa,
-                                      uint32_t tpa, rte_ether_addr eth_dst) {
+inline std::vector<uint8_t> arp_frame(uint16_t op, rte_ether_addr sha, uint32_t spa, uint32_t tpa,
+                                      rte_ether_addr eth_dst) {
     std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr));
     auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());
     auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
@@ -64,8 +64,8 @@ inline uint16_t inet_cksum(const void* p, size_t len) {
 }
 
 // An IPv4 packet with `proto` and `payload`, header checksum set.
-inline std::vector<uint8_t> ipv4_frame(rte_ether_addr src_mac, rte_ether_addr dst_mac,
-                                       uint32_t src, uint32_t dst, uint8_t proto,
+inline std::vector<uint8_t> ipv4_frame(rte_ether_addr src_mac, rte_ether_addr dst_mac, uint32_t src,
+                                       uint32_t dst, uint8_t proto,
                                        const std::vector<uint8_t>& payload) {
     std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + payload.size());
     auto* eth = reinterpret_cast<rte_ether_hdr*>(f.data());

@@ -26,10 +26,12 @@ TEST(rcu_snapshot, readers_never_see_a_freed_or_torn_snapshot) {
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> bad{0};
     std::atomic<uint64_t> reads{0};
+    std::atomic<int> online{0};
     std::vector<std::thread> readers;
     for (uint32_t id = 0; id < 2; ++id) {
         readers.emplace_back([&, id] {
             (*domain)->reader_online(id);
+            online.fetch_add(1);
             uint64_t last = 0;
             while (!stop.load(std::memory_order_relaxed)) {
                 const snap* p = s.get();
@@ -46,6 +48,9 @@ TEST(rcu_snapshot, readers_never_see_a_freed_or_torn_snapshot) {
             (*domain)->reader_offline(id);
         });
     }
+    while (online.load() < 2) {
+        std::this_thread::yield();
+    }
     for (uint64_t v = 1; v <= 300; ++v) {
         auto next = std::make_unique<snap>();
         next->version = v;
@@ -57,7 +62,9 @@ TEST(rcu_snapshot, readers_never_see_a_freed_or_torn_snapshot) {
         t.join();
     }
     EXPECT_EQ(bad.load(), 0u);
-    EXPECT_GT(reads.load(), 0u);
+    // Each publish waits for every reader to pass a quiescent state, so each
+    // reader finished at least one read per publish.
+    EXPECT_GE(reads.load(), 300u);
     EXPECT_EQ(s.get()->version, 300u);
 }
 

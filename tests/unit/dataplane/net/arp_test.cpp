@@ -17,8 +17,8 @@ const rte_ether_hdr* eth_of(const std::vector<uint8_t>& f) {
 }
 
 TEST_F(arp_rfc826, request_for_owned_address_is_answered_and_sender_learned) {
-    auto out = inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                                broadcast()));
+    auto out = inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), broadcast()));
     ASSERT_EQ(out.size(), 1u);
     auto f = bytes(out[0]);
     ASSERT_EQ(f.size(), sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr));
@@ -40,8 +40,8 @@ TEST_F(arp_rfc826, request_for_owned_address_is_answered_and_sender_learned) {
 }
 
 TEST_F(arp_rfc826, ethernet_padding_is_not_echoed_in_the_reply) {
-    auto frame = arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                           broadcast());
+    auto frame =
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), broadcast());
     frame.resize(60, 0);  // minimum Ethernet frame without FCS
     auto out = inject(frame);
     ASSERT_EQ(out.size(), 1u);
@@ -49,19 +49,19 @@ TEST_F(arp_rfc826, ethernet_padding_is_not_echoed_in_the_reply) {
 }
 
 TEST_F(arp_rfc826, request_for_another_address_is_dropped_and_not_learned) {
-    auto out = inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.9"),
-                                broadcast()));
+    auto out = inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.9"), broadcast()));
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(ctx_.cnt.arp_not_for_us, 1u);
     EXPECT_EQ(ctx_.neigh->lookup(0, addr("198.18.0.2")), nullptr);
 }
 
 TEST_F(arp_rfc826, known_sender_is_merged_even_when_not_the_target) {
-    inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                     broadcast()));
+    inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), broadcast()));
     // The neighbour moved to another MAC and asks for someone else.
-    auto out = inject(arp_frame(RTE_ARP_OP_REQUEST, mac(3), addr("198.18.0.2"),
-                                addr("198.18.0.9"), broadcast()));
+    auto out = inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(3), addr("198.18.0.2"), addr("198.18.0.9"), broadcast()));
     EXPECT_TRUE(out.empty());
     rte_ether_addr m3 = mac(3);
     auto* n = ctx_.neigh->lookup(0, addr("198.18.0.2"));
@@ -72,11 +72,10 @@ TEST_F(arp_rfc826, known_sender_is_merged_even_when_not_the_target) {
 }
 
 TEST_F(arp_rfc826, malformed_packets_are_counted_and_dropped) {
-    auto good = arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                          broadcast());
+    auto good =
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), broadcast());
     auto bad_hw = good;
-    reinterpret_cast<rte_arp_hdr*>(bad_hw.data() + sizeof(rte_ether_hdr))->arp_hardware =
-        htons(6);
+    reinterpret_cast<rte_arp_hdr*>(bad_hw.data() + sizeof(rte_ether_hdr))->arp_hardware = htons(6);
     auto bad_op = good;
     reinterpret_cast<rte_arp_hdr*>(bad_op.data() + sizeof(rte_ether_hdr))->arp_opcode = htons(9);
     auto bad_plen = good;
@@ -93,8 +92,8 @@ TEST_F(arp_rfc826, malformed_packets_are_counted_and_dropped) {
 }
 
 TEST_F(arp_rfc826, a_sender_claiming_our_address_is_a_conflict) {
-    auto out = inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.1"), addr("198.18.0.1"),
-                                broadcast()));
+    auto out = inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.1"), addr("198.18.0.1"), broadcast()));
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(ctx_.cnt.arp_address_conflict, 1u);
 }
@@ -107,8 +106,8 @@ TEST_F(arp_rfc826, probe_from_zero_address_is_answered_but_teaches_nothing) {
 }
 
 TEST_F(arp_rfc826, unicast_frame_for_another_mac_is_not_for_us) {
-    auto out = inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                                mac(7)));
+    auto out = inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), mac(7)));
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(ctx_.cnt.eth_not_for_us, 1u);
 }

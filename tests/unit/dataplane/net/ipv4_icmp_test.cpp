@@ -105,8 +105,8 @@ TEST_F(ipv4_icmp_known, bad_packets_are_counted_by_reason) {
                           std::vector<uint8_t>(8));
     auto tiny_icmp = ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"),
                                 IPPROTO_ICMP, std::vector<uint8_t>(3));
-    for (const auto* f : {&bad_ip_sum, &bad_icmp_sum, &too_long, &short_ihl, &fragment,
-                          &not_local, &reply, &tcp, &udp, &gre, &tiny_icmp}) {
+    for (const auto* f : {&bad_ip_sum, &bad_icmp_sum, &too_long, &short_ihl, &fragment, &not_local,
+                          &reply, &tcp, &udp, &gre, &tiny_icmp}) {
         EXPECT_TRUE(inject(*f).empty());
     }
     EXPECT_EQ(ctx_.cnt.ipv4_checksum_bad, 1u);
@@ -131,8 +131,8 @@ TEST_F(ipv4_icmp, other_ethertypes_and_runts_are_counted) {
     auto lldp = v6;
     reinterpret_cast<rte_ether_hdr*>(lldp.data())->ether_type = htons(0x88cc);
     auto mcast = v6;
-    reinterpret_cast<rte_ether_hdr*>(mcast.data())->dst_addr = rte_ether_addr{{0x33, 0x33, 0, 0,
-                                                                               0, 1}};
+    reinterpret_cast<rte_ether_hdr*>(mcast.data())->dst_addr =
+        rte_ether_addr{{0x33, 0x33, 0, 0, 0, 1}};
     for (const auto* f : {&runt, &v6, &vlan, &lldp, &mcast}) {
         EXPECT_TRUE(inject(*f).empty());
     }
@@ -159,13 +159,13 @@ TEST_F(ipv4_icmp, reply_to_unknown_neighbour_waits_for_arp_then_goes_out) {
     EXPECT_EQ(ctx_.cnt.arp_request_out, 1u);
 
     // The client answers; the held echo reply leaves with its MAC.
-    out = inject(arp_frame(RTE_ARP_OP_REPLY, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                           our_mac()));
+    out = inject(
+        arp_frame(RTE_ARP_OP_REPLY, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), our_mac()));
     ASSERT_EQ(out.size(), 1u);
     auto rep = bytes(out[0]);
     rte_ether_addr m2 = mac(2);
-    EXPECT_TRUE(rte_is_same_ether_addr(
-        &reinterpret_cast<const rte_ether_hdr*>(rep.data())->dst_addr, &m2));
+    EXPECT_TRUE(
+        rte_is_same_ether_addr(&reinterpret_cast<const rte_ether_hdr*>(rep.data())->dst_addr, &m2));
     EXPECT_EQ(rep[l2 + 20], RTE_IP_ICMP_ECHO_REPLY);
     EXPECT_EQ(ctx_.cnt.arp_reply_in, 1u);
 }
@@ -207,8 +207,8 @@ TEST_F(ipv4_icmp, unanswered_arp_is_retried_then_the_held_packet_dropped) {
 }
 
 TEST_F(ipv4_icmp, learned_neighbour_expires_after_its_lifetime) {
-    inject(arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"),
-                     broadcast()));
+    inject(
+        arp_frame(RTE_ARP_OP_REQUEST, mac(2), addr("198.18.0.2"), addr("198.18.0.1"), broadcast()));
     ctx_.now_tsc += 299 * hz;
     dp::net::neighbour_timers(ctx_);
     EXPECT_NE(ctx_.neigh->lookup(0, addr("198.18.0.2")), nullptr);

@@ -22,8 +22,8 @@ class net_test : public ::testing::Test {
     static void SetUpTestSuite() {
         eal_init_for_tests();
         if (pool_ == nullptr) {
-            pool_ = rte_pktmbuf_pool_create("net_test_pool", 1023, 0, 0,
-                                            RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+            pool_ = rte_pktmbuf_pool_create("net_test_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                            SOCKET_ID_ANY);
             ASSERT_NE(pool_, nullptr);
         }
     }

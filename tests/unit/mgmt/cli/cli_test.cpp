@@ -86,8 +86,8 @@ TEST(cli_protocol, request_and_reply_round_trip) {
 }
 
 TEST(cli_protocol, malformed_requests_are_refused_not_thrown) {
-    for (const char* bad : {"", "{", "[]", "{\"argv\": 3}", "{\"argv\": [1]}",
-                            "{\"argv\": [], \"json\": \"yes\"}"}) {
+    for (const char* bad :
+         {"", "{", "[]", "{\"argv\": 3}", "{\"argv\": [1]}", "{\"argv\": [], \"json\": \"yes\"}"}) {
         EXPECT_FALSE(decode_request(bad)) << bad;
     }
     EXPECT_FALSE(decode_request(std::string(max_request_bytes + 1, ' ')));
@@ -95,8 +95,8 @@ TEST(cli_protocol, malformed_requests_are_refused_not_thrown) {
 }
 
 TEST(cli_render, aligns_columns_and_right_aligns_numbers) {
-    platform::table t{{"name", "count"}, {{std::string("a"), uint64_t{5}},
-                                          {std::string("longer"), uint64_t{12345}}}};
+    platform::table t{{"name", "count"},
+                      {{std::string("a"), uint64_t{5}}, {std::string("longer"), uint64_t{12345}}}};
     EXPECT_EQ(render_table(t),
               "name    count\n"
               "a           5\n"
@@ -119,8 +119,7 @@ class cli_execute : public ::testing::Test {
         };
         reg_.add_counters(g);
         reg_.add_table("ports", "ports", [] {
-            return platform::table{{"name", "rx_packets"}, {{std::string("media0"),
-                                                             uint64_t{15}}}};
+            return platform::table{{"name", "rx_packets"}, {{std::string("media0"), uint64_t{15}}}};
         });
         env_ = cli_env{&reg_, [] { return nlohmann::json{{"imsd", "0.1.0"}}; }};
     }

@@ -68,8 +68,8 @@ TEST(settings_doc, values_and_defaults_are_mapped) {
 struct bad_case {
     const char* name;
     std::string text;
-    int line;             // expected line of the first problem
-    const char* reason;   // a word the reason must contain
+    int line;            // expected line of the first problem
+    const char* reason;  // a word the reason must contain
 };
 
 void PrintTo(const bad_case& c, std::ostream* os) { *os << c.name; }
@@ -91,8 +91,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"empty", "", 1, "empty"},
         bad_case{"wrong_namespace", "<imsd version=\"1\"><ports/></imsd>", 1, "imsd"},
         bad_case{"missing_ports", doc("").replace(doc("").find("<ports>"), 17, ""), 2, "ports"},
-        bad_case{"unknown_element",
-                 doc(one_port, "<system><colour>red</colour></system>\n"), 3, "colour"},
+        bad_case{"unknown_element", doc(one_port, "<system><colour>red</colour></system>\n"), 3,
+                 "colour"},
         bad_case{"mtu_out_of_range",
                  doc("  <port name=\"m\"><device>net_null0</device>\n"
                      "<address>198.18.0.1/24</address>\n<mtu>70000</mtu></port>\n"),
@@ -130,8 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "<?xml version=\"1.0\"?>\n<!DOCTYPE imsd [<!ENTITY x SYSTEM "
                  "\"file:///etc/passwd\">]>\n<imsd>&x;</imsd>",
                  2, "DTD"},
-        bad_case{"non_utf8", std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") +
-                                 "<imsd version=\"1\">\xff\xfe</imsd>",
+        bad_case{"non_utf8",
+                 std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") +
+                     "<imsd version=\"1\">\xff\xfe</imsd>",
                  2, "UTF-8"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
@@ -158,8 +159,9 @@ TEST(settings_doc, oversized_document_is_refused) {
 }
 
 TEST(settings_doc, deeply_nested_document_is_rejected_cleanly) {
-    std::string text = "<?xml version=\"1.0\"?>\n<imsd version=\"1\" "
-                       "xmlns=\"urn:imsd:params:xml:ns:settings:1\"><system>";
+    std::string text =
+        "<?xml version=\"1.0\"?>\n<imsd version=\"1\" "
+        "xmlns=\"urn:imsd:params:xml:ns:settings:1\"><system>";
     for (int i = 0; i < 5000; ++i) {
         text += "<a>";
     }
