@@ -22,7 +22,46 @@ void release_held(net_ctx& ctx, neighbour* n) noexcept {
     tx_enqueue(ctx, n->key.port_index, m);
 }
 
+// Tells the other lcores what this one just learned.
+void sync_output(net_ctx& ctx, uint16_t port_index, uint32_t ip_be,
+                 const rte_ether_addr& mac) noexcept {
+    neigh_update u{ip_be, port_index, mac};  // rte_ring_mp_enqueue_elem takes void*
+    for (uint16_t i = 0; i < ctx.n_peers; ++i) {
+        if (rte_ring_mp_enqueue_elem(ctx.peers[i], &u, sizeof(u)) != 0) [[unlikely]] {
+            ++ctx.cnt.neigh_sync_lost;
+        }
+    }
+}
+
 }  // namespace
+
+void neighbour_sync_input(net_ctx& ctx) noexcept {
+    if (ctx.neigh_inbox == nullptr) {
+        return;
+    }
+    neigh_update updates[32];
+    const unsigned n =
+        rte_ring_sc_dequeue_burst_elem(ctx.neigh_inbox, updates, sizeof(neigh_update), 32, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        const neigh_update& u = updates[i];
+        ++ctx.cnt.neigh_sync_in;
+        if (u.port_index >= ctx.cfg->n_ports) {
+            continue;
+        }
+        neighbour* e = ctx.neigh->lookup(u.port_index, u.ip_be);
+        if (e == nullptr) {
+            e = ctx.neigh->add(u.port_index, u.ip_be);
+            if (e == nullptr) {
+                ++ctx.cnt.neigh_table_full;
+                continue;
+            }
+        }
+        rte_ether_addr_copy(&u.mac, &e->mac);
+        e->state = neigh_state::reachable;
+        e->stamp_tsc = ctx.now_tsc;
+        release_held(ctx, e);
+    }
+}
 
 void arp_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
     ++ctx.cnt.arp_in;
@@ -73,6 +112,7 @@ void arp_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
         n->stamp_tsc = ctx.now_tsc;
         ++ctx.cnt.neigh_updated;
         release_held(ctx, n);
+        sync_output(ctx, port_index, spa, sha);
     }
     // "?Am I the target protocol address?"
     if (!port.owns(tpa)) {
@@ -94,6 +134,7 @@ void arp_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
             n->state = neigh_state::reachable;
             n->stamp_tsc = ctx.now_tsc;
             ++ctx.cnt.neigh_learned;
+            sync_output(ctx, port_index, spa, sha);
         }
     }
     if (op != RTE_ARP_OP_REQUEST) {

@@ -6,6 +6,7 @@
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <array>
 #include <cstdint>
@@ -34,6 +35,19 @@ struct neigh_params {
     uint8_t retries = 3;       // requests before giving up
 };
 
+// What one lcore learned by ARP, told to the others: an ARP reply may arrive
+// on any queue (RSS does not hash ARP), while the packet waiting for it sits
+// on the lcore that asked. Shared-nothing: lcores exchange messages, never
+// touch each other's tables.
+struct neigh_update {
+    uint32_t ip_be;
+    uint16_t port_index;
+    rte_ether_addr mac;
+};
+static_assert(sizeof(neigh_update) % 4 == 0, "rte_ring element sizes are multiples of 4");
+
+inline constexpr uint16_t max_pollers = 64;
+
 struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     counters cnt{};                   // dp: writes, cp: reads (relaxed)
     const net_config* cfg = nullptr;  // the RCU snapshot for the current burst
@@ -42,6 +56,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     neigh_params neigh_cfg{};
     uint64_t now_tsc = 0;
     std::array<tx_buffer, max_ports> tx{};
+    // Neighbour sync: this lcore's inbox (other lcores enqueue, this one
+    // dequeues) and the inboxes of the others. Empty in single-lcore mode.
+    rte_ring* neigh_inbox = nullptr;
+    uint16_t n_peers = 0;
+    std::array<rte_ring*, max_pollers> peers{};
 };
 
 // Processes one rx burst received on ports[port_index]. Every mbuf is either
@@ -57,6 +76,9 @@ void tx_enqueue(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept;
 // Sends an IPv4 packet whose Ethernet header is in place but not yet
 // addressed: resolves the next hop, holding the packet while ARP runs.
 void ipv4_output(net_ctx& ctx, uint16_t port_index, rte_mbuf* m, uint32_t dst_be) noexcept;
+
+// Applies the neighbour updates other lcores sent. Call once per loop.
+void neighbour_sync_input(net_ctx& ctx) noexcept;
 
 // Frees every mbuf the context still holds (tx buffers, held packets).
 // The owning lcore, on its way out.

@@ -17,6 +17,8 @@ namespace {
 
 // How often an lcore runs its neighbour timers.
 constexpr uint64_t timer_period_us = 10000;
+// Neighbour updates one lcore may have pending from the others.
+constexpr unsigned neigh_inbox_size = 1024;
 
 struct loop_arg {
     dataplane* self;
@@ -77,6 +79,31 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
         dp->pollers_.push_back(std::move(p));
     }
+    if (dp->pollers_.size() > 1) {
+        if (dp->pollers_.size() > net::max_pollers) {
+            return std::unexpected(make_error(
+                "system/lcores",
+                "at most " + std::to_string(net::max_pollers) + " polling lcores are supported"));
+        }
+        for (auto& p : dp->pollers_) {
+            std::string name = "imsd_nsync_" + std::to_string(p.lcore);
+            p.ctx->neigh_inbox = rte_ring_create_elem(
+                name.c_str(), sizeof(net::neigh_update), neigh_inbox_size,
+                static_cast<int>(rte_lcore_to_socket_id(p.lcore)), RING_F_SC_DEQ);
+            if (p.ctx->neigh_inbox == nullptr) {
+                return std::unexpected(
+                    make_error("dataplane", "cannot create the neighbour sync ring " + name + ": " +
+                                                rte_strerror(rte_errno)));
+            }
+        }
+        for (auto& p : dp->pollers_) {
+            for (auto& other : dp->pollers_) {
+                if (&other != &p) {
+                    p.ctx->peers[p.ctx->n_peers++] = other.ctx->neigh_inbox;
+                }
+            }
+        }
+    }
     return dp;
 }
 
@@ -132,6 +159,7 @@ void dataplane::loop(poller& p) noexcept {
     while (!stop_.load(std::memory_order_relaxed) && !platform::shutdown_requested()) {
         ctx.now_tsc = rte_rdtsc();
         ctx.cfg = config_->get();
+        net::neighbour_sync_input(ctx);
         uint32_t received = 0;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
             const uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);
@@ -187,6 +215,9 @@ void dataplane::shutdown() {
     for (auto& p : pollers_) {
         net::net_ctx_drain(*p.ctx);
         p.ctx->neigh.reset();
+        rte_ring_free(p.ctx->neigh_inbox);
+        p.ctx->neigh_inbox = nullptr;
+        p.ctx->n_peers = 0;
     }
     if (ports_) {
         ports_->close();

@@ -64,6 +64,9 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
         plan.notes.push_back(n == 1
                                  ? "lcores auto: 1 CPU, single-core mode (main lcore polls)"
                                  : "lcores auto: main lcore 0, workers 1-" + std::to_string(n - 1));
+    } else if (s.system.lcores.find('@') != std::string::npos) {
+        // lcore@cpu mappings: DPDK's --lcores syntax.
+        plan.args.push_back("--lcores=" + s.system.lcores);
     } else {
         plan.args.push_back("-l");
         plan.args.push_back(s.system.lcores);

@@ -4,7 +4,7 @@
 # imsctl and DPDK telemetry, imsctl's log command, and a clean SIGTERM
 # shutdown with every mbuf back in the pool.
 #
-# usage: ping_arp_test.sh workers|single_core   (env: IMSD_BIN, IMSCTL_BIN)
+# usage: ping_arp_test.sh workers|single_core|two_workers   (env: IMSD_BIN, IMSCTL_BIN)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -16,6 +16,12 @@ case $mode in
         [ "$(nproc)" -ge 2 ] || skip "workers mode needs 2 CPUs, this machine has $(nproc)"
         lcores="0-1"; net=10; poll_lcore=1 ;;
     single_core) lcores="0"; net=11; poll_lcore=0 ;;
+    two_workers)
+        # Two pollers (lcores 1 and 2 share CPU 1), two queue pairs: the
+        # kernel spreads flows over the tap's queues, and ARP learned on one
+        # lcore must reach the other.
+        [ "$(nproc)" -ge 2 ] || skip "two_workers mode needs 2 CPUs, this machine has $(nproc)"
+        lcores="0@0,1@1,2@1"; net=12; poll_lcore=2 ;;
     *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -94,6 +100,12 @@ rx_port=$(json_get "$(imsctl --json show ports)" "j[0]['rx_packets']")
 [ "$rx_dp" = "$rx_port" ] || fail "dataplane rx_packets $rx_dp != port rx_packets $rx_port"
 imsctl show stats --per-lcore | grep -q "lcore $poll_lcore" || fail "--per-lcore lacks lcore $poll_lcore"
 imsctl show stats | grep -Eq "^icmp_echo_answered +8 " || fail "human table lacks the echo count"
+if [ "$mode" = two_workers ]; then
+    [ "$(json_get "$(imsctl --json show ports)" "j[0]['queues']")" = 2 ] || fail "want 2 queues"
+    per=$(imsctl --json show stats --per-lcore)
+    echo "rx per lcore: $(json_get "$per" "{k: v['rx_packets'] for k, v in j['dataplane']['lcores'].items()}")," \
+         "neighbour syncs: $(json_get "$per" "{k: v['neigh_sync_in'] for k, v in j['dataplane']['lcores'].items()}")"
+fi
 pass "imsctl counts 8 echo replies, rx $rx_dp frames on lcore $poll_lcore"
 
 # 4. The same counters through DPDK telemetry.
