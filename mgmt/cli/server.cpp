@@ -24,6 +24,7 @@ namespace {
 
 constexpr int poll_ms = 200;
 constexpr int io_timeout_s = 2;
+constexpr size_t max_drain_bytes = 1 << 20;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -195,6 +196,18 @@ void server::serve_one(int conn) {
         }
     }
     write_all(conn, encode_reply(r));
+    // Closing with unread input makes the kernel send a reset, which can
+    // destroy the reply before the client reads it: read what is left first,
+    // bounded in bytes and by the receive timeout.
+    shutdown(conn, SHUT_WR);
+    size_t drained = 0;
+    while (drained < max_drain_bytes) {
+        ssize_t n = recv(conn, buf, sizeof(buf), 0);
+        if (n <= 0) {
+            break;
+        }
+        drained += static_cast<size_t>(n);
+    }
 }
 
 }  // namespace imsd::mgmt::cli

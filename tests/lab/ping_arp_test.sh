@@ -122,6 +122,23 @@ grep -q "ran 'log level dataplane debug'" "$IMSD_LOG" || fail "state change not 
 imsctl show nonsense >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "unknown command exit code $rc, want 2"
 [ "$(stat -c %a "$sock")" = 660 ] || fail "socket mode $(stat -c %a "$sock"), want 660"
+# Garbage on the socket is answered (exit 4), never fatal.
+garbage=$(python3 - "$sock" <<'PY'
+import json, socket, sys
+answers = []
+for payload in (b"not json\n", b'{"argv": [1, 2]}\n', b"\xff\xfe\x00\n", b"x" * 70000):
+    s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    answers.append(json.loads(data)["exit"])
+print(",".join(map(str, answers)))
+PY
+) || fail "the CLI server did not answer malformed requests"
+[ "$garbage" = "4,4,4,4" ] || fail "malformed requests got exit codes $garbage, want 4,4,4,4"
+imsctl show version >/dev/null || fail "CLI dead after malformed requests"
 pass "log level, usage errors and socket permissions"
 
 # 6. SIGTERM: bounded, clean, nothing leaked, socket removed.
