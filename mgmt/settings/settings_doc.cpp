@@ -1,18 +1,10 @@
 #include "mgmt/settings/settings_doc.hpp"
 
 #include <arpa/inet.h>
-#include <libxml/parser.h>
-#include <libxml/xmlschemas.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <memory>
 #include <set>
-#include <sstream>
-#include <vector>
 
 namespace imsd::embedded {
 extern const std::string_view settings_xsd;
@@ -23,82 +15,15 @@ namespace imsd::mgmt {
 
 using platform::error;
 using platform::make_error;
+using xml::for_elements;
+using xml::local_name;
+using xml::problem;
+using xml::text_of;
 
 std::string_view settings_schema_text() { return embedded::settings_xsd; }
 std::string_view default_settings_text() { return embedded::settings_xml; }
 
 namespace {
-
-struct doc_deleter {
-    void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
-};
-struct schema_parser_deleter {
-    void operator()(xmlSchemaParserCtxt* c) const { xmlSchemaFreeParserCtxt(c); }
-};
-struct schema_deleter {
-    void operator()(xmlSchema* s) const { xmlSchemaFree(s); }
-};
-struct valid_deleter {
-    void operator()(xmlSchemaValidCtxt* c) const { xmlSchemaFreeValidCtxt(c); }
-};
-struct parser_deleter {
-    void operator()(xmlParserCtxt* c) const { xmlFreeParserCtxt(c); }
-};
-using doc_ptr = std::unique_ptr<xmlDoc, doc_deleter>;
-
-struct problem {
-    int line;
-    std::string text;
-};
-
-// Collects libxml2's structured errors for one document.
-struct collector {
-    std::vector<problem> problems;
-
-    static void on_error(void* self, xmlErrorPtr e) {
-        auto* c = static_cast<collector*>(self);
-        if (e == nullptr || c->problems.size() >= 20) {
-            return;
-        }
-        std::string msg = e->message != nullptr ? e->message : "unknown error";
-        while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
-            msg.pop_back();
-        }
-        c->problems.push_back({e->line, std::move(msg)});
-    }
-};
-
-error to_error(const std::string& name, const std::vector<problem>& problems) {
-    std::string all;
-    for (const auto& p : problems) {
-        all += (all.empty() ? "" : "\n") + name + ":" + std::to_string(p.line) + ": " + p.text;
-    }
-    const problem& first = problems.front();
-    return make_error(name + ":" + std::to_string(first.line),
-                      problems.size() == 1 ? first.text : first.text + "\n" + all);
-}
-
-// The schema, compiled once per thread on first use.
-xmlSchema* compiled_schema() {
-    thread_local std::unique_ptr<xmlSchema, schema_deleter> schema = [] {
-        std::unique_ptr<xmlSchemaParserCtxt, schema_parser_deleter> pc(xmlSchemaNewMemParserCtxt(
-            settings_schema_text().data(), static_cast<int>(settings_schema_text().size())));
-        return std::unique_ptr<xmlSchema, schema_deleter>(pc ? xmlSchemaParse(pc.get()) : nullptr);
-    }();
-    return schema.get();
-}
-
-std::string text_of(xmlNode* n) {
-    xmlChar* c = xmlNodeGetContent(n);
-    std::string s = c != nullptr ? reinterpret_cast<const char*>(c) : "";
-    xmlFree(c);
-    // The schema allows surrounding whitespace in simple types.
-    const auto b = s.find_first_not_of(" \t\r\n");
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-std::string_view local_name(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
 
 template <typename T>
 T number(const std::string& s) {
@@ -106,6 +31,8 @@ T number(const std::string& s) {
     std::from_chars(s.data(), s.data() + s.size(), v);
     return v;
 }
+
+bool boolean(const std::string& s) { return s == "true" || s == "1"; }
 
 uint32_t ipv4(const std::string& s) {
     in_addr a{};
@@ -115,6 +42,9 @@ uint32_t ipv4(const std::string& s) {
 
 platform::ipv4_prefix prefix(const std::string& s) {
     auto slash = s.find('/');
+    if (slash == std::string::npos) {
+        return platform::ipv4_prefix{ipv4(s), 32};
+    }
     return platform::ipv4_prefix{ipv4(s.substr(0, slash)), number<uint8_t>(s.substr(slash + 1))};
 }
 
@@ -122,13 +52,14 @@ uint32_t mask_of(uint8_t len) {
     return len == 0 ? 0 : htonl(static_cast<uint32_t>(~uint64_t{0} << (32 - len)));
 }
 
-template <typename F>
-void for_elements(xmlNode* parent, F&& f) {
-    for (xmlNode* c = parent->children; c != nullptr; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE) {
-            f(c);
-        }
-    }
+std::string ipv4_text(uint32_t a) {
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, buf, sizeof(buf));
+    return buf;
+}
+
+std::string prefix_text(const platform::ipv4_prefix& p) {
+    return ipv4_text(p.addr_be) + "/" + std::to_string(p.len);
 }
 
 void map_system(xmlNode* node, platform::system_settings& s) {
@@ -155,6 +86,8 @@ void map_system(xmlNode* node, platform::system_settings& s) {
             s.shutdown_timeout_ms = number<uint32_t>(v);
         } else if (n == "log-level") {
             s.log_level = v;
+        } else if (n == "store-path") {
+            s.store_path = v;
         }
     });
 }
@@ -185,10 +118,8 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
 
 platform::port_settings map_port(xmlNode* node) {
     platform::port_settings p;
-    p.line = static_cast<int>(xmlGetLineNo(node));
-    xmlChar* name = xmlGetProp(node, reinterpret_cast<const xmlChar*>("name"));
-    p.name = name != nullptr ? reinterpret_cast<const char*>(name) : "";
-    xmlFree(name);
+    p.line = xml::line_of(node);
+    p.name = xml::attr(node, "name");
     for_elements(node, [&](xmlNode* c) {
         auto n = local_name(c);
         std::string v = text_of(c);
@@ -209,8 +140,104 @@ platform::port_settings map_port(xmlNode* node) {
     return p;
 }
 
+void map_limits(xmlNode* node, platform::limits_settings& l) {
+    for_elements(node, [&](xmlNode* c) {
+        auto n = local_name(c);
+        auto v = number<uint32_t>(text_of(c));
+        if (n == "max-sessions") {
+            l.max_sessions = v;
+        } else if (n == "max-message-bytes") {
+            l.max_message_bytes = v;
+        } else if (n == "max-sip-headers") {
+            l.max_sip_headers = v;
+        } else if (n == "max-connections-per-lcore") {
+            l.max_connections_per_lcore = v;
+        }
+    });
+}
+
+platform::content_policy map_content_policy(xmlNode* node) {
+    platform::content_policy p;
+    for_elements(node, [&](xmlNode* c) {
+        if (local_name(c) == "content-type") {
+            std::string t = text_of(c);
+            std::transform(t.begin(), t.end(), t.begin(),
+                           [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+            p.content_types.push_back(t);
+        } else if (local_name(c) == "max-size-bytes") {
+            p.max_size_bytes = number<uint64_t>(text_of(c));
+        }
+    });
+    return p;
+}
+
+void map_im(xmlNode* node, platform::im_settings& im) {
+    for_elements(node, [&](xmlNode* c) {
+        auto n = local_name(c);
+        if (n == "media-path") {
+            std::string v = text_of(c);
+            im.media_path = v == "always"  ? platform::media_path_policy::always
+                            : v == "never" ? platform::media_path_policy::never
+                                           : platform::media_path_policy::dynamic;
+        } else if (n == "charging-needs-media-path") {
+            im.charging_needs_media_path = boolean(text_of(c));
+        } else if (n == "client-releases") {
+            im.require_client_release = boolean(xml::attr(c, "required"));
+            im.client_releases.clear();
+            for_elements(c, [&](xmlNode* r) { im.client_releases.push_back(text_of(r)); });
+        } else if (n == "pager") {
+            im.pager = map_content_policy(c);
+        } else if (n == "session") {
+            im.session = map_content_policy(c);
+        } else if (n == "large-message") {
+            im.large_message = map_content_policy(c);
+        } else if (n == "file-transfer") {
+            im.file_transfer = map_content_policy(c);
+        } else if (n == "system-message-timeout-s") {
+            im.system_message_timeout_s = number<uint32_t>(text_of(c));
+        } else if (n == "deferred-retention-s") {
+            im.deferred_retention_s = number<uint32_t>(text_of(c));
+        } else if (n == "trusted-peers") {
+            for_elements(c, [&](xmlNode* p) { im.trusted_peers.push_back(prefix(text_of(p))); });
+        } else if (n == "session-expires-s") {
+            im.session_expires_s = number<uint32_t>(text_of(c));
+        } else if (n == "min-se-s") {
+            im.min_se_s = number<uint32_t>(text_of(c));
+        } else if (n == "msrp-response-timeout-ms") {
+            im.msrp_response_timeout_ms = number<uint32_t>(text_of(c));
+        }
+    });
+}
+
+void map_rules(xmlNode* node, std::vector<platform::content_rule>& rules) {
+    for_elements(node, [&](xmlNode* r) {
+        platform::content_rule rule;
+        rule.line = xml::line_of(r);
+        rule.id = number<uint32_t>(xml::attr(r, "id"));
+        std::string action = xml::attr(r, "action");
+        rule.action = action == "allow"   ? platform::rule_action::allow
+                      : action == "count" ? platform::rule_action::count
+                                          : platform::rule_action::block;
+        std::string flags = xml::attr(r, "flags");
+        rule.caseless = flags.find('i') != std::string::npos;
+        rule.dotall = flags.find('s') != std::string::npos;
+        rule.multiline = flags.find('m') != std::string::npos;
+        for_elements(r, [&](xmlNode* c) {
+            if (local_name(c) == "expression") {
+                // The expression is taken as written: no trimming.
+                xmlChar* raw = xmlNodeGetContent(c);
+                rule.expression = raw != nullptr ? reinterpret_cast<const char*>(raw) : "";
+                xmlFree(raw);
+            } else if (local_name(c) == "description") {
+                rule.description = text_of(c);
+            }
+        });
+        rules.push_back(std::move(rule));
+    });
+}
+
 // What the schema cannot say.
-std::vector<problem> cross_check(const platform::settings& s) {
+std::vector<problem> cross_check(const platform::settings& s, int im_line) {
     std::vector<problem> out;
     std::set<std::string> names;
     std::set<std::string> devices;
@@ -224,20 +251,18 @@ std::vector<problem> cross_check(const platform::settings& s) {
             out.push_back({p.line, "device '" + dev + "' is used by two ports"});
         }
         for (const auto& a : p.addresses) {
-            char buf[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &a.addr_be, buf, sizeof(buf));
+            const std::string text = ipv4_text(a.addr_be);
             const uint32_t m = mask_of(a.len);
             if (!addrs.insert(a.addr_be).second) {
-                out.push_back({p.line, std::string("address ") + buf + " is given twice"});
+                out.push_back({p.line, "address " + text + " is given twice"});
             }
             if (a.len <= 30 && ((a.addr_be & ~m) == 0 || (a.addr_be | m) == 0xffffffffu)) {
-                out.push_back({p.line, std::string("address ") + buf + "/" + std::to_string(a.len) +
+                out.push_back({p.line, "address " + prefix_text(a) +
                                            " is the network or broadcast address of its prefix"});
             }
             const uint8_t first = static_cast<uint8_t>(ntohl(a.addr_be) >> 24);
             if (first == 0 || first == 127 || first >= 224) {
-                out.push_back(
-                    {p.line, std::string("address ") + buf + " is not a unicast host address"});
+                out.push_back({p.line, "address " + text + " is not a unicast host address"});
             }
         }
         if (p.gateway_be) {
@@ -252,60 +277,47 @@ std::vector<problem> cross_check(const platform::settings& s) {
             }
         }
     }
+    if (s.im.min_se_s > s.im.session_expires_s) {
+        out.push_back({im_line, "im/min-se-s (" + std::to_string(s.im.min_se_s) +
+                                    ") is larger than im/session-expires-s (" +
+                                    std::to_string(s.im.session_expires_s) + ")"});
+    }
+    std::set<uint32_t> ids;
+    for (const auto& r : s.content_rules) {
+        if (!ids.insert(r.id).second) {
+            out.push_back({r.line, "content rule id " + std::to_string(r.id) + " is used twice"});
+        }
+    }
     return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) {
+        out += (out.empty() ? "" : ",") + x;
+    }
+    return out;
+}
+
+void flatten_policy(std::map<std::string, std::string>& m, const std::string& base,
+                    const platform::content_policy& p) {
+    m[base + "/content-types"] = p.content_types.empty() ? "any" : join(p.content_types);
+    m[base + "/max-size-bytes"] = std::to_string(p.max_size_bytes);
 }
 
 }  // namespace
 
 std::expected<platform::settings, error> parse_settings(std::string_view text,
                                                         const std::string& name) {
-    if (text.size() > max_settings_bytes) {
-        return std::unexpected(make_error(
-            name, "document is larger than " + std::to_string(max_settings_bytes) + " bytes"));
+    static const xml::schema schema(embedded::settings_xsd);
+    auto doc = schema.parse(text, name);
+    if (!doc) {
+        return std::unexpected(doc.error());
     }
-    // No DTD is ever processed: no external entities, no entity expansion.
-    if (auto pos = text.find("<!DOCTYPE"); pos != std::string_view::npos) {
-        int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + pos, '\n'));
-        return std::unexpected(make_error(name + ":" + std::to_string(line),
-                                          "DTDs are not allowed in settings documents"));
-    }
-    collector errors;
-    std::unique_ptr<xmlParserCtxt, parser_deleter> pctx(xmlNewParserCtxt());
-    if (!pctx) {
-        return std::unexpected(make_error(name, "out of memory"));
-    }
-    xmlSetStructuredErrorFunc(&errors, collector::on_error);
-    doc_ptr doc(xmlCtxtReadMemory(pctx.get(), text.data(), static_cast<int>(text.size()),
-                                  name.c_str(), nullptr,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
-    xmlSetStructuredErrorFunc(nullptr, nullptr);
-    if (!doc || !errors.problems.empty()) {
-        if (errors.problems.empty()) {
-            errors.problems.push_back({0, "not a well-formed XML document"});
-        }
-        return std::unexpected(to_error(name, errors.problems));
-    }
-    if (doc->intSubset != nullptr || doc->extSubset != nullptr) {
-        return std::unexpected(make_error(name, "DTDs are not allowed in settings documents"));
-    }
-
-    xmlSchema* schema = compiled_schema();
-    if (schema == nullptr) {
-        return std::unexpected(make_error("imsd.xsd", "the built-in schema does not compile"));
-    }
-    std::unique_ptr<xmlSchemaValidCtxt, valid_deleter> vctx(xmlSchemaNewValidCtxt(schema));
-    xmlSchemaSetValidStructuredErrors(vctx.get(), collector::on_error, &errors);
-    int rc = xmlSchemaValidateDoc(vctx.get(), doc.get());
-    if (rc != 0) {
-        if (errors.problems.empty()) {
-            errors.problems.push_back({0, "document does not validate against imsd.xsd"});
-        }
-        return std::unexpected(to_error(name, errors.problems));
-    }
-
     platform::settings s;
     s.source = name;
-    xmlNode* root = xmlDocGetRootElement(doc.get());
+    int im_line = 0;
+    xmlNode* root = xmlDocGetRootElement(doc->get());
     for_elements(root, [&](xmlNode* c) {
         auto n = local_name(c);
         if (n == "system") {
@@ -314,25 +326,140 @@ std::expected<platform::settings, error> parse_settings(std::string_view text,
             map_dataplane(c, s.dataplane);
         } else if (n == "ports") {
             for_elements(c, [&](xmlNode* p) { s.ports.push_back(map_port(p)); });
+        } else if (n == "limits") {
+            map_limits(c, s.limits);
+        } else if (n == "im") {
+            im_line = xml::line_of(c);
+            map_im(c, s.im);
+        } else if (n == "content-rules") {
+            map_rules(c, s.content_rules);
         }
     });
-    auto problems = cross_check(s);
+    auto problems = cross_check(s, im_line);
     if (!problems.empty()) {
-        return std::unexpected(to_error(name, problems));
+        return std::unexpected(xml::to_error(name, problems));
     }
     return s;
 }
 
 std::expected<platform::settings, error> load_settings_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        return std::unexpected(make_error(path, "cannot open: " + std::string(strerror(errno))));
+    auto text = xml::read_file(path);
+    if (!text) {
+        return std::unexpected(text.error());
     }
-    std::string text;
-    text.resize(max_settings_bytes + 1);
-    f.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(f.gcount()));
-    return parse_settings(text, path);
+    return parse_settings(*text, path);
+}
+
+std::map<std::string, std::string> flatten(const platform::settings& s) {
+    std::map<std::string, std::string> m;
+    const auto& sys = s.system;
+    m["system/node-name"] = sys.node_name;
+    m["system/cli-socket"] = sys.cli_socket;
+    m["system/cli-group"] = sys.cli_group;
+    m["system/lcores"] = sys.lcores;
+    m["system/file-prefix"] = sys.file_prefix;
+    m["system/hugepages"] = sys.hugepages == platform::hugepage_mode::on    ? "on"
+                            : sys.hugepages == platform::hugepage_mode::off ? "off"
+                                                                            : "auto";
+    m["system/memory-mb"] = std::to_string(sys.memory_mb);
+    m["system/shutdown-timeout-ms"] = std::to_string(sys.shutdown_timeout_ms);
+    m["system/log-level"] = sys.log_level;
+    m["system/store-path"] = sys.store_path;
+    const auto& d = s.dataplane;
+    m["dataplane/mbufs"] = std::to_string(d.mbufs);
+    m["dataplane/mbuf-cache"] = std::to_string(d.mbuf_cache);
+    m["dataplane/burst"] = std::to_string(d.burst);
+    m["dataplane/idle-sleep-us"] = std::to_string(d.idle_sleep_us);
+    m["dataplane/neighbour-entries"] = std::to_string(d.neighbour_entries);
+    m["dataplane/neighbour-timeout-ms"] = std::to_string(d.neighbour_timeout_ms);
+    m["dataplane/arp-retry-ms"] = std::to_string(d.arp_retry_ms);
+    m["dataplane/arp-retries"] = std::to_string(d.arp_retries);
+    for (const auto& p : s.ports) {
+        const std::string b = "ports/" + p.name + "/";
+        m[b + "device"] = p.device;
+        std::vector<std::string> addrs;
+        for (const auto& a : p.addresses) {
+            addrs.push_back(prefix_text(a));
+        }
+        m[b + "address"] = join(addrs);
+        m[b + "gateway"] = p.gateway_be ? ipv4_text(*p.gateway_be) : "none";
+        m[b + "mtu"] = std::to_string(p.mtu);
+        m[b + "rx-desc"] = std::to_string(p.rx_desc);
+        m[b + "tx-desc"] = std::to_string(p.tx_desc);
+    }
+    m["limits/max-sessions"] = std::to_string(s.limits.max_sessions);
+    m["limits/max-message-bytes"] = std::to_string(s.limits.max_message_bytes);
+    m["limits/max-sip-headers"] = std::to_string(s.limits.max_sip_headers);
+    m["limits/max-connections-per-lcore"] = std::to_string(s.limits.max_connections_per_lcore);
+    const auto& im = s.im;
+    m["im/media-path"] = im.media_path == platform::media_path_policy::always  ? "always"
+                         : im.media_path == platform::media_path_policy::never ? "never"
+                                                                               : "dynamic";
+    m["im/charging-needs-media-path"] = im.charging_needs_media_path ? "true" : "false";
+    m["im/client-releases"] = join(im.client_releases);
+    m["im/client-releases/required"] = im.require_client_release ? "true" : "false";
+    flatten_policy(m, "im/pager", im.pager);
+    flatten_policy(m, "im/session", im.session);
+    flatten_policy(m, "im/large-message", im.large_message);
+    flatten_policy(m, "im/file-transfer", im.file_transfer);
+    m["im/system-message-timeout-s"] = std::to_string(im.system_message_timeout_s);
+    m["im/deferred-retention-s"] = std::to_string(im.deferred_retention_s);
+    std::vector<std::string> peers;
+    for (const auto& p : im.trusted_peers) {
+        peers.push_back(prefix_text(p));
+    }
+    m["im/trusted-peers"] = peers.empty() ? "none" : join(peers);
+    m["im/session-expires-s"] = std::to_string(im.session_expires_s);
+    m["im/min-se-s"] = std::to_string(im.min_se_s);
+    m["im/msrp-response-timeout-ms"] = std::to_string(im.msrp_response_timeout_ms);
+    for (const auto& r : s.content_rules) {
+        const char* action = r.action == platform::rule_action::allow   ? "allow"
+                             : r.action == platform::rule_action::count ? "count"
+                                                                        : "block";
+        std::string flags =
+            std::string(r.caseless ? "i" : "") + (r.dotall ? "s" : "") + (r.multiline ? "m" : "");
+        m["content-rules/" + std::to_string(r.id)] =
+            std::string(action) + " /" + r.expression + "/" + flags;
+    }
+    return m;
+}
+
+bool applies_live(const std::string& path) {
+    if (path.starts_with("im/") || path.starts_with("limits/") ||
+        path.starts_with("content-rules/") || path == "system/log-level" ||
+        path == "system/node-name") {
+        return true;
+    }
+    if (path.starts_with("ports/")) {
+        return path.ends_with("/address") || path.ends_with("/gateway");
+    }
+    return false;
+}
+
+std::vector<setting_change> diff(const platform::settings& from, const platform::settings& to) {
+    auto a = flatten(from);
+    auto b = flatten(to);
+    std::set<std::string> paths;
+    for (const auto& [k, v] : a) {
+        paths.insert(k);
+    }
+    for (const auto& [k, v] : b) {
+        paths.insert(k);
+    }
+    std::vector<setting_change> out;
+    for (const auto& p : paths) {
+        auto ia = a.find(p);
+        auto ib = b.find(p);
+        std::string before = ia != a.end() ? ia->second : "";
+        std::string after = ib != b.end() ? ib->second : "";
+        if (before == after) {
+            continue;
+        }
+        // A port that appears or disappears needs a restart, whatever the field.
+        bool port_set_changed = p.starts_with("ports/") && (ia == a.end() || ib == b.end());
+        out.push_back({p, before, after, port_set_changed || !applies_live(p)});
+    }
+    return out;
 }
 
 }  // namespace imsd::mgmt

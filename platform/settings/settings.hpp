@@ -40,6 +40,7 @@ struct system_settings {
     uint32_t memory_mb = 0;  // 0: sized from the pools
     uint32_t shutdown_timeout_ms = 5000;
     std::string log_level = "info";
+    std::string store_path = "/var/lib/imsd/store.db";
 };
 
 struct dataplane_settings {
@@ -53,11 +54,63 @@ struct dataplane_settings {
     uint32_t arp_retries = 3;
 };
 
+struct limits_settings {
+    uint32_t max_sessions = 100000;
+    uint32_t max_message_bytes = 10 * 1024 * 1024;
+    uint32_t max_sip_headers = 64;
+    uint32_t max_connections_per_lcore = 65536;
+};
+
+// OMA IM 6.1.1: whether the Participating Function stays in the media path.
+// dynamic: when the user's history setting is active or charging needs it.
+enum class media_path_policy { always, never, dynamic };
+
+// Content and size policy of one kind of request (6.1.1.1 step 4).
+struct content_policy {
+    std::vector<std::string> content_types;  // empty: any
+    uint64_t max_size_bytes = 0;             // 0: no limit
+};
+
+struct im_settings {
+    media_path_policy media_path = media_path_policy::dynamic;
+    bool charging_needs_media_path = false;
+    // 6.1.1.1 step 3: when required, User-Agent must carry IM-client/OMA<release>.
+    bool require_client_release = false;
+    std::vector<std::string> client_releases = {"1.0", "2.0"};
+    content_policy pager{{"text/plain", "message/cpim"}, 1300};
+    content_policy session{};
+    content_policy large_message{};
+    content_policy file_transfer{};
+    uint32_t system_message_timeout_s = 300;        // 6.1.1.1 step 2
+    uint32_t deferred_retention_s = 7 * 24 * 3600;  // deferred messages kept this long
+    std::vector<ipv4_prefix> trusted_peers;         // SIP/IP Core: P-Asserted-Identity source
+    uint32_t session_expires_s = 1800;              // RFC 4028
+    uint32_t min_se_s = 90;
+    uint32_t msrp_response_timeout_ms = 30000;  // RFC 4975 7.3
+};
+
+enum class rule_action { allow, block, count };
+
+// One operator content rule: a Hyperscan expression over message bodies.
+struct content_rule {
+    uint32_t id = 0;
+    std::string expression;
+    bool caseless = false;
+    bool dotall = false;
+    bool multiline = false;
+    rule_action action = rule_action::block;
+    std::string description;
+    int line = 0;
+};
+
 struct settings {
     std::string source;  // file name, or "<embedded default>"
     system_settings system;
     dataplane_settings dataplane;
     std::vector<port_settings> ports;
+    limits_settings limits;
+    im_settings im;
+    std::vector<content_rule> content_rules;
 };
 
 }  // namespace imsd::platform
