@@ -7,19 +7,24 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
 #include "daemon/version.hpp"
 #include "dataplane/worker/dataplane.hpp"
 #include "mgmt/cli/server.hpp"
+#include "mgmt/runtime/runtime.hpp"
 #include "mgmt/settings/settings_doc.hpp"
 #include "mgmt/telemetry/telemetry.hpp"
+#include "mgmt/users/directory.hpp"
 #include "platform/eal/eal.hpp"
 #include "platform/log/log.hpp"
 #include "platform/signal/shutdown.hpp"
 #include "platform/stats/registry.hpp"
+#include "platform/store/store.hpp"
 
 namespace {
 
@@ -35,6 +40,48 @@ int fail(const imsd::platform::error& e, int code) {
     return code;
 }
 
+// --config-dir: the per-user documents an operator's configuration management
+// pushes, as users/<uri>.service-settings.xml and users/<uri>.shared-policy.xml.
+// They replace the stored copies at start; any invalid one stops the start.
+std::expected<size_t, imsd::platform::error> load_user_dir(const std::string& dir,
+                                                           imsd::mgmt::user_directory& users) {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::path(dir) / "users";
+    std::error_code ec;
+    if (!fs::exists(root, ec)) {
+        return size_t{0};
+    }
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(root, ec)) {
+        if (e.is_regular_file() && e.path().extension() == ".xml") {
+            files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    size_t n = 0;
+    for (const auto& f : files) {
+        std::string stem = f.stem().string();  // "<uri>.<kind>"
+        auto dot = stem.rfind('.');
+        auto kind = dot == std::string::npos
+                        ? std::nullopt
+                        : imsd::mgmt::parse_doc_kind(std::string_view(stem).substr(dot + 1));
+        if (!kind) {
+            return std::unexpected(imsd::platform::make_error(
+                f.string(), "name it <uri>.service-settings.xml or <uri>.shared-policy.xml"));
+        }
+        auto text = imsd::mgmt::xml::read_file(f.string());
+        if (!text) {
+            return std::unexpected(text.error());
+        }
+        auto v = users.put(stem.substr(0, dot), *kind, *text, f.string());
+        if (!v) {
+            return std::unexpected(v.error());
+        }
+        ++n;
+    }
+    return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,6 +90,7 @@ int main(int argc, char** argv) {
 
     CLI::App app{"imsd: OMA SIMPLE IM Participating Function (DPDK dataplane, imsctl CLI)"};
     std::string conf;
+    std::string conf_dir;
     bool check_only = false;
     bool print_default = false;
     bool print_schema = false;
@@ -50,6 +98,10 @@ int main(int argc, char** argv) {
                    "operator settings document (default: the embedded conf/imsd.xml, the "
                    "net_tap lab)")
         ->check(CLI::ExistingFile);
+    app.add_option("--config-dir", conf_dir,
+                   "a directory with imsd.xml and users/<uri>.<service-settings|shared-policy>.xml"
+                   " (the same files on every node of a fleet)")
+        ->check(CLI::ExistingDirectory);
     app.add_flag("--check", check_only, "validate the settings and exit (0 valid, 2 invalid)");
     app.add_flag("--print-default-config", print_default, "print the embedded default settings");
     app.add_flag("--print-schema", print_schema, "print the settings schema (imsd.xsd)");
@@ -63,6 +115,9 @@ int main(int argc, char** argv) {
         return exit_clean;
     }
 
+    if (conf.empty() && !conf_dir.empty()) {
+        conf = (std::filesystem::path(conf_dir) / "imsd.xml").string();
+    }
     auto settings = conf.empty() ? mgmt::parse_settings(mgmt::default_settings_text(),
                                                         mgmt::default_settings_name)
                                  : mgmt::load_settings_file(conf);
@@ -70,12 +125,34 @@ int main(int argc, char** argv) {
         std::cerr << "imsd: invalid settings, not starting\n";
         return fail(settings.error(), exit_bad_settings);
     }
+    auto runtime = mgmt::runtime::create(*settings);
+    if (!runtime) {
+        std::cerr << "imsd: invalid settings, not starting\n";
+        return fail(runtime.error(), exit_bad_settings);
+    }
     if (check_only) {
         std::cout << settings->source << ": valid (" << settings->ports.size() << " port"
-                  << (settings->ports.size() == 1 ? "" : "s") << ")\n";
+                  << (settings->ports.size() == 1 ? "" : "s") << ", "
+                  << settings->content_rules.size() << " content rule"
+                  << (settings->content_rules.size() == 1 ? "" : "s") << ")\n";
         return exit_clean;
     }
     const platform::settings& s = *settings;
+    auto store = platform::open_sqlite_store(s.system.store_path);
+    if (!store) {
+        return fail(store.error(), exit_start_failed);
+    }
+    mgmt::user_directory users(**store);
+    if (auto n = users.load(); !n) {
+        std::cerr << "imsd: a stored user document no longer validates, not starting\n";
+        return fail(n.error(), exit_bad_settings);
+    }
+    if (!conf_dir.empty()) {
+        if (auto n = load_user_dir(conf_dir, users); !n) {
+            std::cerr << "imsd: invalid user document, not starting\n";
+            return fail(n.error(), exit_bad_settings);
+        }
+    }
 
     auto level = platform::parse_level(s.system.log_level);
     platform::log_init(level ? *level : RTE_LOG_INFO);
@@ -109,9 +186,31 @@ int main(int argc, char** argv) {
             return fail(dp.error(), exit_start_failed);
         }
         (*dp)->register_stats(reg);
+        (*runtime)->add_hook(
+            [d = dp->get()](const platform::settings& next) { return d->apply(next); });
+        platform::counter_group mgmt_counters;
+        mgmt_counters.name = "mgmt";
+        mgmt_counters.names = {"settings_applied", "settings_rejected", "settings_generation",
+                               "users_with_documents"};
+        mgmt_counters.descriptions = {"settings documents applied live",
+                                      "settings documents refused (invalid or restart needed)",
+                                      "generation of the settings in force",
+                                      "users with a service-settings or shared-policy document"};
+        mgmt_counters.read = [rt = runtime->get(), &users] {
+            return std::vector<platform::counter_instance>{
+                {"control",
+                 0,
+                 {rt->applied(), rt->rejected(), rt->current()->generation,
+                  static_cast<uint64_t>(users.users().size())}}};
+        };
+        reg.add_counters(std::move(mgmt_counters));
         auto version = [&s, &r = *roles, started] { return daemon::version_info(s, r, started); };
         mgmt::telemetry_register(&reg, version);
-        mgmt::cli::cli_env env{&reg, version};
+        mgmt::cli::cli_env env;
+        env.reg = &reg;
+        env.version = version;
+        env.settings = runtime->get();
+        env.users = &users;
         auto cli = mgmt::cli::server::start(s.system.cli_socket, s.system.cli_group, env);
         if (!cli) {
             IMSD_LOG(mgmt, ERR, "{}", cli.error().to_string());

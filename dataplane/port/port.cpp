@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
 
+#include <algorithm>
+
 #include "platform/eal/eal.hpp"
 #include "platform/log/log.hpp"
 
@@ -137,7 +139,34 @@ void port_set::close() noexcept {
     }
 }
 
+std::expected<net::net_config, platform::error> port_set::readdress(const platform::settings& s) {
+    std::lock_guard lock(mu_);
+    if (s.ports.size() != ports_.size()) {
+        return std::unexpected(make_error("ports", "the set of ports cannot change while running"));
+    }
+    std::vector<platform::port_settings> next;
+    for (const auto& p : ports_) {
+        auto it = std::find_if(s.ports.begin(), s.ports.end(),
+                               [&](const auto& ps) { return ps.name == p.name; });
+        if (it == s.ports.end()) {
+            return std::unexpected(
+                make_error("ports", "port " + p.name + " cannot be removed while running"));
+        }
+        next.push_back(*it);
+    }
+    for (size_t i = 0; i < ports_.size(); ++i) {
+        ports_[i].settings.addresses = next[i].addresses;
+        ports_[i].settings.gateway_be = next[i].gateway_be;
+    }
+    return config_locked();
+}
+
 net::net_config port_set::config() const {
+    std::lock_guard lock(mu_);
+    return config_locked();
+}
+
+net::net_config port_set::config_locked() const {
     net::net_config cfg;
     cfg.n_ports = static_cast<uint16_t>(ports_.size());
     for (size_t i = 0; i < ports_.size(); ++i) {
@@ -160,6 +189,7 @@ net::net_config port_set::config() const {
 }
 
 platform::table port_set::table() const {
+    std::lock_guard lock(mu_);
     platform::table t;
     t.columns = {"name",       "port",       "device",    "driver",    "mac",
                  "link",       "speed_mbps", "mtu",       "queues",    "addresses",

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,13 +49,20 @@ class port_set {
     // The dataplane's view (ids, MACs, addresses) for an RCU snapshot.
     net::net_config config() const;
 
+    // Control thread: takes new addresses and gateways for the ports named in
+    // `s` (the set of ports itself cannot change while running) and returns
+    // the dataplane's view with them.
+    std::expected<net::net_config, platform::error> readdress(const platform::settings& s);
+
     // Control threads: the "ports" table of imsctl and telemetry.
     platform::table table() const;
 
    private:
     port_set() = default;
+    net::net_config config_locked() const;
     std::vector<port_info> ports_;
     bool open_ = false;
+    mutable std::mutex mu_;  // guards ports_[i].settings addresses (CLI vs telemetry)
 };
 
 std::string format_mac(const rte_ether_addr& mac);

@@ -224,6 +224,18 @@ void dataplane::shutdown() {
     }
 }
 
+std::expected<void, platform::error> dataplane::apply(const platform::settings& s) {
+    auto cfg = ports_->readdress(s);
+    if (!cfg) {
+        return std::unexpected(cfg.error());
+    }
+    config_->publish(std::make_unique<const net::net_config>(*cfg));
+    ++config_generation_;
+    IMSD_LOG(dataplane, INFO, "port addresses updated (dataplane config generation {})",
+             config_generation_);
+    return {};
+}
+
 pool_state dataplane::pool() const {
     pool_state st;
     if (pool_ != nullptr) {

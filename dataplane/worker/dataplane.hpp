@@ -50,6 +50,11 @@ class dataplane {
     // ports. After it, pool().available == pool().size unless mbufs leaked.
     void shutdown();
 
+    // Control thread: new addresses and gateways take effect for the next
+    // burst of every lcore (RCU publication; no packet is dropped for it).
+    // Returns once no lcore can still see the old ones.
+    std::expected<void, platform::error> apply(const platform::settings& s);
+
     pool_state pool() const;
     // Main thread, before the CLI starts: "dataplane" counters, "ports" and
     // "pools" tables.
@@ -74,6 +79,7 @@ class dataplane {
     std::unique_ptr<platform::rcu_snapshot<net::net_config>> config_;
     std::vector<poller> pollers_;
     std::atomic<bool> stop_{false};  // cp: writes, dp: reads
+    uint64_t config_generation_ = 1;
     bool launched_ = false;
     bool shut_ = false;
 };

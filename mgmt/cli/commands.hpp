@@ -21,6 +21,16 @@ enum class command_id : uint8_t {
     show_version,
     log_level,
     log_show,
+    settings_show,
+    settings_validate,
+    settings_diff,
+    settings_apply,
+    user_put,
+    user_get,
+    user_delete,
+    user_list,
+    policy_test,
+    policy_verdict,
 };
 
 struct command_spec {
@@ -31,6 +41,9 @@ struct command_spec {
     bool optional_args = false;           // help takes zero or more words
     bool changes_state = false;           // logged with the caller's credentials
     std::string_view help;
+    // Index of the argument naming a file (or "-" for stdin) whose content
+    // imsctl reads and sends with the request; -1: none.
+    int upload_arg = -1;
 };
 
 const std::vector<command_spec>& command_table();
@@ -39,6 +52,7 @@ struct parsed_command {
     const command_spec* spec = nullptr;
     std::vector<std::string> args;
     std::set<std::string> flags;
+    const std::string* input = nullptr;  // the uploaded file's content, if any
 };
 
 // Why a command line did not parse: the message, and the help to show.

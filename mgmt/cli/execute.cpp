@@ -1,5 +1,8 @@
 #include "mgmt/cli/execute.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include "mgmt/cli/render.hpp"
 #include "platform/log/log.hpp"
 
@@ -113,9 +116,296 @@ reply log_level(const parsed_command& cmd, bool json) {
     return ok_text("log level of " + cmd.args[0] + ": " + from + " -> " + to + "\n");
 }
 
+reply not_here(const char* what) {
+    return failed(std::string("this imsd has no ") + what + " (started without it)");
+}
+
+std::string input_name(const parsed_command& cmd) {
+    return cmd.args.at(static_cast<size_t>(cmd.spec->upload_arg));
+}
+
+// The uploaded document, or an error reply when the request carried none.
+const std::string* input_of(const parsed_command& cmd, reply& err) {
+    if (cmd.input == nullptr) {
+        err = reply{exit_usage,
+                    {},
+                    "imsd: this command needs the file's content (imsctl sends "
+                    "it; raw clients put it in \"input\")\n"};
+    }
+    return cmd.input;
+}
+
+platform::table changes_table(const std::vector<setting_change>& changes) {
+    platform::table t;
+    t.columns = {"setting", "live", "file", "applies"};
+    for (const auto& c : changes) {
+        t.rows.push_back({c.path, c.before.empty() ? "-" : c.before,
+                          c.after.empty() ? "-" : c.after,
+                          std::string(c.needs_restart ? "restart" : "live")});
+    }
+    return t;
+}
+
+nlohmann::json changes_json(const std::vector<setting_change>& changes) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& c : changes) {
+        a.push_back({{"setting", c.path},
+                     {"live", c.before},
+                     {"file", c.after},
+                     {"needs_restart", c.needs_restart}});
+    }
+    return a;
+}
+
+size_t restart_count(const std::vector<setting_change>& changes) {
+    return static_cast<size_t>(std::count_if(changes.begin(), changes.end(),
+                                             [](const auto& c) { return c.needs_restart; }));
+}
+
+reply settings_show(const cli_env& env, bool json) {
+    auto live = env.settings->current();
+    auto flat = flatten(live->settings);
+    if (json) {
+        return ok_json({{"generation", live->generation},
+                        {"source", live->settings.source},
+                        {"applied_by", live->applied_by},
+                        {"content_rules", live->rules->rule_count()},
+                        {"settings", flat}});
+    }
+    platform::table t;
+    t.columns = {"setting", "value"};
+    for (const auto& [k, v] : flat) {
+        t.rows.push_back({k, v});
+    }
+    return ok_text("generation " + std::to_string(live->generation) + " from " +
+                   live->settings.source + " (applied by " + live->applied_by + "), " +
+                   std::to_string(live->rules->rule_count()) + " content rule(s), " +
+                   std::to_string(live->rules->database_bytes()) +
+                   " bytes of Hyperscan database\n" + render_table(t));
+}
+
+reply settings_check(const parsed_command& cmd, const cli_env& env, bool json, bool diff_only) {
+    reply err;
+    const std::string* text = input_of(cmd, err);
+    if (text == nullptr) {
+        return err;
+    }
+    auto out = env.settings->check(*text, input_name(cmd));
+    if (!out) {
+        return failed(out.error().to_string());
+    }
+    const size_t restart = restart_count(out->changes);
+    if (json) {
+        nlohmann::json j = {{"valid", true},
+                            {"changes", changes_json(out->changes)},
+                            {"needs_restart", restart > 0}};
+        return ok_json(j);
+    }
+    std::string head =
+        diff_only
+            ? (out->changes.empty() ? "no differences from the live settings\n" : "")
+            : input_name(cmd) + ": valid; " + std::to_string(out->changes.size()) +
+                  " change(s) from the live settings" +
+                  (restart > 0 ? ", " + std::to_string(restart) + " need a restart" : "") + "\n";
+    return ok_text(head + (out->changes.empty() ? "" : render_table(changes_table(out->changes))));
+}
+
+reply settings_apply(const parsed_command& cmd, const cli_env& env, bool json,
+                     const std::string& caller) {
+    reply err;
+    const std::string* text = input_of(cmd, err);
+    if (text == nullptr) {
+        return err;
+    }
+    auto out = env.settings->apply(*text, input_name(cmd), caller);
+    if (!out) {
+        return failed(out.error().to_string());
+    }
+    if (json) {
+        return ok_json({{"applied", !out->changes.empty()},
+                        {"generation", out->generation},
+                        {"changes", changes_json(out->changes)}});
+    }
+    if (out->changes.empty()) {
+        return ok_text("no change: generation " + std::to_string(out->generation) +
+                       " stays in force\n");
+    }
+    return ok_text("applied: generation " + std::to_string(out->generation) + ", " +
+                   std::to_string(out->changes.size()) + " change(s)\n" +
+                   render_table(changes_table(out->changes)));
+}
+
+std::expected<doc_kind, reply> kind_arg(const std::string& s) {
+    auto k = parse_doc_kind(s);
+    if (!k) {
+        return std::unexpected(
+            reply{exit_usage,
+                  {},
+                  "imsctl: unknown document '" + s + "' (service-settings or shared-policy)\n"});
+    }
+    return *k;
+}
+
+reply user_cmd(const parsed_command& cmd, const cli_env& env, bool json,
+               const std::string& caller) {
+    if (cmd.spec->id == command_id::user_list) {
+        nlohmann::json j = nlohmann::json::array();
+        platform::table t;
+        t.columns = {"user", "service-settings", "shared-policy", "isb",
+                     "ipab", "history",          "rules"};
+        for (const auto& uri : env.users->users()) {
+            auto d = env.users->find(uri);
+            if (!d) {
+                continue;
+            }
+            auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
+            const bool s = d->settings.has_value();
+            t.rows.push_back(
+                {uri, yn(s), yn(d->policy.has_value()), s ? yn(d->settings->isb_active) : "-",
+                 s ? yn(d->settings->ipab_active) : "-", s ? yn(d->settings->history_active) : "-",
+                 uint64_t{d->policy ? d->policy->rules.size() : 0}});
+            j.push_back({{"user", uri},
+                         {"service_settings", s},
+                         {"shared_policy", d->policy.has_value()},
+                         {"isb_active", s && d->settings->isb_active},
+                         {"ipab_active", s && d->settings->ipab_active},
+                         {"history_active", s && d->settings->history_active},
+                         {"rules", d->policy ? d->policy->rules.size() : 0}});
+        }
+        return json ? ok_json(j) : ok_text(render_table(t));
+    }
+    auto kind = kind_arg(cmd.args[1]);
+    if (!kind) {
+        return kind.error();
+    }
+    const std::string& uri = cmd.args[0];
+    const std::string kind_name(doc_kind_name(*kind));
+    switch (cmd.spec->id) {
+        case command_id::user_put: {
+            reply err;
+            const std::string* text = input_of(cmd, err);
+            if (text == nullptr) {
+                return err;
+            }
+            auto v = env.users->put(uri, *kind, *text, input_name(cmd));
+            if (!v) {
+                return failed(v.error().to_string());
+            }
+            IMSD_LOG(mgmt, NOTICE, "user {} {} version {} stored by {}", uri, kind_name, *v,
+                     caller);
+            if (json) {
+                return ok_json({{"user", uri}, {"document", kind_name}, {"version", *v}});
+            }
+            return ok_text("stored " + kind_name + " of " + uri + " (version " +
+                           std::to_string(*v) + "), in force now\n");
+        }
+        case command_id::user_get: {
+            auto r = env.users->get(uri, *kind);
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            if (!*r) {
+                return failed("no " + kind_name + " document for " + uri);
+            }
+            if (json) {
+                return ok_json({{"user", uri},
+                                {"document", kind_name},
+                                {"version", (*r)->version},
+                                {"xml", (*r)->value}});
+            }
+            std::string text = (*r)->value;
+            return ok_text(text.ends_with("\n") ? text : text + "\n");
+        }
+        case command_id::user_delete: {
+            auto r = env.users->remove(uri, *kind);
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            if (!*r) {
+                return failed("no " + kind_name + " document for " + uri);
+            }
+            IMSD_LOG(mgmt, NOTICE, "user {} {} removed by {}", uri, kind_name, caller);
+            return json ? ok_json({{"user", uri}, {"document", kind_name}, {"removed", true}})
+                        : ok_text("removed " + kind_name + " of " + uri + "\n");
+        }
+        default:
+            break;
+    }
+    return failed("command not handled");
+}
+
+reply policy_test(const parsed_command& cmd, const cli_env& env, bool json) {
+    reply err;
+    const std::string* text = input_of(cmd, err);
+    if (text == nullptr) {
+        return err;
+    }
+    auto live = env.settings->current();
+    auto r = live->rules->scan(*text);
+    if (!r) {
+        return failed(r.error().to_string());
+    }
+    if (json) {
+        nlohmann::json m = nlohmann::json::array();
+        for (const auto& x : r->matches) {
+            m.push_back({{"id", x.id},
+                         {"action", std::string(action_name(x.action))},
+                         {"description", x.description}});
+        }
+        return ok_json({{"verdict", std::string(verdict_name(r->verdict))},
+                        {"matches", m},
+                        {"rules", live->rules->rule_count()},
+                        {"generation", live->generation}});
+    }
+    platform::table t;
+    t.columns = {"rule", "action", "description"};
+    for (const auto& x : r->matches) {
+        t.rows.push_back({uint64_t{x.id}, std::string(action_name(x.action)), x.description});
+    }
+    return ok_text("verdict: " + std::string(verdict_name(r->verdict)) + " (" +
+                   std::to_string(r->matches.size()) + " of " +
+                   std::to_string(live->rules->rule_count()) + " rules match, generation " +
+                   std::to_string(live->generation) + ")\n" +
+                   (r->matches.empty() ? "" : render_table(t)));
+}
+
+reply policy_verdict(const parsed_command& cmd, const cli_env& env, bool json) {
+    auto kind = parse_im_request(cmd.args[2]);
+    if (!kind) {
+        return reply{exit_usage,
+                     {},
+                     "imsctl: unknown request kind '" + cmd.args[2] +
+                         "' (session, pager, large-message, file-transfer)\n"};
+    }
+    if (auto uri = check_user_uri(cmd.args[0]); !uri) {
+        return failed(uri.error().to_string());
+    }
+    const int64_t now = env.now_s ? env.now_s()
+                                  : std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
+    auto v = env.users->verdict(cmd.args[0],
+                                {cmd.args[1], cmd.flags.contains("--anonymous"), *kind, now});
+    if (json) {
+        return ok_json({{"allowed", v.allowed},
+                        {"status", v.status},
+                        {"step", v.step},
+                        {"reason", v.reason},
+                        {"matched_rules", v.matched_rules}});
+    }
+    std::string rules;
+    for (const auto& r : v.matched_rules) {
+        rules += (rules.empty() ? "" : ", ") + r;
+    }
+    std::string text =
+        v.allowed ? "allowed"
+                  : "rejected: " + std::to_string(v.status) + " (" + v.step + ") " + v.reason;
+    return ok_text(text + (rules.empty() ? "" : "\nmatched rules: " + rules) + "\n");
+}
+
 }  // namespace
 
-reply execute(const parsed_command& cmd, bool json, const cli_env& env) {
+reply execute(const parsed_command& cmd, bool json, const cli_env& env, const std::string& caller) {
     switch (cmd.spec->id) {
         case command_id::help:
             return ok_text("imsctl [--json] [--socket PATH] <command>\n\ncommands:\n" +
@@ -132,15 +422,36 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env) {
             return log_level(cmd, json);
         case command_id::log_show:
             return log_show(json);
+        case command_id::settings_show:
+            return env.settings ? settings_show(env, json) : not_here("settings runtime");
+        case command_id::settings_validate:
+        case command_id::settings_diff:
+            return env.settings
+                       ? settings_check(cmd, env, json, cmd.spec->id == command_id::settings_diff)
+                       : not_here("settings runtime");
+        case command_id::settings_apply:
+            return env.settings ? settings_apply(cmd, env, json, caller)
+                                : not_here("settings runtime");
+        case command_id::user_put:
+        case command_id::user_get:
+        case command_id::user_delete:
+        case command_id::user_list:
+            return env.users ? user_cmd(cmd, env, json, caller) : not_here("user directory");
+        case command_id::policy_test:
+            return env.settings ? policy_test(cmd, env, json) : not_here("settings runtime");
+        case command_id::policy_verdict:
+            return env.users ? policy_verdict(cmd, env, json) : not_here("user directory");
     }
     return failed("command not handled");
 }
 
-reply execute_argv(std::span<const std::string> argv, bool json, const cli_env& env) {
+reply execute_argv(std::span<const std::string> argv, bool json, const cli_env& env,
+                   const std::string* input) {
     auto cmd = parse_command(argv);
     if (!cmd) {
         return reply{exit_usage, {}, "imsctl: " + cmd.error().message + "\n" + cmd.error().help};
     }
+    cmd->input = input;
     return execute(*cmd, json, env);
 }
 

@@ -9,33 +9,27 @@
 #include <string>
 
 #include "mgmt/cli/commands.hpp"
+#include "mgmt/cli/reply.hpp"
+#include "mgmt/runtime/runtime.hpp"
+#include "mgmt/users/directory.hpp"
 #include "platform/stats/registry.hpp"
 
 namespace imsd::mgmt::cli {
 
-// Exit codes imsctl returns; scripts may rely on them.
-enum exit_code : int {
-    exit_ok = 0,
-    exit_failed = 1,       // the command ran and failed (bad plane name, ...)
-    exit_usage = 2,        // the command line is wrong
-    exit_unreachable = 3,  // no daemon at the socket
-    exit_protocol = 4,     // the daemon's answer was not understood
-};
-
-struct reply {
-    int exit = exit_ok;
-    std::string out;
-    std::string err;
-};
-
 struct cli_env {
     const platform::registry* reg = nullptr;
     std::function<nlohmann::json()> version;  // "show version"
+    runtime* settings = nullptr;              // settings show/validate/diff/apply, policy test
+    user_directory* users = nullptr;          // user ..., policy verdict
+    std::function<int64_t()> now_s;           // Unix time for <validity>; system clock if unset
 };
 
-reply execute(const parsed_command& cmd, bool json, const cli_env& env);
+// `caller` names who asked (uid, pid) in logs of state changes.
+reply execute(const parsed_command& cmd, bool json, const cli_env& env,
+              const std::string& caller = "local");
 
 // Parses then executes; usage errors come back with exit_usage and help.
-reply execute_argv(std::span<const std::string> argv, bool json, const cli_env& env);
+reply execute_argv(std::span<const std::string> argv, bool json, const cli_env& env,
+                   const std::string* input = nullptr);
 
 }  // namespace imsd::mgmt::cli

@@ -192,7 +192,10 @@ void server::serve_one(int conn) {
                 IMSD_LOG(mgmt, NOTICE, "cli: uid {} ({}) pid {} ran '{}'", cred.uid,
                          user_name(cred.uid), cred.pid, text);
             }
-            r = execute(*cmd, req->json, env_);
+            cmd->input = req->input ? &*req->input : nullptr;
+            r = execute(*cmd, req->json, env_,
+                        "uid " + std::to_string(cred.uid) + " (" + user_name(cred.uid) + ") pid " +
+                            std::to_string(cred.pid));
         }
     }
     write_all(conn, encode_reply(r));

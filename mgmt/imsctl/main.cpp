@@ -9,8 +9,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,32 @@ struct fd_guard {
     }
 };
 
-int talk(const std::string& path, const std::vector<std::string>& argv, bool json, int timeout_ms) {
+// The content of the file a command uploads ("-": standard input).
+std::optional<std::string> read_upload(const std::string& path) {
+    std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        std::cerr << "imsctl: cannot open " << path << ": " << std::strerror(errno) << "\n";
+        return std::nullopt;
+    }
+    std::string data;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0 && data.size() <= cli::max_upload_bytes) {
+        data.append(buf, n);
+    }
+    if (f != stdin) {
+        std::fclose(f);
+    }
+    if (data.size() > cli::max_upload_bytes) {
+        std::cerr << "imsctl: " << path << " is larger than " << cli::max_upload_bytes
+                  << " bytes\n";
+        return std::nullopt;
+    }
+    return data;
+}
+
+int talk(const std::string& path, const std::vector<std::string>& argv, bool json,
+         const std::optional<std::string>& input, int timeout_ms) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof(addr.sun_path)) {
@@ -49,7 +76,7 @@ int talk(const std::string& path, const std::vector<std::string>& argv, bool jso
                   << "\n";
         return cli::exit_unreachable;
     }
-    const std::string req = cli::encode_request(argv, json);
+    const std::string req = cli::encode_request(argv, json, input);
     if (send(g.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
         std::cerr << "imsctl: cannot send to imsd: " << std::strerror(errno) << "\n";
         return cli::exit_unreachable;
@@ -130,5 +157,12 @@ int main(int argc, char** argv) {
                   << cli::help_text(cmd->args);
         return cli::exit_ok;
     }
-    return talk(socket_path, words, json, timeout_ms);
+    std::optional<std::string> input;
+    if (cmd->spec->upload_arg >= 0) {
+        input = read_upload(cmd->args.at(static_cast<size_t>(cmd->spec->upload_arg)));
+        if (!input) {
+            return cli::exit_usage;
+        }
+    }
+    return talk(socket_path, words, json, input, timeout_ms);
 }

@@ -42,6 +42,7 @@ cat >"$conf" <<XML
     <lcores>$lcores</lcores>
     <file-prefix>$prefix</file-prefix>
     <shutdown-timeout-ms>5000</shutdown-timeout-ms>
+    <store-path>$LAB_TMP/store.db</store-path>
   </system>
   <dataplane><mbufs>4095</mbufs><idle-sleep-us>50</idle-sleep-us></dataplane>
   <ports>

@@ -67,7 +67,7 @@ TEST(cli_grammar, wrong_arguments_and_options_are_usage_errors) {
 }
 
 TEST(cli_grammar, completions_follow_the_table) {
-    EXPECT_EQ(completions({}), words({"help", "log", "show"}));
+    EXPECT_EQ(completions({}), words({"help", "log", "policy", "settings", "show", "user"}));
     EXPECT_EQ(completions(words({"show"})), words({"pools", "ports", "stats", "version"}));
     EXPECT_EQ(completions(words({"show", "stats"})), words({"--per-lcore"}));
 }
@@ -83,6 +83,20 @@ TEST(cli_protocol, request_and_reply_round_trip) {
     ASSERT_TRUE(back);
     EXPECT_EQ(back->exit, exit_failed);
     EXPECT_EQ(back->err, "err");
+}
+
+TEST(cli_protocol, uploaded_bytes_arrive_unchanged_even_when_not_utf8) {
+    std::string bytes;
+    for (int i = 0; i < 256; ++i) {
+        bytes += static_cast<char>(i);
+    }
+    auto argv = words({"settings", "apply", "x.xml"});
+    auto req = decode_request(encode_request(argv, false, bytes));
+    ASSERT_TRUE(req);
+    ASSERT_TRUE(req->input);
+    EXPECT_EQ(*req->input, bytes);
+    EXPECT_FALSE(decode_request("{\"argv\": [], \"input\": \"\\u20ac\"}"))
+        << "code points above 255 are not bytes";
 }
 
 TEST(cli_protocol, malformed_requests_are_refused_not_thrown) {
@@ -121,7 +135,8 @@ class cli_execute : public ::testing::Test {
         reg_.add_table("ports", "ports", [] {
             return platform::table{{"name", "rx_packets"}, {{std::string("media0"), uint64_t{15}}}};
         });
-        env_ = cli_env{&reg_, [] { return nlohmann::json{{"imsd", "0.1.0"}}; }};
+        env_.reg = &reg_;
+        env_.version = [] { return nlohmann::json{{"imsd", "0.1.0"}}; };
     }
     reply run(std::initializer_list<const char*> w, bool json = false) {
         auto argv = words(w);
