@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
             [d = dp->get()](const platform::settings& next) { return d->apply(next); });
         platform::counter_group mgmt_counters;
         mgmt_counters.name = "mgmt";
+        mgmt_counters.instance = "";
         mgmt_counters.names = {"settings_applied", "settings_rejected", "settings_generation",
                                "users_with_documents"};
         mgmt_counters.descriptions = {"settings documents applied live",

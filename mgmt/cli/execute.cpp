@@ -67,8 +67,11 @@ reply show_stats(const cli_env& env, bool per_lcore, bool json) {
             t.rows.push_back(std::move(row));
         }
         j[g.name] = gj;
-        text += g.name + " (" + std::to_string(instances.size()) + " lcore" +
-                (instances.size() == 1 ? "" : "s") + ")\n" + render_table(t);
+        text += g.name +
+                (g.instance.empty() ? std::string()
+                                    : " (" + std::to_string(instances.size()) + " " + g.instance +
+                                          (instances.size() == 1 ? "" : "s") + ")") +
+                "\n" + render_table(t);
     }
     return json ? ok_json(j) : ok_text(text);
 }

@@ -150,9 +150,14 @@ std::expected<lcore_roles, error> eal_start(const eal_plan& plan) {
         for (const auto& a : plan.args) {
             args += a + " ";
         }
-        return std::unexpected(make_error("EAL", std::string("rte_eal_init failed: ") +
-                                                     rte_strerror(rte_errno) +
-                                                     " (arguments: " + args + ")"));
+        // rte_errno is often left at 0; the EAL's own log lines say what
+        // failed. Name the usual causes for the operator.
+        return std::unexpected(make_error(
+            "EAL", "rte_eal_init failed (" + std::string(rte_strerror(rte_errno)) +
+                       "); see the EAL lines above. Common causes: another imsd or DPDK "
+                       "process uses the same system/file-prefix, a device in the settings is "
+                       "missing or bound to a kernel driver, not enough memory. Arguments: " +
+                       args));
     }
     lcore_roles roles;
     roles.main_lcore = rte_get_main_lcore();

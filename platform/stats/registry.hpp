@@ -29,7 +29,8 @@ struct counter_instance {
 };
 
 struct counter_group {
-    std::string name;  // "dataplane"
+    std::string name;                // "dataplane"
+    std::string instance = "lcore";  // what one instance is, for "(2 lcores)"; "" for none
     std::vector<std::string> names;
     std::vector<std::string> descriptions;
     // Reads every instance now. Called from control threads; must only read.
