@@ -59,6 +59,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     // Neighbour sync: this lcore's inbox (other lcores enqueue, this one
     // dequeues) and the inboxes of the others. Empty in single-lcore mode.
     rte_ring* neigh_inbox = nullptr;
+    // The lcore's TCP (dataplane/tcp), when enabled: its state and input.
+    void* tcp = nullptr;
+    void (*tcp_input)(net_ctx&, uint16_t port_index, rte_mbuf*, void* ip_hdr,
+                      uint16_t ihl_bytes) noexcept = nullptr;
     uint16_t n_peers = 0;
     std::array<rte_ring*, max_pollers> peers{};
 };

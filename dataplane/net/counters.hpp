@@ -42,7 +42,7 @@
     _(ipv4_fragment, drop, "IPv4 fragments (reassembly is not offered)")                    \
     _(ipv4_not_local, drop, "IPv4 packets for an address this node does not own")           \
     _(ipv4_no_route, drop, "replies to an off-link source with no gateway set")             \
-    _(ipv4_tcp_unserved, drop, "TCP segments (the TCP stack is not enabled yet)")           \
+    _(ipv4_tcp_unserved, drop, "TCP segments while TCP is not enabled (no tcp services)")           \
     _(ipv4_udp_unserved, drop, "UDP datagrams (SIP framing is not enabled yet)")            \
     _(ipv4_proto_other, drop, "IPv4 packets of another protocol")                           \
     _(icmp_in, info, "ICMP messages received")                                              \

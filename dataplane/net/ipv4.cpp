@@ -97,6 +97,10 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
             icmp_input(ctx, port_index, m, ip, ihl_bytes);
             return;
         case IPPROTO_TCP:
+            if (ctx.tcp_input != nullptr) {
+                ctx.tcp_input(ctx, port_index, m, ip, ihl_bytes);
+                return;
+            }
             IMSD_DROP(ctx, m, ipv4_tcp_unserved);
             return;
         case IPPROTO_UDP:

@@ -77,6 +77,38 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
         p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
+        if (s.dataplane.tcp.enabled()) {
+            const auto& ts = s.dataplane.tcp;
+            tcp::tcp_params tp;
+            tp.max_connections = s.limits.max_connections_per_lcore;
+            tp.max_half_open = ts.max_half_open;
+            tp.max_time_wait = ts.max_time_wait;
+            tp.rcv_buffer_bytes = ts.rcv_buffer_bytes;
+            tp.snd_buffer_bytes = ts.snd_buffer_bytes;
+            tp.rto_min_ms = ts.rto_min_ms;
+            tp.max_retries = ts.max_retries;
+            tp.delack_ms = ts.delack_ms;
+            tp.time_wait_ms = ts.time_wait_ms;
+            tp.tsc_hz = hz;
+            std::string tname = "imsd_tcp_" + std::to_string(p.lcore);
+            p.ctx->now_tsc = rte_rdtsc();
+            p.tcp = tcp::tcp_stack::create(tname.c_str(), tp, *p.ctx,
+                                           static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
+            if (!p.tcp) {
+                return std::unexpected(make_error(
+                    "limits/max-connections-per-lcore",
+                    "cannot create a TCP connection table of " +
+                        std::to_string(tp.max_connections) + ": " + rte_strerror(rte_errno)));
+            }
+            p.ctx->tcp = p.tcp.get();
+            p.ctx->tcp_input = tcp::tcp_input;
+            if (ts.echo_port != 0) {
+                tcp::start_echo_service(*p.tcp, 0, rte_cpu_to_be_16(ts.echo_port));
+            }
+            if (ts.sink_port != 0) {
+                tcp::start_sink_service(*p.tcp, 0, rte_cpu_to_be_16(ts.sink_port));
+            }
+        }
         dp->pollers_.push_back(std::move(p));
     }
     if (dp->pollers_.size() > 1) {
@@ -168,6 +200,9 @@ void dataplane::loop(poller& p) noexcept {
                 net::net_input(ctx, i, std::span<rte_mbuf*>(rx, n));
             }
         }
+        if (p.tcp) {
+            p.tcp->timers_run(ctx.now_tsc);
+        }
         if (ctx.now_tsc >= next_timer) {
             net::neighbour_timers(ctx);
             next_timer = ctx.now_tsc + timer_tsc;
@@ -196,6 +231,11 @@ void dataplane::loop(poller& p) noexcept {
             rte_delay_us_sleep(idle_sleep_us);
         }
     }
+    if (p.tcp) {
+        ctx.cfg = config_->get();
+        tcp::tcp_drain(*p.tcp);  // connections gone, their mbufs back
+        ctx.cfg = nullptr;
+    }
     net::net_ctx_drain(ctx);
     rcu_->reader_offline(reader);
 }
@@ -213,6 +253,11 @@ void dataplane::shutdown() {
         launched_ = false;
     }
     for (auto& p : pollers_) {
+        if (p.tcp) {
+            p.ctx->cfg = config_->get();
+            p.tcp.reset();  // drains what a loop that never ran still holds
+            p.ctx->cfg = nullptr;
+        }
         net::net_ctx_drain(*p.ctx);
         p.ctx->neigh.reset();
         rte_ring_free(p.ctx->neigh_inbox);
@@ -263,6 +308,27 @@ void dataplane::register_stats(platform::registry& reg) {
         return out;
     };
     reg.add_counters(std::move(g));
+    if (settings_.dataplane.tcp.enabled()) {
+        platform::counter_group t;
+        t.name = "tcp";
+        for (const auto& info : tcp::counter_infos) {
+            t.names.emplace_back(info.name);
+            t.descriptions.emplace_back(info.description);
+        }
+        t.read = [this] {
+            std::vector<platform::counter_instance> out;
+            for (const auto& p : pollers_) {
+                std::vector<uint64_t> v(tcp::counter_count);
+                const auto* raw = reinterpret_cast<const uint64_t*>(&p.tcp->cnt);
+                for (size_t i = 0; i < v.size(); ++i) {
+                    v[i] = __atomic_load_n(raw + i, __ATOMIC_RELAXED);
+                }
+                out.push_back({"lcore " + std::to_string(p.lcore), p.lcore, std::move(v)});
+            }
+            return out;
+        };
+        reg.add_counters(std::move(t));
+    }
     reg.add_table("ports", "ports, their link state and NIC counters",
                   [this] { return ports_->table(); });
     reg.add_table("pools", "mbuf pools: size and free objects", [this] {

@@ -13,6 +13,7 @@
 
 #include "dataplane/net/context.hpp"
 #include "dataplane/port/port.hpp"
+#include "dataplane/tcp/tcp.hpp"
 #include "platform/eal/eal.hpp"
 #include "platform/error.hpp"
 #include "platform/rcu/rcu.hpp"
@@ -65,6 +66,7 @@ class dataplane {
         unsigned lcore = 0;
         uint16_t queue = 0;
         std::unique_ptr<net::net_ctx> ctx;
+        std::unique_ptr<tcp::tcp_stack> tcp;
     };
 
     dataplane() = default;

@@ -92,6 +92,34 @@ void map_system(xmlNode* node, platform::system_settings& s) {
     });
 }
 
+void map_tcp(xmlNode* node, platform::tcp_settings& t) {
+    for_elements(node, [&](xmlNode* c) {
+        auto n = local_name(c);
+        std::string v = text_of(c);
+        if (n == "echo-port") {
+            t.echo_port = number<uint16_t>(v);
+        } else if (n == "sink-port") {
+            t.sink_port = number<uint16_t>(v);
+        } else if (n == "rcv-buffer-bytes") {
+            t.rcv_buffer_bytes = number<uint32_t>(v);
+        } else if (n == "snd-buffer-bytes") {
+            t.snd_buffer_bytes = number<uint32_t>(v);
+        } else if (n == "rto-min-ms") {
+            t.rto_min_ms = number<uint32_t>(v);
+        } else if (n == "max-retries") {
+            t.max_retries = number<uint32_t>(v);
+        } else if (n == "delack-ms") {
+            t.delack_ms = number<uint32_t>(v);
+        } else if (n == "time-wait-ms") {
+            t.time_wait_ms = number<uint32_t>(v);
+        } else if (n == "max-time-wait") {
+            t.max_time_wait = number<uint32_t>(v);
+        } else if (n == "max-half-open") {
+            t.max_half_open = number<uint32_t>(v);
+        }
+    });
+}
+
 void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
     for_elements(node, [&](xmlNode* c) {
         auto n = local_name(c);
@@ -112,6 +140,8 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
             d.arp_retry_ms = number<uint32_t>(v);
         } else if (n == "arp-retries") {
             d.arp_retries = number<uint32_t>(v);
+        } else if (n == "tcp") {
+            map_tcp(c, d.tcp);
         }
     });
 }
@@ -277,6 +307,9 @@ std::vector<problem> cross_check(const platform::settings& s, int im_line) {
             }
         }
     }
+    if (s.dataplane.tcp.echo_port != 0 && s.dataplane.tcp.echo_port == s.dataplane.tcp.sink_port) {
+        out.push_back({0, "dataplane/tcp: echo-port and sink-port are the same port"});
+    }
     if (s.im.min_se_s > s.im.session_expires_s) {
         out.push_back({im_line, "im/min-se-s (" + std::to_string(s.im.min_se_s) +
                                     ") is larger than im/session-expires-s (" +
@@ -374,6 +407,16 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/neighbour-timeout-ms"] = std::to_string(d.neighbour_timeout_ms);
     m["dataplane/arp-retry-ms"] = std::to_string(d.arp_retry_ms);
     m["dataplane/arp-retries"] = std::to_string(d.arp_retries);
+    m["dataplane/tcp/echo-port"] = std::to_string(d.tcp.echo_port);
+    m["dataplane/tcp/sink-port"] = std::to_string(d.tcp.sink_port);
+    m["dataplane/tcp/rcv-buffer-bytes"] = std::to_string(d.tcp.rcv_buffer_bytes);
+    m["dataplane/tcp/snd-buffer-bytes"] = std::to_string(d.tcp.snd_buffer_bytes);
+    m["dataplane/tcp/rto-min-ms"] = std::to_string(d.tcp.rto_min_ms);
+    m["dataplane/tcp/max-retries"] = std::to_string(d.tcp.max_retries);
+    m["dataplane/tcp/delack-ms"] = std::to_string(d.tcp.delack_ms);
+    m["dataplane/tcp/time-wait-ms"] = std::to_string(d.tcp.time_wait_ms);
+    m["dataplane/tcp/max-time-wait"] = std::to_string(d.tcp.max_time_wait);
+    m["dataplane/tcp/max-half-open"] = std::to_string(d.tcp.max_half_open);
     for (const auto& p : s.ports) {
         const std::string b = "ports/" + p.name + "/";
         m[b + "device"] = p.device;

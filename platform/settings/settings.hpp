@@ -43,6 +43,20 @@ struct system_settings {
     std::string store_path = "/var/lib/imsd/store.db";
 };
 
+struct tcp_settings {
+    uint16_t echo_port = 0;  // 0: off
+    uint16_t sink_port = 0;
+    uint32_t rcv_buffer_bytes = 256 * 1024;
+    uint32_t snd_buffer_bytes = 256 * 1024;
+    uint32_t rto_min_ms = 200;
+    uint32_t max_retries = 8;
+    uint32_t delack_ms = 40;
+    uint32_t time_wait_ms = 2000;
+    uint32_t max_time_wait = 1024;
+    uint32_t max_half_open = 1024;
+    bool enabled() const { return echo_port != 0 || sink_port != 0; }
+};
+
 struct dataplane_settings {
     uint32_t mbufs = 8191;
     uint32_t mbuf_cache = 256;
@@ -52,13 +66,14 @@ struct dataplane_settings {
     uint32_t neighbour_timeout_ms = 300000;
     uint32_t arp_retry_ms = 1000;
     uint32_t arp_retries = 3;
+    tcp_settings tcp;
 };
 
 struct limits_settings {
     uint32_t max_sessions = 100000;
     uint32_t max_message_bytes = 10 * 1024 * 1024;
     uint32_t max_sip_headers = 64;
-    uint32_t max_connections_per_lcore = 65536;
+    uint32_t max_connections_per_lcore = 16384;
 };
 
 // OMA IM 6.1.1: whether the Participating Function stays in the media path.

@@ -1,0 +1,162 @@
+// The upper-layer API, and the echo / sink services built on it.
+
+#include <algorithm>
+
+#include "dataplane/tcp/internal.hpp"
+
+namespace imsd::dp::tcp {
+
+bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept {
+    tcb& t = s.at(c);
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    if (t.fin_queued || (t.state != tcp_state::established && t.state != tcp_state::close_wait)) {
+        return false;
+    }
+    if (sndq_bytes(t) + len > s.params.snd_buffer_bytes) {
+        t.want_writable = true;
+        return false;
+    }
+    if (t.sndq == nullptr) {
+        t.sndq = m;
+    } else if (rte_pktmbuf_chain(t.sndq, m) != 0) {
+        t.want_writable = true;
+        return false;
+    }
+    tcp_output(s, t);
+    return true;
+}
+
+uint32_t tcp_send_space(tcp_stack& s, tcp_conn c) noexcept {
+    const tcb& t = s.at(c);
+    const uint32_t q = sndq_bytes(t);
+    return q >= s.params.snd_buffer_bytes ? 0 : s.params.snd_buffer_bytes - q;
+}
+
+rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn c) noexcept {
+    tcb& t = s.at(c);
+    rte_mbuf* m = t.rcvq;
+    t.rcvq = nullptr;
+    if (m == nullptr) {
+        return nullptr;
+    }
+    // RFC 9293 3.8.6.2.2: tell the sender when the window opened by at least
+    // an MSS or half the buffer since it was last advertised.
+    const tcp_seq edge = t.rcv_nxt + rcv_window(s, t);
+    const uint32_t opened =
+        t.rcv_adv_right == 0 ? 0 : static_cast<uint32_t>(edge - tcp_seq{t.rcv_adv_right});
+    if (static_cast<int32_t>(opened) > 0 &&
+        (opened >= 2u * t.snd_mss || opened >= s.params.rcv_buffer_bytes / 2)) {
+        t.ack_now = true;
+    }
+    return m;
+}
+
+uint32_t tcp_recv_bytes(tcp_stack& s, tcp_conn c) noexcept { return rcvq_bytes(s.at(c)); }
+
+void tcp_flush(tcp_stack& s, tcp_conn c) noexcept {
+    tcb& t = s.at(c);
+    tcp_output(s, t);
+    if (t.in_use && t.ack_now) {
+        send_ack(s, t);
+    }
+}
+
+void tcp_close(tcp_stack& s, tcp_conn c) noexcept {
+    tcb& t = s.at(c);
+    switch (t.state) {
+        case tcp_state::syn_received:
+        case tcp_state::established:
+            t.state = tcp_state::fin_wait_1;
+            break;
+        case tcp_state::close_wait:
+            t.state = tcp_state::last_ack;
+            break;
+        default:
+            return;
+    }
+    t.fin_queued = true;
+    tcp_output(s, t);
+}
+
+void tcp_abort(tcp_stack& s, tcp_conn c) noexcept {
+    tcb& t = s.at(c);
+    if (t.state != tcp_state::syn_sent && t.state != tcp_state::time_wait) {
+        send_segment(s, t, t.snd_nxt, flag_rst, 0, 0);
+        ++s.cnt.rst_out;
+    }
+    ++s.cnt.conns_aborted;
+    s.release(t, tcp_cause::aborted);
+}
+
+tcp_state tcp_state_of(tcp_stack& s, tcp_conn c) noexcept { return s.at(c).state; }
+
+void tcp_drain(tcp_stack& s) noexcept {
+    for (auto& t : s.all()) {
+        if (t.in_use) {
+            s.release(t, tcp_cause::shutdown);
+        }
+    }
+}
+
+// --- echo (RFC 862) and discard (RFC 863) ------------------------------------------------
+
+namespace {
+
+// Echoes what waits; once the peer has closed and everything went back,
+// closes too.
+void echo_pump(tcp_stack& s, tcp_conn c) {
+    const uint32_t waiting = tcp_recv_bytes(s, c);
+    if (waiting == 0) {
+        if (s.at(c).peer_fin) {
+            tcp_close(s, c);
+        }
+        return;
+    }
+    // Back-pressure: leave the data (and so the window) until it fits.
+    if (tcp_send_space(s, c) < waiting) {
+        s.at(c).want_writable = true;
+        return;
+    }
+    rte_mbuf* m = tcp_recv(s, c);
+    if (!tcp_send(s, c, m)) {
+        rte_pktmbuf_free(m);  // cannot happen: the space was checked
+    }
+    tcp_flush(s, c);
+    if (s.at(c).in_use && s.at(c).peer_fin && tcp_recv_bytes(s, c) == 0) {
+        tcp_close(s, c);
+    }
+}
+
+const tcp_callbacks echo_cb = {
+    .on_accept = [](tcp_stack&, tcp_conn, void*, void**) { return true; },
+    .on_established = nullptr,
+    .on_data = [](tcp_stack& s, tcp_conn c, void*) { echo_pump(s, c); },
+    .on_peer_fin = [](tcp_stack& s, tcp_conn c, void*) { echo_pump(s, c); },
+    .on_writable = [](tcp_stack& s, tcp_conn c, void*) { echo_pump(s, c); },
+    .on_closed = nullptr,
+};
+
+const tcp_callbacks sink_cb = {
+    .on_accept = [](tcp_stack&, tcp_conn, void*, void**) { return true; },
+    .on_established = nullptr,
+    .on_data =
+        [](tcp_stack& s, tcp_conn c, void*) {
+            rte_pktmbuf_free(tcp_recv(s, c));
+            tcp_flush(s, c);
+        },
+    .on_peer_fin = [](tcp_stack& s, tcp_conn c, void*) { tcp_close(s, c); },
+    .on_writable = nullptr,
+    .on_closed = nullptr,
+};
+
+}  // namespace
+
+bool start_echo_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be) {
+    return s.listen(ip_be, port_be, &echo_cb, nullptr);
+}
+
+bool start_sink_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be) {
+    return s.listen(ip_be, port_be, &sink_cb, nullptr);
+}
+
+}  // namespace imsd::dp::tcp

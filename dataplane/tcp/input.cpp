@@ -1,0 +1,611 @@
+// TCP input: RFC 9293 3.10.7 "SEGMENT ARRIVES", with RFC 5961 protections,
+// RFC 6298 RTT sampling, RFC 5681 / RFC 6582 congestion control.
+
+#include <rte_ether.h>
+#include <rte_random.h>
+
+#include <algorithm>
+
+#include "dataplane/tcp/internal.hpp"
+
+namespace imsd::dp::tcp {
+
+namespace {
+
+struct seg_view {
+    tcp_seq seq;
+    tcp_seq ack;
+    uint8_t flags;
+    uint32_t wnd;      // as sent (unscaled)
+    uint32_t len;      // payload bytes
+    uint32_t seg_len;  // len + SYN + FIN
+    uint16_t mss = 0;  // option, 0 when absent
+    int16_t wscale = -1;
+};
+
+uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
+
+// Options of a SYN (RFC 9293 3.1, RFC 7323 2.2). False when malformed.
+bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
+    uint32_t i = 0;
+    while (i < n) {
+        const uint8_t kind = o[i];
+        if (kind == 0) {
+            break;  // end of option list
+        }
+        if (kind == 1) {
+            ++i;
+            continue;
+        }
+        if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n) {
+            return false;
+        }
+        const uint8_t len = o[i + 1];
+        if (kind == 2 && len == 4) {
+            v.mss = static_cast<uint16_t>(o[i + 2] << 8 | o[i + 3]);
+        } else if (kind == 3 && len == 3) {
+            v.wscale = std::min<int16_t>(o[i + 2], 14);  // RFC 7323 2.3
+        }
+        i += len;
+    }
+    return true;
+}
+
+void deliver(tcp_stack& s, tcb& t, rte_mbuf* m) {
+    if (t.rcvq == nullptr) {
+        t.rcvq = m;
+    } else if (rte_pktmbuf_chain(t.rcvq, m) != 0) {
+        ++s.cnt.rcv_queue_full;
+        rte_pktmbuf_free(m);
+    }
+}
+
+// Moves out-of-order segments that rcv_nxt has reached into the receive
+// queue, trimming overlaps; true when a queued FIN was reached.
+bool ooo_drain(tcp_stack& s, tcb& t, bool& fin) {
+    auto& q = s.ooo_of(t);
+    bool moved = false;
+    for (;;) {
+        auto it = std::find_if(q.begin(), q.end(),
+                               [&](const auto& o) { return seq_le(o.seq, t.rcv_nxt); });
+        if (it == q.end()) {
+            break;
+        }
+        rte_mbuf* m = it->m;
+        const tcp_seq seq = it->seq;
+        const bool seg_fin = it->fin;
+        q.erase(it);
+        const uint32_t len = m ? rte_pktmbuf_pkt_len(m) : 0;
+        const uint32_t skip = static_cast<uint32_t>(t.rcv_nxt - seq);
+        if (skip >= len) {
+            rte_pktmbuf_free(m);
+            if (seg_fin && skip == len) {
+                fin = true;
+            }
+            continue;
+        }
+        if (skip > 0) {
+            chain_drop_front(&m, skip);
+        }
+        t.rcv_nxt = t.rcv_nxt + (len - skip);
+        s.cnt.bytes_in += len - skip;
+        deliver(s, t, m);
+        moved = true;
+        fin = fin || seg_fin;
+    }
+    return moved;
+}
+
+void ooo_insert(tcp_stack& s, tcb& t, tcp_seq seq, rte_mbuf* m, bool fin) {
+    auto& q = s.ooo_of(t);
+    for (const auto& o : q) {
+        if (o.seq == seq) {  // a duplicate of a segment already held
+            ++s.cnt.dup_segs_in;
+            rte_pktmbuf_free(m);
+            return;
+        }
+    }
+    if (q.size() >= s.params.ooo_max_segs) {
+        ++s.cnt.ooo_dropped;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    ++s.cnt.ooo_segs_in;
+    q.push_back({seq, m, fin});
+}
+
+// RFC 6298 2.2-2.3 from one RTT measurement.
+void rtt_sample(tcp_stack& s, tcb& t, uint64_t rtt_tsc) {
+    const uint32_t r = static_cast<uint32_t>(rtt_tsc * 1000000 / s.params.tsc_hz);
+    if (t.srtt_us == 0) {
+        t.srtt_us = r;
+        t.rttvar_us = r / 2;
+    } else {
+        const uint32_t err = r > t.srtt_us ? r - t.srtt_us : t.srtt_us - r;
+        t.rttvar_us = (3 * t.rttvar_us + err) / 4;
+        t.srtt_us = (7 * t.srtt_us + r) / 8;
+    }
+    const uint32_t rto_ms = (t.srtt_us + std::max<uint32_t>(4 * t.rttvar_us, 1000)) / 1000;
+    t.rto_ms = std::clamp(rto_ms, s.params.rto_min_ms, s.params.rto_max_ms);
+}
+
+void enter_time_wait(tcp_stack& s, tcb& t) {
+    t.state = tcp_state::time_wait;
+    t.rto_at = t.persist_at = t.delack_at = 0;
+    t.tw_at = s.net.now_tsc + ms_to_tsc(s, s.params.time_wait_ms);
+    s.timer_set(t);
+    s.time_wait_enter(t);  // may recycle the oldest, never t itself
+}
+
+// The acknowledged part of the send queue is gone: data bytes and SYN/FIN.
+void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack) {
+    uint32_t acked = static_cast<uint32_t>(ack - t.snd_una);
+    uint32_t data = std::min(acked, sndq_bytes(t));
+    if (data > 0) {
+        chain_drop_front(&t.sndq, data);
+    }
+    t.snd_una = ack;
+    if (seq_lt(t.snd_nxt, t.snd_una)) {
+        t.snd_nxt = t.snd_una;
+    }
+    // RTT (Karn: the timed segment was not retransmitted, else timing stopped).
+    if (t.rtt_timing && seq_gt(ack, t.rtt_seq)) {
+        rtt_sample(s, t, s.net.now_tsc - t.rtt_start_tsc);
+        t.rtt_timing = false;
+    }
+    t.retries = 0;
+    // RFC 6298 5.2-5.3
+    if (t.snd_una == t.snd_max) {
+        t.rto_at = 0;
+        s.timer_set(t);
+    } else {
+        arm_rto(s, t);
+    }
+}
+
+void congestion_on_ack(tcp_stack& s, tcb& t, uint32_t acked, tcp_seq ack) {
+    const uint32_t mss = t.snd_mss;
+    if (t.in_recovery) {
+        if (seq_ge(ack, t.recover)) {
+            // RFC 6582 3.2 step 3: full acknowledgment, deflate.
+            t.in_recovery = false;
+            const uint32_t flight = static_cast<uint32_t>(t.snd_max - t.snd_una);
+            t.cwnd = std::min(t.ssthresh, std::max(flight, mss) + mss);
+        } else {
+            // Partial acknowledgment: retransmit the next hole, deflate by
+            // what was acked, add back one MSS.
+            retransmit_first(s, t);
+            t.cwnd = t.cwnd > acked ? t.cwnd - acked + mss : mss;
+        }
+        t.dupacks = 0;
+        return;
+    }
+    t.dupacks = 0;
+    if (t.cwnd < t.ssthresh) {
+        t.cwnd += std::min(acked, mss);  // slow start, RFC 5681 3.1 (L = 1 SMSS)
+    } else {
+        t.cwnd += std::max<uint32_t>(1, mss * mss / t.cwnd);  // congestion avoidance
+    }
+}
+
+void on_dup_ack(tcp_stack& s, tcb& t) {
+    ++s.cnt.dup_acks_in;
+    const uint32_t mss = t.snd_mss;
+    if (t.in_recovery) {
+        t.cwnd += mss;  // RFC 6582 3.2 step 4: inflate
+        return;
+    }
+    if (++t.dupacks == 3) {
+        // RFC 6582 3.2 step 2 (and the "careful" variant of step 1).
+        if (seq_gt(t.snd_una, t.recover) || t.recover == t.iss) {
+            const uint32_t flight = static_cast<uint32_t>(t.snd_max - t.snd_una);
+            t.ssthresh = std::max(flight / 2, 2 * mss);
+            t.recover = t.snd_max;
+            t.in_recovery = true;
+            ++s.cnt.fast_retrans;
+            retransmit_first(s, t);
+            t.cwnd = t.ssthresh + 3 * mss;
+        }
+    }
+}
+
+void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4_hdr* ip,
+                  const rte_tcp_hdr* th, const seg_view& v) {
+    const listener* l = s.find_listener(ip->dst_addr, th->dst_port);
+    if (l == nullptr) {
+        ++s.cnt.conns_refused;
+        send_reset_reply(s, port_index, ip, th, v.seg_len);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (s.half_open >= s.params.max_half_open) {
+        ++s.cnt.syn_backlog_full;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    tcb* t = s.alloc(ip->dst_addr, th->dst_port, ip->src_addr, th->src_port, port_index);
+    if (t == nullptr) {
+        ++s.cnt.conn_table_full;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    rte_pktmbuf_free(m);
+    t->state = tcp_state::syn_received;
+    ++s.half_open;
+    t->irs = v.seq;
+    t->rcv_nxt = v.seq + 1;
+    t->iss = tcp_seq{static_cast<uint32_t>(rte_rand())};
+    t->snd_una = t->iss;
+    t->snd_nxt = t->iss + 1;
+    t->snd_max = t->snd_nxt;
+    t->recover = t->iss;
+    const uint16_t our_mss = s.net.cfg->ports[port_index].mtu - 40;
+    t->snd_mss = v.mss != 0 ? std::min<uint16_t>(v.mss, our_mss) : 536;  // RFC 9293 3.7.1
+    if (v.wscale >= 0) {
+        t->wscale_ok = true;
+        t->snd_wscale = static_cast<uint8_t>(v.wscale);
+        t->rcv_wscale = our_wscale;
+    }
+    t->snd_wnd = v.wnd;  // unscaled in a SYN
+    t->snd_wl1 = v.seq;
+    t->cwnd = std::min(4 * static_cast<uint32_t>(t->snd_mss),
+                       std::max(2 * static_cast<uint32_t>(t->snd_mss), 4380u));  // RFC 5681 3.1
+    t->ssthresh = UINT32_MAX;
+    t->rto_ms = s.params.rto_initial_ms;
+    t->cb = l->cb;
+    if (l->cb != nullptr && l->cb->on_accept != nullptr &&
+        !l->cb->on_accept(s, s.handle(*t), l->user, &t->user)) {
+        t->cb = nullptr;
+        send_reset_reply(s, port_index, ip, th, v.seg_len);
+        s.release(*t, tcp_cause::aborted);
+        return;
+    }
+    ++s.cnt.conns_accepted;
+    send_segment(s, *t, t->iss, flag_syn | flag_ack, 0, 0);
+    arm_rto(s, *t);
+}
+
+// The segment's payload alone: headers stripped, padding trimmed.
+rte_mbuf* payload_of(rte_mbuf* m, uint32_t hdr_bytes, uint32_t len) {
+    rte_pktmbuf_adj(m, static_cast<uint16_t>(hdr_bytes));
+    const uint32_t extra = rte_pktmbuf_pkt_len(m) - len;
+    if (extra > 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(extra)) != 0) {
+        return nullptr;
+    }
+    return m;
+}
+
+}  // namespace
+
+void chain_drop_front(rte_mbuf** q, uint32_t n) noexcept {
+    rte_mbuf* m = *q;
+    while (m != nullptr && n > 0) {
+        if (n < m->data_len) {
+            rte_pktmbuf_adj(m, static_cast<uint16_t>(n));
+            break;
+        }
+        // Unlink the whole first segment.
+        n -= m->data_len;
+        rte_mbuf* next = m->next;
+        if (next != nullptr) {
+            next->pkt_len = m->pkt_len - m->data_len;
+            next->nb_segs = static_cast<uint16_t>(m->nb_segs - 1);
+        }
+        m->next = nullptr;
+        m->nb_segs = 1;
+        rte_pktmbuf_free(m);
+        m = next;
+    }
+    *q = m;
+}
+
+void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr,
+               uint16_t ihl_bytes) noexcept {
+    auto& s = *static_cast<tcp_stack*>(net.tcp);
+    auto* ip = static_cast<rte_ipv4_hdr*>(ip_hdr);
+    ++s.cnt.segs_in;
+    const uint32_t l4_off = sizeof(rte_ether_hdr) + ihl_bytes;
+    const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - ihl_bytes;
+    if (l4_len < sizeof(rte_tcp_hdr) || rte_pktmbuf_data_len(m) < l4_off + sizeof(rte_tcp_hdr)) {
+        ++s.cnt.malformed;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    auto* th = rte_pktmbuf_mtod_offset(m, rte_tcp_hdr*, l4_off);
+    const uint32_t th_len = static_cast<uint32_t>(th->data_off >> 4) * 4;
+    if (th_len < sizeof(rte_tcp_hdr) || th_len > l4_len ||
+        rte_pktmbuf_data_len(m) < l4_off + th_len) {
+        ++s.cnt.malformed;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    // Checksum over the pseudo-header and the segment (which may span segments).
+    uint16_t raw = 0;
+    if (rte_raw_cksum_mbuf(m, l4_off, l4_len, &raw) != 0) {
+        ++s.cnt.malformed;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    uint32_t sum = raw + rte_ipv4_phdr_cksum(ip, 0);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    if (sum != 0xffff) {
+        ++s.cnt.checksum_bad;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    seg_view v;
+    v.seq = tcp_seq{rte_be_to_cpu_32(th->sent_seq)};
+    v.ack = tcp_seq{rte_be_to_cpu_32(th->recv_ack)};
+    v.flags = th->tcp_flags;
+    v.wnd = rte_be_to_cpu_16(th->rx_win);
+    v.len = l4_len - th_len;
+    v.seg_len = v.len + ((v.flags & flag_syn) ? 1 : 0) + ((v.flags & flag_fin) ? 1 : 0);
+    if (!parse_options(reinterpret_cast<const uint8_t*>(th + 1), th_len - sizeof(rte_tcp_hdr), v)) {
+        ++s.cnt.malformed;
+        rte_pktmbuf_free(m);
+        return;
+    }
+
+    tcb* t = s.lookup(ip->dst_addr, th->dst_port, ip->src_addr, th->src_port, port_index);
+    if (t == nullptr) {
+        // RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN).
+        if ((v.flags & flag_rst) != 0) {
+            rte_pktmbuf_free(m);
+            return;
+        }
+        if ((v.flags & (flag_syn | flag_ack)) == flag_syn) {
+            passive_open(s, port_index, m, ip, th, v);
+            return;
+        }
+        ++s.cnt.no_conn;
+        send_reset_reply(s, port_index, ip, th, v.seg_len);
+        rte_pktmbuf_free(m);
+        return;
+    }
+
+    // --- synchronized states (RFC 9293 3.10.7.4) -------------------------------------------
+    // First: check the sequence number.
+    const uint32_t wnd = rcv_window(s, *t);
+    bool acceptable;
+    if (v.seg_len == 0) {
+        acceptable = wnd == 0 ? v.seq == t->rcv_nxt : seq_in(v.seq, t->rcv_nxt, t->rcv_nxt + wnd);
+    } else {
+        acceptable = wnd != 0 && (seq_in(v.seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
+                                  seq_in(v.seq + (v.seg_len - 1), t->rcv_nxt, t->rcv_nxt + wnd));
+    }
+    // A retransmitted segment partly before rcv_nxt is acceptable for the new part.
+    if (!acceptable && v.seg_len > 0 && seq_lt(v.seq, t->rcv_nxt) &&
+        seq_gt(v.seq + v.seg_len, t->rcv_nxt) && wnd != 0) {
+        acceptable = true;
+    }
+    if (!acceptable) {
+        if ((v.flags & flag_rst) == 0) {
+            if (seq_lt(v.seq, t->rcv_nxt)) {
+                ++s.cnt.dup_segs_in;
+            } else {
+                ++s.cnt.out_of_window;
+            }
+            send_ack(s, *t);
+        }
+        rte_pktmbuf_free(m);
+        return;
+    }
+    // Second: the RST bit, RFC 5961 3.2.
+    if ((v.flags & flag_rst) != 0) {
+        rte_pktmbuf_free(m);
+        if (v.seq == t->rcv_nxt) {
+            ++s.cnt.conns_reset_in;
+            s.release(*t, tcp_cause::reset_by_peer);
+        } else {
+            ++s.cnt.challenge_acks;
+            send_ack(s, *t);
+        }
+        return;
+    }
+    // Fourth: a SYN in a synchronized state, RFC 5961 4.2: challenge ACK.
+    if ((v.flags & flag_syn) != 0) {
+        ++s.cnt.challenge_acks;
+        send_ack(s, *t);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    // Fifth: the ACK field.
+    if ((v.flags & flag_ack) == 0) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (t->state == tcp_state::syn_received) {
+        if (seq_gt(v.ack, t->snd_una) && seq_le(v.ack, t->snd_max)) {
+            t->state = tcp_state::established;
+            --s.half_open;
+            ++s.cnt.conns_established;
+            t->snd_una = v.ack;
+            t->snd_wnd = v.wnd << t->snd_wscale;
+            t->snd_wl1 = v.seq;
+            t->snd_wl2 = v.ack;
+            t->rto_at = 0;
+            t->retries = 0;
+            s.timer_set(*t);
+            if (t->cb != nullptr && t->cb->on_established != nullptr) {
+                t->cb->on_established(s, s.handle(*t), t->user);
+            }
+            if (!t->in_use) {
+                rte_pktmbuf_free(m);
+                return;
+            }
+        } else {
+            send_reset_reply(s, port_index, ip, th, v.seg_len);
+            rte_pktmbuf_free(m);
+            return;
+        }
+    } else {
+        // RFC 5961 5.2: an ACK for data never sent gets an ACK back.
+        if (seq_gt(v.ack, t->snd_max)) {
+            send_ack(s, *t);
+            rte_pktmbuf_free(m);
+            return;
+        }
+        const uint32_t old_wnd = t->snd_wnd;
+        if (seq_gt(v.ack, t->snd_una)) {
+            const uint32_t acked = static_cast<uint32_t>(v.ack - t->snd_una);
+            ack_advance(s, *t, v.ack);
+            congestion_on_ack(s, *t, acked, v.ack);
+            if (t->want_writable && sndq_bytes(*t) < s.params.snd_buffer_bytes) {
+                t->want_writable = false;
+                if (t->cb != nullptr && t->cb->on_writable != nullptr) {
+                    t->cb->on_writable(s, s.handle(*t), t->user);
+                    if (!t->in_use) {
+                        rte_pktmbuf_free(m);
+                        return;
+                    }
+                }
+            }
+        } else if (v.ack == t->snd_una && v.seg_len == 0 && (v.wnd << t->snd_wscale) == old_wnd &&
+                   t->snd_max != t->snd_una) {
+            on_dup_ack(s, *t);
+        }
+        // Window update (RFC 9293 3.10.7.4, fifth, ESTABLISHED).
+        if (seq_lt(t->snd_wl1, v.seq) || (t->snd_wl1 == v.seq && seq_le(t->snd_wl2, v.ack))) {
+            t->snd_wnd = v.wnd << t->snd_wscale;
+            t->snd_wl1 = v.seq;
+            t->snd_wl2 = v.ack;
+            if (t->snd_wnd > 0 && t->persist_at != 0) {
+                t->persist_at = 0;
+                s.timer_set(*t);
+            }
+        }
+        const bool fin_acked = t->fin_sent && t->snd_una == t->snd_max;
+        switch (t->state) {
+            case tcp_state::fin_wait_1:
+                if (fin_acked) {
+                    t->state = tcp_state::fin_wait_2;
+                }
+                break;
+            case tcp_state::closing:
+                if (fin_acked) {
+                    enter_time_wait(s, *t);
+                }
+                break;
+            case tcp_state::last_ack:
+                if (fin_acked) {
+                    rte_pktmbuf_free(m);
+                    s.release(*t, tcp_cause::closed);
+                    return;
+                }
+                break;
+            case tcp_state::time_wait:
+                // A retransmitted FIN: acknowledge, restart the 2 MSL timeout.
+                if ((v.flags & flag_fin) != 0) {
+                    t->tw_at = s.net.now_tsc + ms_to_tsc(s, s.params.time_wait_ms);
+                    s.timer_set(*t);
+                    send_ack(s, *t);
+                }
+                rte_pktmbuf_free(m);
+                return;
+            default:
+                break;
+        }
+    }
+
+    // Seventh: the segment text.
+    bool fin = (v.flags & flag_fin) != 0;
+    const bool can_receive = t->state == tcp_state::established ||
+                             t->state == tcp_state::fin_wait_1 || t->state == tcp_state::fin_wait_2;
+    bool delivered = false;
+    if (v.len > 0 && can_receive) {
+        rte_mbuf* p = payload_of(m, l4_off + th_len, v.len);
+        m = nullptr;
+        if (p == nullptr) {
+            ++s.cnt.malformed;
+        } else if (seq_gt(v.seq, t->rcv_nxt)) {
+            // A hole before it: keep it, and tell the sender at once (RFC 5681 4.2).
+            ooo_insert(s, *t, v.seq, p, fin);
+            fin = false;
+            t->ack_now = true;
+        } else {
+            const uint32_t skip = static_cast<uint32_t>(t->rcv_nxt - v.seq);
+            if (skip > 0) {
+                chain_drop_front(&p, skip);
+            }
+            uint32_t len = v.len - skip;
+            const uint32_t room = rcv_window(s, *t);
+            if (len > room) {
+                // Beyond the window we offered: keep what fits.
+                ++s.cnt.rcv_queue_full;
+                if (room == 0 || rte_pktmbuf_trim(p, static_cast<uint16_t>(len - room)) != 0) {
+                    rte_pktmbuf_free(p);
+                    p = nullptr;
+                    len = 0;
+                } else {
+                    len = room;
+                }
+                fin = false;
+            }
+            if (p != nullptr) {
+                t->rcv_nxt = t->rcv_nxt + len;
+                s.cnt.bytes_in += len;
+                deliver(s, *t, p);
+                delivered = true;
+                const bool had_ooo = !s.ooo_of(*t).empty();
+                bool ooo_fin = false;
+                if (had_ooo) {
+                    ooo_drain(s, *t, ooo_fin);
+                    t->ack_now = true;  // a hole filled: ACK at once
+                }
+                fin = fin || ooo_fin;
+                // RFC 5681 4.2: ACK at least every second full-sized segment.
+                if (++t->segs_since_ack >= 2) {
+                    t->ack_now = true;
+                } else if (t->delack_at == 0) {
+                    t->delack_at = s.net.now_tsc + ms_to_tsc(s, s.params.delack_ms);
+                    s.timer_set(*t);
+                }
+            }
+        }
+    }
+    if (m != nullptr) {
+        rte_pktmbuf_free(m);
+    }
+    // Eighth: the FIN bit, once everything before it has arrived.
+    if (fin && can_receive && seq_ge(t->rcv_nxt, v.seq + v.len) && !t->peer_fin) {
+        t->rcv_nxt = t->rcv_nxt + 1;
+        t->peer_fin = true;
+        t->ack_now = true;
+        switch (t->state) {
+            case tcp_state::established:
+                t->state = tcp_state::close_wait;
+                break;
+            case tcp_state::fin_wait_1:
+                if (t->fin_sent && t->snd_una == t->snd_max) {
+                    enter_time_wait(s, *t);
+                } else {
+                    t->state = tcp_state::closing;
+                }
+                break;
+            case tcp_state::fin_wait_2:
+                enter_time_wait(s, *t);
+                break;
+            default:
+                break;
+        }
+    }
+    if (delivered && t->cb != nullptr && t->cb->on_data != nullptr) {
+        t->cb->on_data(s, s.handle(*t), t->user);
+        if (!t->in_use) {
+            return;
+        }
+    }
+    if (t->peer_fin && fin && t->cb != nullptr && t->cb->on_peer_fin != nullptr) {
+        t->cb->on_peer_fin(s, s.handle(*t), t->user);
+        if (!t->in_use) {
+            return;
+        }
+    }
+    tcp_output(s, *t);
+    if (t->ack_now) {
+        send_ack(s, *t);
+    }
+}
+
+}  // namespace imsd::dp::tcp

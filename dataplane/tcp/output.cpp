@@ -1,0 +1,241 @@
+// TCP output: segments built in one mbuf (headers and a copy of the payload
+// from the send queue), addressed by the IPv4 layer's next-hop resolution.
+
+#include <rte_ether.h>
+#include <rte_random.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/tcp/internal.hpp"
+
+namespace imsd::dp::tcp {
+
+namespace {
+
+constexpr uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
+
+uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
+
+// Fills IPv4 and TCP headers after the Ethernet header of m (whose length
+// covers everything) and hands it to the IPv4 output.
+void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32_t dst,
+            uint16_t opt_len, uint32_t payload) noexcept {
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    auto* th = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+    ip->version_ihl = 0x45;
+    ip->type_of_service = 0;
+    ip->total_length = rte_cpu_to_be_16(
+        static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr) + opt_len + payload));
+    ip->packet_id = 0;
+    ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_TCP;
+    ip->src_addr = src;
+    ip->dst_addr = dst;
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    th->cksum = 0;
+    th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+    ++s.cnt.segs_out;
+    net::ipv4_output(s.net, port_index, m, dst);
+}
+
+}  // namespace
+
+uint32_t rcv_window(const tcp_stack& s, const tcb& t) noexcept {
+    const uint32_t used = rcvq_bytes(t);
+    return used >= s.params.rcv_buffer_bytes ? 0 : s.params.rcv_buffer_bytes - used;
+}
+
+void arm_rto(tcp_stack& s, tcb& t) noexcept {
+    t.rto_at = s.net.now_tsc + ms_to_tsc(s, t.rto_ms);
+    s.timer_set(t);
+}
+
+void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t data_off,
+                  uint32_t len) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(s.net.pool);
+    if (m == nullptr) [[unlikely]] {
+        ++s.net.cnt.mbuf_alloc_failed;
+        return;
+    }
+    const bool syn = (flags & flag_syn) != 0;
+    const uint16_t opt_len = syn ? 8 : 0;  // MSS (4) + NOP + window scale (3)
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(hdrs + opt_len + len));
+    if (p == nullptr) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    auto* th = reinterpret_cast<rte_tcp_hdr*>(p + sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr));
+    th->src_port = t.local_port;
+    th->dst_port = t.remote_port;
+    th->sent_seq = rte_cpu_to_be_32(seq.raw);
+    th->recv_ack = (flags & flag_ack) ? rte_cpu_to_be_32(t.rcv_nxt.raw) : 0;
+    th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + opt_len) / 4) << 4);
+    th->tcp_flags = flags;
+    // RFC 7323 2.2: the window in a SYN is never scaled.
+    uint32_t wnd = rcv_window(s, t);
+    // RFC 9293 3.8.6.2.2: never move the right edge left.
+    const tcp_seq right = t.rcv_nxt + wnd;
+    if (t.rcv_adv_right != 0 && seq_lt(right, tcp_seq{t.rcv_adv_right})) {
+        wnd = static_cast<uint32_t>(tcp_seq{t.rcv_adv_right} - t.rcv_nxt);
+    }
+    const uint32_t shifted =
+        syn ? std::min<uint32_t>(wnd, 65535) : std::min<uint32_t>(wnd >> t.rcv_wscale, 65535);
+    th->rx_win = rte_cpu_to_be_16(static_cast<uint16_t>(shifted));
+    if ((flags & flag_ack) != 0) {
+        const uint32_t advertised = syn ? shifted : shifted << t.rcv_wscale;
+        const tcp_seq edge = t.rcv_nxt + advertised;
+        if (t.rcv_adv_right == 0 || seq_gt(edge, tcp_seq{t.rcv_adv_right})) {
+            t.rcv_adv_right = edge.raw;
+        }
+    }
+    th->tcp_urp = 0;
+    if (syn) {
+        auto* o = reinterpret_cast<uint8_t*>(th + 1);
+        const uint16_t mss = s.net.cfg->ports[t.port_index].mtu - 40;
+        o[0] = 2;  // MSS
+        o[1] = 4;
+        o[2] = static_cast<uint8_t>(mss >> 8);
+        o[3] = static_cast<uint8_t>(mss & 0xff);
+        o[4] = 1;  // NOP
+        o[5] = 3;  // window scale
+        o[6] = 3;
+        o[7] = t.rcv_wscale;
+    }
+    if (len != 0) {
+        char* dst = p + hdrs + opt_len;
+        const void* src = rte_pktmbuf_read(t.sndq, data_off, len, dst);
+        if (src != dst) {
+            std::memcpy(dst, src, len);
+        }
+    }
+    t.ack_now = false;
+    t.segs_since_ack = 0;
+    if ((flags & flag_ack) != 0 && t.delack_at != 0) {
+        t.delack_at = 0;
+        s.timer_set(t);
+    }
+    finish(s, t.port_index, m, t.local_ip, t.remote_ip, opt_len, len);
+}
+
+void send_ack(tcp_stack& s, tcb& t) noexcept { send_segment(s, t, t.snd_nxt, flag_ack, 0, 0); }
+
+void send_reset_reply(tcp_stack& s, uint16_t port_index, const rte_ipv4_hdr* ip,
+                      const rte_tcp_hdr* th, uint32_t seg_len) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(s.net.pool);
+    if (m == nullptr) [[unlikely]] {
+        ++s.net.cnt.mbuf_alloc_failed;
+        return;
+    }
+    char* p = rte_pktmbuf_append(m, hdrs);
+    auto* out = reinterpret_cast<rte_tcp_hdr*>(p + sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr));
+    out->src_port = th->dst_port;
+    out->dst_port = th->src_port;
+    // RFC 9293 3.10.7.1: with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
+    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    if ((th->tcp_flags & flag_ack) != 0) {
+        out->sent_seq = th->recv_ack;
+        out->recv_ack = 0;
+        out->tcp_flags = flag_rst;
+    } else {
+        out->sent_seq = 0;
+        out->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + seg_len);
+        out->tcp_flags = flag_rst | flag_ack;
+    }
+    out->data_off = (sizeof(rte_tcp_hdr) / 4) << 4;
+    out->rx_win = 0;
+    out->tcp_urp = 0;
+    ++s.cnt.rst_out;
+    finish(s, port_index, m, ip->dst_addr, ip->src_addr, 0, 0);
+}
+
+void retransmit_first(tcp_stack& s, tcb& t) noexcept {
+    ++s.cnt.retrans_segs;
+    switch (t.state) {
+        case tcp_state::syn_received:
+            send_segment(s, t, t.iss, flag_syn | flag_ack, 0, 0);
+            return;
+        case tcp_state::syn_sent:
+            send_segment(s, t, t.iss, flag_syn, 0, 0);
+            return;
+        default:
+            break;
+    }
+    const uint32_t queued = sndq_bytes(t);
+    if (queued > 0) {
+        const uint32_t len = std::min<uint32_t>(queued, t.snd_mss);
+        const bool fin = t.fin_sent && len == queued;
+        send_segment(s, t, t.snd_una, flag_ack | flag_psh | (fin ? flag_fin : 0), 0, len);
+    } else if (t.fin_sent) {
+        send_segment(s, t, t.snd_una, flag_fin | flag_ack, 0, 0);
+    }
+}
+
+void tcp_output(tcp_stack& s, tcb& t) noexcept {
+    if (t.state == tcp_state::syn_sent || t.state == tcp_state::syn_received ||
+        t.state == tcp_state::closed || t.state == tcp_state::listen) {
+        return;
+    }
+    bool sent = false;
+    const uint32_t queued = sndq_bytes(t);
+    const uint32_t wnd = std::min(t.snd_wnd, t.cwnd);
+    for (;;) {
+        const uint32_t off = static_cast<uint32_t>(t.snd_nxt - t.snd_una);
+        if (t.fin_sent || off >= queued) {
+            break;
+        }
+        const uint32_t in_flight = off;
+        if (in_flight >= wnd) {
+            break;
+        }
+        const uint32_t len =
+            std::min({queued - off, static_cast<uint32_t>(t.snd_mss), wnd - in_flight});
+        // Silly window avoidance (RFC 9293 3.8.6.2.1): while data is in
+        // flight, send no runt segment when more data waits than the window
+        // takes; the ACKs will open room for a full one.
+        if (len < t.snd_mss && len < queued - off && in_flight > 0) {
+            break;
+        }
+        const bool last = off + len == queued;
+        const bool fin = last && t.fin_queued;
+        if (!t.rtt_timing && seq_ge(t.snd_nxt, t.snd_max)) {
+            // Karn: time only first transmissions.
+            t.rtt_timing = true;
+            t.rtt_seq = t.snd_nxt;
+            t.rtt_start_tsc = s.net.now_tsc;
+        }
+        send_segment(s, t, t.snd_nxt, flag_ack | (last ? flag_psh : 0) | (fin ? flag_fin : 0), off,
+                     len);
+        if (seq_ge(t.snd_nxt, t.snd_max)) {
+            s.cnt.bytes_out += len;
+        }
+        t.snd_nxt = t.snd_nxt + len + (fin ? 1u : 0u);
+        t.fin_sent = t.fin_sent || fin;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        sent = true;
+    }
+    // A FIN with no data left to carry it.
+    if (t.fin_queued && !t.fin_sent && t.snd_nxt == t.snd_una + queued) {
+        send_segment(s, t, t.snd_nxt, flag_fin | flag_ack, 0, 0);
+        t.snd_nxt = t.snd_nxt + 1;
+        t.fin_sent = true;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        sent = true;
+    }
+    if (sent && t.rto_at == 0) {
+        arm_rto(s, t);
+    }
+    // Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1).
+    if (t.snd_wnd == 0 && queued > 0 && t.snd_nxt == t.snd_una && t.persist_at == 0 &&
+        t.rto_at == 0) {
+        t.persist_at = s.net.now_tsc + ms_to_tsc(s, t.rto_ms);
+        s.timer_set(t);
+    }
+    if (!sent && t.ack_now) {
+        send_ack(s, t);
+    }
+}
+
+}  // namespace imsd::dp::tcp

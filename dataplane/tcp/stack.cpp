@@ -1,0 +1,265 @@
+// The per-lcore connection table, the pool of control blocks, listeners, the
+// timer wheel and the TIME-WAIT list.
+
+#include <rte_hash_crc.h>
+
+#include <algorithm>
+
+#include "dataplane/tcp/internal.hpp"
+
+namespace imsd::dp::tcp {
+
+namespace {
+
+struct conn_key {
+    uint32_t local_ip;
+    uint32_t remote_ip;
+    uint16_t local_port;
+    uint16_t remote_port;
+    uint16_t port_index;
+    uint16_t zero;
+};
+static_assert(sizeof(conn_key) == 16);
+
+}  // namespace
+
+const char* state_name(tcp_state s) {
+    static const char* names[] = {"CLOSED",      "LISTEN",     "SYN-SENT",   "SYN-RECEIVED",
+                                  "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT",
+                                  "CLOSING",     "LAST-ACK",   "TIME-WAIT"};
+    return names[static_cast<size_t>(s)];
+}
+
+const char* cause_name(tcp_cause c) {
+    static const char* names[] = {"closed",    "reset by peer", "refused",
+                                  "timed out", "aborted",       "shutdown"};
+    return names[static_cast<size_t>(c)];
+}
+
+std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params& p,
+                                             net::net_ctx& net, int socket_id) {
+    std::unique_ptr<tcp_stack> s(new tcp_stack(p, net));
+    rte_hash_parameters hp{};
+    hp.name = name;
+    hp.entries = std::max<uint32_t>(p.max_connections, 8);
+    hp.key_len = sizeof(conn_key);
+    hp.hash_func = rte_hash_crc;
+    hp.socket_id = socket_id;
+    s->table_ = rte_hash_create(&hp);
+    if (s->table_ == nullptr) {
+        return nullptr;
+    }
+    s->tcbs_.resize(hp.entries);
+    s->ooo_.resize(hp.entries);
+    for (auto& q : s->ooo_) {
+        q.reserve(p.ooo_max_segs);
+    }
+    s->wheel_.assign(wheel_slots, UINT32_MAX);
+    s->wheel_tick_tsc_ = std::max<uint64_t>(p.tsc_hz / 1000, 1);
+    s->wheel_now_tick_ = net.now_tsc / s->wheel_tick_tsc_;
+    return s;
+}
+
+tcp_stack::~tcp_stack() {
+    tcp_drain(*this);
+    rte_hash_free(table_);
+}
+
+bool tcp_stack::listen(uint32_t ip_be, uint16_t port_be, const tcp_callbacks* cb, void* user) {
+    if (find_listener(ip_be, port_be) != nullptr || listeners_.size() >= 64) {
+        return false;
+    }
+    listeners_.push_back({ip_be, port_be, cb, user});
+    return true;
+}
+
+const listener* tcp_stack::find_listener(uint32_t ip, uint16_t port) const {
+    for (const auto& l : listeners_) {
+        if (l.port == port && (l.ip == 0 || l.ip == ip)) {
+            return &l;
+        }
+    }
+    return nullptr;
+}
+
+tcb* tcp_stack::lookup(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+                       uint16_t remote_port, uint16_t port_index) {
+    conn_key k{local_ip, remote_ip, local_port, remote_port, port_index, 0};
+    int32_t pos = rte_hash_lookup(table_, &k);
+    if (pos < 0 || static_cast<size_t>(pos) >= tcbs_.size()) {
+        return nullptr;
+    }
+    return &tcbs_[static_cast<size_t>(pos)];
+}
+
+tcb* tcp_stack::alloc(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip,
+                      uint16_t remote_port, uint16_t port_index) {
+    if (used_ >= params.max_connections) {
+        return nullptr;
+    }
+    conn_key k{local_ip, remote_ip, local_port, remote_port, port_index, 0};
+    int32_t pos = rte_hash_add_key(table_, &k);
+    if (pos < 0 || static_cast<size_t>(pos) >= tcbs_.size()) {
+        if (pos >= 0) {
+            rte_hash_del_key(table_, &k);
+        }
+        return nullptr;
+    }
+    tcb& t = tcbs_[static_cast<size_t>(pos)];
+    t = tcb{};
+    t.in_use = true;
+    t.local_ip = local_ip;
+    t.remote_ip = remote_ip;
+    t.local_port = local_port;
+    t.remote_port = remote_port;
+    t.port_index = port_index;
+    ooo_[static_cast<size_t>(pos)].clear();
+    ++used_;
+    return &t;
+}
+
+void tcp_stack::release(tcb& t, tcp_cause why) {
+    if (!t.in_use) {
+        return;
+    }
+    timer_cancel(t);
+    if (t.state == tcp_state::time_wait) {
+        time_wait_leave(t);
+    }
+    if (t.state == tcp_state::syn_received && half_open > 0) {
+        --half_open;
+    }
+    const tcp_callbacks* cb = t.cb;
+    void* user = t.user;
+    const tcp_conn c = handle(t);
+    t.cb = nullptr;
+    if (cb != nullptr && cb->on_closed != nullptr) {
+        cb->on_closed(*this, c, user, why);
+    }
+    rte_pktmbuf_free(t.sndq);
+    rte_pktmbuf_free(t.rcvq);
+    for (auto& o : ooo_[c.index]) {
+        rte_pktmbuf_free(o.m);
+    }
+    ooo_[c.index].clear();
+    conn_key k{t.local_ip, t.remote_ip, t.local_port, t.remote_port, t.port_index, 0};
+    rte_hash_del_key(table_, &k);
+    t = tcb{};
+    --used_;
+    ++cnt.conns_closed;
+}
+
+// --- timer wheel ---------------------------------------------------------------------------
+
+static uint64_t earliest(const tcb& t) {
+    uint64_t e = 0;
+    for (uint64_t d : {t.rto_at, t.delack_at, t.persist_at, t.tw_at}) {
+        if (d != 0 && (e == 0 || d < e)) {
+            e = d;
+        }
+    }
+    return e;
+}
+
+void tcp_stack::timer_cancel(tcb& t) {
+    if (t.wheel_slot == UINT32_MAX) {
+        return;
+    }
+    if (t.wheel_prev != UINT32_MAX) {
+        tcbs_[t.wheel_prev].wheel_next = t.wheel_next;
+    } else {
+        wheel_[t.wheel_slot] = t.wheel_next;
+    }
+    if (t.wheel_next != UINT32_MAX) {
+        tcbs_[t.wheel_next].wheel_prev = t.wheel_prev;
+    }
+    t.wheel_slot = t.wheel_next = t.wheel_prev = UINT32_MAX;
+}
+
+void tcp_stack::timer_set(tcb& t) {
+    timer_cancel(t);
+    const uint64_t at = earliest(t);
+    if (at == 0) {
+        return;
+    }
+    uint64_t tick = (at + wheel_tick_tsc_ - 1) / wheel_tick_tsc_;
+    // Never in the past (fires on the next run) and never beyond one lap.
+    tick = std::clamp<uint64_t>(tick, wheel_now_tick_ + 1, wheel_now_tick_ + wheel_slots - 1);
+    const uint32_t slot = static_cast<uint32_t>(tick % wheel_slots);
+    const uint32_t idx = handle(t).index;
+    t.wheel_slot = slot;
+    t.wheel_prev = UINT32_MAX;
+    t.wheel_next = wheel_[slot];
+    if (t.wheel_next != UINT32_MAX) {
+        tcbs_[t.wheel_next].wheel_prev = idx;
+    }
+    wheel_[slot] = idx;
+}
+
+void tcp_stack::timers_run(uint64_t now_tsc) {
+    const uint64_t now_tick = now_tsc / wheel_tick_tsc_;
+    // At most one lap per call: a long stall fires everything once.
+    uint64_t from = wheel_now_tick_ + 1;
+    if (now_tick < from) {
+        return;
+    }
+    if (now_tick - from >= wheel_slots) {
+        from = now_tick - wheel_slots + 1;
+    }
+    wheel_now_tick_ = now_tick;
+    for (uint64_t tick = from; tick <= now_tick; ++tick) {
+        const uint32_t slot = static_cast<uint32_t>(tick % wheel_slots);
+        uint32_t idx = wheel_[slot];
+        wheel_[slot] = UINT32_MAX;
+        while (idx != UINT32_MAX) {
+            tcb& t = tcbs_[idx];
+            idx = t.wheel_next;
+            t.wheel_slot = t.wheel_next = t.wheel_prev = UINT32_MAX;
+            if (!t.in_use) {
+                continue;
+            }
+            const uint64_t e = earliest(t);
+            if (e != 0 && e <= now_tsc) {
+                on_timers(*this, t, now_tsc);  // may release t
+            } else if (e != 0) {
+                timer_set(t);  // further out than one lap
+            }
+        }
+    }
+}
+
+// --- TIME-WAIT age list: bounded, oldest recycled first -----------------------------------
+
+void tcp_stack::time_wait_enter(tcb& t) {
+    const uint32_t idx = handle(t).index;
+    t.tw_prev = tw_newest_;
+    t.tw_next = UINT32_MAX;
+    if (tw_newest_ != UINT32_MAX) {
+        tcbs_[tw_newest_].tw_next = idx;
+    } else {
+        tw_oldest_ = idx;
+    }
+    tw_newest_ = idx;
+    ++time_wait_count;
+    while (time_wait_count > params.max_time_wait && tw_oldest_ != UINT32_MAX) {
+        ++cnt.timewait_recycled;
+        release(tcbs_[tw_oldest_], tcp_cause::closed);
+    }
+}
+
+void tcp_stack::time_wait_leave(tcb& t) {
+    if (t.tw_prev != UINT32_MAX) {
+        tcbs_[t.tw_prev].tw_next = t.tw_next;
+    } else {
+        tw_oldest_ = t.tw_next;
+    }
+    if (t.tw_next != UINT32_MAX) {
+        tcbs_[t.tw_next].tw_prev = t.tw_prev;
+    } else {
+        tw_newest_ = t.tw_prev;
+    }
+    t.tw_prev = t.tw_next = UINT32_MAX;
+    --time_wait_count;
+}
+
+}  // namespace imsd::dp::tcp

@@ -1,0 +1,254 @@
+#pragma once
+
+// A per-lcore TCP (RFC 9293) for the dataplane: shared-nothing, no heap on
+// the fast path (connections come from a pool sized at start), received
+// payload kept in the mbufs it arrived in. One tcp_stack per polling lcore,
+// reached from that lcore's net_ctx.
+//
+// The upper layer (the MSRP relay, the lab's echo and sink services) talks
+// to a connection through tcp_conn handles and the callbacks below, all on
+// the owning lcore.
+
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/net/context.hpp"
+#include "dataplane/tcp/counters.hpp"
+#include "dataplane/tcp/seq.hpp"
+
+namespace imsd::dp::tcp {
+
+enum class tcp_state : uint8_t {
+    closed,
+    listen,
+    syn_sent,
+    syn_received,
+    established,
+    fin_wait_1,
+    fin_wait_2,
+    close_wait,
+    closing,
+    last_ack,
+    time_wait,
+};
+const char* state_name(tcp_state s);
+
+// Why a connection ended, for on_closed.
+enum class tcp_cause : uint8_t {
+    closed,         // orderly close completed
+    reset_by_peer,  // RST received
+    refused,        // RST in answer to our SYN
+    timed_out,      // retransmissions exhausted
+    aborted,        // tcp_abort by the user
+    shutdown,       // the lcore is stopping
+};
+const char* cause_name(tcp_cause c);
+
+struct tcp_conn {
+    uint32_t index = UINT32_MAX;
+    bool valid() const { return index != UINT32_MAX; }
+};
+
+class tcp_stack;
+
+// Upper-layer callbacks; every one runs on the owning lcore. `user` is what
+// on_accept / tcp_connect set for the connection.
+struct tcp_callbacks {
+    // A new connection on a listener; set *user. Return false to refuse (RST).
+    bool (*on_accept)(tcp_stack& s, tcp_conn c, void* listener_user, void** user) = nullptr;
+    // The three-way handshake completed.
+    void (*on_established)(tcp_stack& s, tcp_conn c, void* user) = nullptr;
+    // In-order payload is waiting: take it with tcp_recv.
+    void (*on_data)(tcp_stack& s, tcp_conn c, void* user) = nullptr;
+    // The peer closed its side (FIN): no more data will arrive.
+    void (*on_peer_fin)(tcp_stack& s, tcp_conn c, void* user) = nullptr;
+    // Send space opened after tcp_send refused for lack of it.
+    void (*on_writable)(tcp_stack& s, tcp_conn c, void* user) = nullptr;
+    // The connection is gone; the handle is invalid after this returns.
+    void (*on_closed)(tcp_stack& s, tcp_conn c, void* user, tcp_cause why) = nullptr;
+};
+
+struct tcp_params {
+    uint32_t max_connections = 4096;
+    uint32_t max_half_open = 1024;  // SYN-RECEIVED connections
+    uint32_t max_time_wait = 1024;  // beyond it the oldest TIME-WAIT is freed
+    uint32_t rcv_buffer_bytes = 256 * 1024;
+    uint32_t snd_buffer_bytes = 256 * 1024;
+    uint32_t rto_min_ms = 200;  // RFC 6298 says 1 s; 200 ms as Linux does
+    uint32_t rto_max_ms = 60000;
+    uint32_t rto_initial_ms = 1000;  // RFC 6298 2.1
+    uint32_t max_retries = 8;        // then the connection is aborted
+    uint32_t syn_retries = 5;
+    uint32_t delack_ms = 40;
+    uint32_t time_wait_ms = 2000;  // 2*MSL; bounded for an appliance
+    uint32_t ooo_max_segs = 32;    // per connection
+    uint64_t tsc_hz = 0;
+};
+
+// The connection control block. Owned by its lcore's stack; addressed by index.
+struct tcb {
+    // Identification
+    uint32_t local_ip = 0, remote_ip = 0;      // network order
+    uint16_t local_port = 0, remote_port = 0;  // network order
+    uint16_t port_index = 0;
+    tcp_state state = tcp_state::closed;
+    bool in_use = false;
+
+    // Send sequence space (RFC 9293 3.3.1)
+    tcp_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+    uint32_t snd_wnd = 0;  // peer's window, scaled
+    uint16_t snd_mss = 536;
+    uint8_t snd_wscale = 0;  // peer's shift
+    uint8_t rcv_wscale = 0;  // ours
+    bool wscale_ok = false;
+    bool fin_queued = false;  // user closed: FIN after the queued data
+    bool fin_sent = false;
+    bool peer_fin = false;
+
+    // Receive sequence space
+    tcp_seq irs, rcv_nxt;
+    uint32_t rcv_adv_right = 0;  // highest right window edge advertised (raw seq)
+
+    // Congestion control (RFC 5681, NewReno RFC 6582)
+    uint32_t cwnd = 0, ssthresh = 0;
+    uint8_t dupacks = 0;
+    bool in_recovery = false;
+    tcp_seq recover;
+
+    // RTT and RTO (RFC 6298)
+    uint32_t srtt_us = 0, rttvar_us = 0, rto_ms = 1000;
+    bool rtt_timing = false;
+    tcp_seq rtt_seq;
+    uint64_t rtt_start_tsc = 0;
+    uint8_t retries = 0;
+
+    // Timers: deadlines in TSC cycles, 0 when off.
+    uint64_t rto_at = 0, delack_at = 0, persist_at = 0, tw_at = 0;
+    uint32_t wheel_slot = UINT32_MAX, wheel_next = UINT32_MAX, wheel_prev = UINT32_MAX;
+    uint32_t tw_next = UINT32_MAX, tw_prev = UINT32_MAX;  // TIME-WAIT age list
+
+    // Data, each queue one multi-segment packet (rte_pktmbuf_chain): the send
+    // queue holds the bytes from snd_una on (sent or not), the receive queue
+    // the in-order bytes the user has not taken; the out-of-order queue
+    // (per connection, bounded) the segments beyond rcv_nxt.
+    rte_mbuf* sndq = nullptr;
+    rte_mbuf* rcvq = nullptr;
+    struct ooo_seg {
+        tcp_seq seq;
+        rte_mbuf* m;
+        bool fin;
+    };
+    uint16_t ooo_count = 0;
+    bool ack_now = false;
+    bool want_writable = false;
+    uint8_t segs_since_ack = 0;
+
+    // Upper layer
+    const tcp_callbacks* cb = nullptr;
+    void* user = nullptr;
+};
+
+struct listener {
+    uint32_t ip = 0;    // 0: any owned address
+    uint16_t port = 0;  // network order
+    const tcp_callbacks* cb = nullptr;
+    void* user = nullptr;
+};
+
+class tcp_stack {
+   public:
+    // Control thread at start-up. nullptr when the EAL cannot give the memory.
+    static std::unique_ptr<tcp_stack> create(const char* name, const tcp_params& p,
+                                             net::net_ctx& net, int socket_id);
+    ~tcp_stack();
+
+    // The owning lcore from here on.
+    bool listen(uint32_t ip_be, uint16_t port_be, const tcp_callbacks* cb, void* user);
+
+    counters cnt{};  // dp: writes, cp: reads (relaxed)
+    tcp_params params;
+    net::net_ctx& net;
+
+    // Internal to dataplane/tcp.
+    tcb& at(tcp_conn c) { return tcbs_[c.index]; }
+    tcp_conn handle(const tcb& t) const {
+        return tcp_conn{static_cast<uint32_t>(&t - tcbs_.data())};
+    }
+    tcb* lookup(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
+                uint16_t port_index);
+    tcb* alloc(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip, uint16_t remote_port,
+               uint16_t port_index);
+    void release(tcb& t, tcp_cause why);  // calls on_closed, frees queues, returns to pool
+    const listener* find_listener(uint32_t ip, uint16_t port) const;
+
+    void timer_set(tcb& t);  // (re)insert at its earliest deadline
+    void timer_cancel(tcb& t);
+    void timers_run(uint64_t now_tsc);
+
+    void time_wait_enter(tcb& t);
+    void time_wait_leave(tcb& t);
+
+    uint32_t connections() const { return used_; }
+    uint32_t half_open = 0;
+    uint32_t time_wait_count = 0;
+    std::vector<tcb>& all() { return tcbs_; }
+    std::vector<tcb::ooo_seg>& ooo_of(const tcb& t) { return ooo_[handle(t).index]; }
+
+   private:
+    tcp_stack(const tcp_params& p, net::net_ctx& n) : params(p), net(n) {}
+
+    rte_hash* table_ = nullptr;
+    std::vector<tcb> tcbs_;                       // indexed by rte_hash key position
+    std::vector<std::vector<tcb::ooo_seg>> ooo_;  // reserved at start, never grows
+    uint32_t used_ = 0;
+    std::vector<listener> listeners_;
+
+    // Hashed timer wheel: 1 ms slots, 4096 of them; a deadline further out
+    // waits in the last slot it can reach and is re-inserted when it fires.
+    static constexpr uint32_t wheel_slots = 4096;
+    std::vector<uint32_t> wheel_;  // head tcb index per slot
+    uint64_t wheel_tick_tsc_ = 0;
+    uint64_t wheel_now_tick_ = 0;
+    uint32_t tw_oldest_ = UINT32_MAX, tw_newest_ = UINT32_MAX;
+};
+
+// --- the packet path (owning lcore) -------------------------------------------------------
+
+// A TCP segment for a local address; takes ownership of m.
+void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr,
+               uint16_t ihl_bytes) noexcept;
+
+// --- the upper-layer API (owning lcore) -------------------------------------------------------
+
+// Queues `m` (a packet, possibly chained) for sending; false, and nothing
+// taken, when the send buffer lacks room (on_writable follows when it frees).
+bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept;
+// Bytes tcp_send would take now.
+uint32_t tcp_send_space(tcp_stack& s, tcp_conn c) noexcept;
+// Takes all in-order payload received so far as one (multi-segment) packet,
+// or nullptr; the caller owns it. The receive window opens by its length.
+rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn c) noexcept;
+// Bytes tcp_recv would return now.
+uint32_t tcp_recv_bytes(tcp_stack& s, tcp_conn c) noexcept;
+// Sends what is due now (a window update after tcp_recv, queued data).
+void tcp_flush(tcp_stack& s, tcp_conn c) noexcept;
+// Orderly close: FIN after the queued data.
+void tcp_close(tcp_stack& s, tcp_conn c) noexcept;
+// RST now, on_closed(aborted).
+void tcp_abort(tcp_stack& s, tcp_conn c) noexcept;
+tcp_state tcp_state_of(tcp_stack& s, tcp_conn c) noexcept;
+
+// The echo (RFC 862) and discard (RFC 863) services the lab and the load
+// generator use. Call on the owning lcore before traffic.
+bool start_echo_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be);
+bool start_sink_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be);
+
+// Frees every connection (on_closed(shutdown)). The owning lcore, on its way out.
+void tcp_drain(tcp_stack& s) noexcept;
+
+}  // namespace imsd::dp::tcp

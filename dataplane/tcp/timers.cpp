@@ -1,0 +1,63 @@
+// TCP timers: retransmission (RFC 6298), delayed ACK (RFC 9293 3.8.6.3),
+// persist (zero-window probes, RFC 9293 3.8.6.1), TIME-WAIT.
+
+#include <algorithm>
+
+#include "dataplane/tcp/internal.hpp"
+
+namespace imsd::dp::tcp {
+
+void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
+    const uint64_t ms = s.params.tsc_hz / 1000;
+    if (t.tw_at != 0 && t.tw_at <= now) {
+        s.release(t, tcp_cause::closed);
+        return;
+    }
+    if (t.rto_at != 0 && t.rto_at <= now) {
+        t.rto_at = 0;
+        ++s.cnt.rto_expired;
+        const bool handshake = t.state == tcp_state::syn_received || t.state == tcp_state::syn_sent;
+        if (++t.retries > (handshake ? s.params.syn_retries : s.params.max_retries)) {
+            ++s.cnt.conns_aborted;
+            if (!handshake) {
+                send_segment(s, t, t.snd_nxt, flag_rst, 0, 0);
+                ++s.cnt.rst_out;
+            }
+            s.release(t, tcp_cause::timed_out);
+            return;
+        }
+        // RFC 6298 5.5-5.7 and RFC 5681 3.1 (loss window), go back to snd_una.
+        const uint32_t flight = static_cast<uint32_t>(t.snd_max - t.snd_una);
+        t.ssthresh = std::max(flight / 2, 2u * t.snd_mss);
+        t.cwnd = t.snd_mss;
+        t.in_recovery = false;
+        t.dupacks = 0;
+        t.recover = t.snd_max;
+        t.rtt_timing = false;  // Karn
+        t.rto_ms = std::min(t.rto_ms * 2, s.params.rto_max_ms);
+        retransmit_first(s, t);
+        if (!handshake) {
+            const uint32_t first = std::min<uint32_t>(sndq_bytes(t), t.snd_mss);
+            const bool fin_too = t.fin_sent && first == sndq_bytes(t);
+            t.snd_nxt = t.snd_una + first + (fin_too ? 1u : 0u);
+        }
+        arm_rto(s, t);
+    }
+    if (t.persist_at != 0 && t.persist_at <= now) {
+        // A probe the receiver must answer with its window: an ACK one byte
+        // behind snd_una (as Linux sends it).
+        ++s.cnt.zero_window_probes;
+        send_segment(s, t, t.snd_una - 1, flag_ack, 0, 0);
+        const uint32_t backoff =
+            std::min(s.params.rto_max_ms, t.rto_ms << std::min<uint8_t>(t.retries, 6));
+        t.persist_at = t.snd_wnd == 0 ? now + ms * backoff : 0;
+        t.retries = static_cast<uint8_t>(std::min<uint32_t>(t.retries + 1, 6));
+    }
+    if (t.delack_at != 0 && t.delack_at <= now) {
+        t.delack_at = 0;
+        send_ack(s, t);
+    }
+    s.timer_set(t);
+}
+
+}  // namespace imsd::dp::tcp

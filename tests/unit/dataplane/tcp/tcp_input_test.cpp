@@ -1,0 +1,225 @@
+// RFC 9293 segment handling, one exchange at a time.
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
+
+namespace imsd::test {
+namespace {
+
+using tcp_rfc9293 = tcp_test;
+constexpr uint8_t SYN = RTE_TCP_SYN_FLAG, ACK = RTE_TCP_ACK_FLAG, FIN = RTE_TCP_FIN_FLAG,
+                  RST = RTE_TCP_RST_FLAG, PSH = RTE_TCP_PSH_FLAG;
+
+TEST_F(tcp_rfc9293, syn_ack_carries_mss_and_window_scale_and_an_unscaled_window) {
+    seg syn{1000, 0, SYN, 8192, {2, 4, 0x05, 0xb4, 1, 3, 3, 2}, ""};
+    auto out = send(syn);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, SYN | ACK);
+    EXPECT_EQ(out[0].ack, 1001u);
+    // MSS 1460 (MTU 1500), NOP, window scale 7.
+    EXPECT_EQ(out[0].opts, (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7}));
+    EXPECT_EQ(out[0].win, 65535) << "64 KiB buffer, unscaled in a SYN (RFC 7323 2.2)";
+    EXPECT_EQ(stack_->cnt.conns_accepted, 1u);
+}
+
+TEST_F(tcp_rfc9293, syn_to_a_closed_port_gets_rst_ack) {
+    seg syn{5000, 0, SYN, 8192, {}, ""};
+    auto out = send(syn, 4444);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST | ACK);
+    EXPECT_EQ(out[0].seq, 0u);
+    EXPECT_EQ(out[0].ack, 5001u);
+    EXPECT_EQ(stack_->cnt.conns_refused, 1u);
+    // A segment with ACK to no connection: <SEQ=SEG.ACK><CTL=RST>.
+    out = send(seg{7, 777, ACK, 100, {}, "x"}, 4444);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST);
+    EXPECT_EQ(out[0].seq, 777u);
+    // A RST to no connection is never answered.
+    EXPECT_TRUE(send(seg{7, 777, RST, 0, {}, ""}, 4444).empty());
+}
+
+TEST_F(tcp_rfc9293, echo_returns_the_data_with_an_ack) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{101, iss + 1, ACK | PSH, 65535, {}, "hello"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "hello");
+    EXPECT_EQ(out[0].seq, iss + 1);
+    EXPECT_EQ(out[0].ack, 106u);
+    EXPECT_TRUE(out[0].has(ACK));
+    EXPECT_EQ(stack_->cnt.bytes_in, 5u);
+}
+
+TEST_F(tcp_rfc9293, out_of_order_segment_is_kept_and_acked_at_once) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{106, iss + 1, ACK, 65535, {}, "world"});
+    ASSERT_EQ(out.size(), 1u) << "an immediate duplicate ACK (RFC 5681 4.2)";
+    EXPECT_EQ(out[0].ack, 101u);
+    EXPECT_TRUE(out[0].data.empty());
+    EXPECT_EQ(stack_->cnt.ooo_segs_in, 1u);
+    out = send(seg{101, iss + 1, ACK, 65535, {}, "hello"});
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().ack, 111u);
+    std::string echoed;
+    for (const auto& o : out) {
+        echoed += o.data;
+    }
+    EXPECT_EQ(echoed, "helloworld");
+}
+
+TEST_F(tcp_rfc9293, retransmitted_overlap_delivers_only_the_new_bytes) {
+    const uint32_t iss = handshake(100);
+    send(seg{101, iss + 1, ACK, 65535, {}, "abc"});
+    auto out = send(seg{101, iss + 4, ACK, 65535, {}, "abcdef"});
+    std::string echoed;
+    for (const auto& o : out) {
+        echoed += o.data;
+    }
+    EXPECT_EQ(echoed, "def");
+}
+
+TEST_F(tcp_rfc9293, rfc5961_in_window_rst_gets_a_challenge_ack_exact_rst_resets) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{150, 0, RST, 0, {}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, ACK);
+    EXPECT_EQ(out[0].ack, 101u);
+    EXPECT_EQ(stack_->cnt.challenge_acks, 1u);
+    EXPECT_TRUE(send(seg{101, 0, RST, 0, {}, ""}).empty());
+    EXPECT_EQ(stack_->cnt.conns_reset_in, 1u);
+    EXPECT_EQ(stack_->connections(), 0u);
+    (void)iss;
+}
+
+TEST_F(tcp_rfc9293, rfc5961_syn_on_an_established_connection_gets_a_challenge_ack) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{101, 0, SYN, 8192, {}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, ACK);
+    EXPECT_EQ(out[0].seq, iss + 1);
+    EXPECT_EQ(stack_->connections(), 1u);
+}
+
+TEST_F(tcp_rfc9293, out_of_window_segment_is_acked_and_dropped) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{101 + 10'000'000, iss + 1, ACK, 65535, {}, "far"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].ack, 101u);
+    EXPECT_TRUE(out[0].data.empty());
+    EXPECT_EQ(stack_->cnt.out_of_window, 1u);
+}
+
+TEST_F(tcp_rfc9293, bad_checksum_and_bad_header_length_are_dropped_silently) {
+    handshake(100);
+    corrupt_next_ = true;
+    EXPECT_TRUE(send(seg{101, 0, ACK, 65535, {}, "x"}).empty());
+    EXPECT_EQ(stack_->cnt.checksum_bad, 1u);
+    // An option that runs past the header.
+    EXPECT_TRUE(send(seg{101, 0, ACK, 65535, {2, 9, 0, 0}, ""}).empty());
+    EXPECT_EQ(stack_->cnt.malformed, 1u);
+}
+
+TEST_F(tcp_rfc9293, window_scale_is_applied_to_the_peers_window) {
+    const uint32_t iss = handshake(100);  // the peer's shift is 2
+    // The peer now offers 100 << 2 = 400 bytes.
+    send(seg{101, iss + 1, ACK, 100, {}, ""});
+    auto out = send(seg{101, iss + 1, ACK, 100, {}, std::string(900, 'x')});
+    size_t sent = 0;
+    for (const auto& o : out) {
+        sent += o.data.size();
+    }
+    EXPECT_EQ(sent, 400u);
+}
+
+TEST_F(tcp_rfc9293, retransmission_timeout_backs_off_and_gives_up) {
+    const uint32_t iss = handshake(100);
+    auto out = send(seg{101, iss + 1, ACK, 65535, {}, "data"});
+    ASSERT_EQ(out.size(), 1u);
+    // RFC 6298 2.1: no RTT sample yet, RTO = 1 s; then doubled each time.
+    EXPECT_TRUE(advance_ms(999).empty());
+    out = advance_ms(1);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "data");
+    EXPECT_EQ(out[0].seq, iss + 1);
+    EXPECT_TRUE(advance_ms(1999).empty());
+    EXPECT_EQ(advance_ms(1).size(), 1u);
+    EXPECT_TRUE(advance_ms(3999).empty());
+    EXPECT_EQ(advance_ms(1).size(), 1u);
+    EXPECT_EQ(stack_->cnt.rto_expired, 3u);
+    // Give up after max_retries (8): then a RST and the connection is gone.
+    for (int i = 0; i < 10 && stack_->connections() > 0; ++i) {
+        advance_ms(60000);
+    }
+    EXPECT_EQ(stack_->connections(), 0u);
+    EXPECT_EQ(stack_->cnt.conns_aborted, 1u);
+}
+
+TEST_F(tcp_rfc9293, three_duplicate_acks_trigger_fast_retransmit) {
+    const uint32_t iss = handshake(100, echo_port, 1000);
+    size_t segs = 0;
+    for (uint32_t i = 0; i < 4; ++i) {
+        for (const auto& o : send(seg{101 + 1000 * i,
+                                      iss + 1,
+                                      ACK,
+                                      65535,
+                                      {},
+                                      std::string(1000, static_cast<char>('a' + i))})) {
+            segs += o.data.empty() ? 0 : 1;
+        }
+    }
+    ASSERT_EQ(segs, 4u) << "initial window of 4 segments of 1000 bytes";
+    const uint32_t una = iss + 1;
+    EXPECT_TRUE(send(seg{4101, una, ACK, 65535, {}, ""}).empty());
+    EXPECT_TRUE(send(seg{4101, una, ACK, 65535, {}, ""}).empty());
+    auto out = send(seg{4101, una, ACK, 65535, {}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].seq, una);
+    EXPECT_EQ(out[0].data.size(), 1000u);
+    EXPECT_EQ(stack_->cnt.fast_retrans, 1u);
+}
+
+TEST_F(tcp_rfc9293, fin_from_the_peer_closes_both_ways) {
+    const uint32_t iss = handshake(100, sink_port);
+    auto out = send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);
+    // ACK of the FIN, and the sink's own FIN (CLOSE-WAIT -> LAST-ACK).
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().ack, 102u);
+    EXPECT_TRUE(out.back().has(FIN));
+    EXPECT_EQ(out.back().seq, iss + 1);
+    EXPECT_TRUE(send(seg{102, iss + 2, ACK, 65535, {}, ""}, sink_port).empty());
+    EXPECT_EQ(stack_->connections(), 0u);
+    EXPECT_EQ(stack_->cnt.conns_closed, 1u);
+}
+
+TEST_F(tcp_rfc9293, zero_window_is_probed_until_it_opens) {
+    const uint32_t iss = handshake(100);
+    send(seg{101, iss + 1, ACK, 0, {}, ""});  // the peer closes its window
+    auto out = send(seg{101, iss + 1, ACK, 0, {}, "blocked"});
+    for (const auto& o : out) {
+        EXPECT_TRUE(o.data.empty());
+    }
+    out = advance_ms(1000);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(stack_->cnt.zero_window_probes, 1u);
+    // The window opens: the data goes.
+    out = send(seg{108, iss + 1, ACK, 1000, {}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "blocked");
+}
+
+TEST_F(tcp_rfc9293, connections_and_mbufs_return_to_idle) {
+    for (uint32_t i = 0; i < 5; ++i) {
+        const uint32_t peer = 1000 * (i + 1);
+        // Each from its own port.
+        const uint32_t iss = handshake(peer, sink_port);
+        send(seg{peer + 1, iss + 1, ACK, 65535, {}, "payload"}, sink_port);
+        send(seg{peer + 8, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);
+        send(seg{peer + 9, iss + 2, ACK, 65535, {}, ""}, sink_port);
+    }
+    EXPECT_EQ(stack_->connections(), 0u);
+    // TearDown checks the pool is full again.
+}
+
+}  // namespace
+}  // namespace imsd::test
