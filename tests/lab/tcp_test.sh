@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Lab: imsd's TCP against the Linux kernel's, over net_tap in a namespace.
+# Bulk echo of 64 MiB (SHA-256 compared), a 64 MiB sink, connection refused,
+# 1,000 concurrent connections, a reader that stops reading (zero window and
+# recovery), RST and FIN from the peer, and the same echo again under 1% and
+# 5% random loss in both directions (nftables on the peer's interface); then
+# connections and mbufs back to their idle values and a clean shutdown.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_root_and_netns
+command -v nft >/dev/null || skip "nft (nftables) is not installed"
+
+id=$(( $$ % 100000 ))
+tap="imsdc$id"
+ns="imsd-tcp-$id"
+prefix="imsdtcp$id"
+sock="$LAB_TMP/imsd.sock"
+ours="198.18.14.1"
+peer="198.18.14.2"
+cat >"$LAB_TMP/imsd.xml" <<XML
+<?xml version="1.0"?>
+<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
+  <system>
+    <cli-socket>$sock</cli-socket>
+    <lcores>0</lcores>
+    <file-prefix>$prefix</file-prefix>
+    <store-path>$LAB_TMP/store.db</store-path>
+  </system>
+  <dataplane>
+    <mbufs>16383</mbufs>
+    <idle-sleep-us>10</idle-sleep-us>
+    <tcp><echo-port>7</echo-port><sink-port>9</sink-port><time-wait-ms>1000</time-wait-ms></tcp>
+  </dataplane>
+  <ports>
+    <port name="lab0"><device>net_tap_tcp$id,iface=$tap</device><address>$ours/24</address></port>
+  </ports>
+</imsd>
+XML
+imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
+tcp_stat() { json_get "$(imsctl --json show stats)" "j['tcp']['total']['$1']"; }
+in_use() { json_get "$(imsctl --json show pools)" "j[0]['in_use']"; }
+client() { timeout 300 ip netns exec "$ns" python3 "$here/tcp_client.py" "$@"; }
+
+start_imsd "$LAB_TMP/imsd.xml"
+ip netns add "$ns" && LAB_NETNS+=("$ns")
+ip link set "$tap" netns "$ns"
+ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
+ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
+ip -n "$ns" addr add "$peer/24" dev "$tap"
+ip -n "$ns" link set "$tap" up
+ip netns exec "$ns" ping -c 1 -W 2 -q "$ours" >/dev/null || fail "ping $ours"
+idle_mbufs=$(in_use)
+
+out=$(client echo "$ours" 7 67108864) || fail "64 MiB echo: $out"; pass "$out"
+before=$(tcp_stat bytes_in)
+out=$(client sink "$ours" 9 67108864) || fail "64 MiB sink: $out"
+[ $(( $(tcp_stat bytes_in) - before )) = 67108864 ] || fail "sink counted $(( $(tcp_stat bytes_in) - before )) bytes"
+pass "$out, 67108864 bytes counted"
+out=$(client refused "$ours" 1) || fail "$out"; pass "$out"
+out=$(client many "$ours" 7 1000 1024) || fail "$out"; pass "$out"
+out=$(client echo "$ours" 7 4194304 3.0) || fail "stalled reader: $out"
+[ "$(tcp_stat zero_window_probes)" -ge 1 ] || fail "no zero-window probe was sent"
+pass "reader stalled 3 s (zero window, $(tcp_stat zero_window_probes) probes), then $out"
+resets=$(tcp_stat conns_reset_in)
+out=$(client reset "$ours" 7) || fail "$out"
+sleep 0.2
+[ "$(tcp_stat conns_reset_in)" -gt "$resets" ] || fail "RST from the peer not counted"
+pass "RST from the peer ends the connection"
+
+# Loss in both directions, after the peer's TCP has sent (netdev egress)
+# and before it receives (netdev ingress).
+ip netns exec "$ns" nft -f - <<NFT || fail "nftables"
+table netdev imsd_loss {
+  chain egress { type filter hook egress device "$tap" priority 0; }
+  chain ingress { type filter hook ingress device "$tap" priority 0; }
+}
+NFT
+for pct in 1 5; do
+    ip netns exec "$ns" nft flush chain netdev imsd_loss egress
+    ip netns exec "$ns" nft flush chain netdev imsd_loss ingress
+    ip netns exec "$ns" nft add rule netdev imsd_loss egress meta l4proto tcp numgen random mod 100 '<' $pct drop
+    ip netns exec "$ns" nft add rule netdev imsd_loss ingress meta l4proto tcp numgen random mod 100 '<' $pct drop
+    size=$(( pct == 1 ? 8388608 : 2097152 ))
+    out=$(client echo "$ours" 7 $size) || fail "$pct% loss: $out"
+    pass "$pct% loss both ways: $out ($(tcp_stat retrans_segs) retransmissions so far)"
+done
+ip netns exec "$ns" nft delete table netdev imsd_loss
+
+# Idle again: every connection freed (after TIME-WAIT), every mbuf back.
+for _ in $(seq 50); do
+    [ "$(tcp_stat conns_accepted)" = "$(tcp_stat conns_closed)" ] && break
+    sleep 0.1
+done
+[ "$(tcp_stat conns_accepted)" = "$(tcp_stat conns_closed)" ] \
+    || fail "$(tcp_stat conns_accepted) accepted, $(tcp_stat conns_closed) closed"
+[ "$(in_use)" = "$idle_mbufs" ] || fail "mbufs in use $(in_use), idle was $idle_mbufs"
+pass "$(tcp_stat conns_closed) connections closed, mbufs in use back to $idle_mbufs"
+stop_imsd
+[ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
+grep -q "none leaked" "$IMSD_LOG" || fail "pool not full at exit"
+echo "lab_tcp: all checks passed"
