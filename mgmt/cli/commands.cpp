@@ -15,6 +15,8 @@ const std::vector<command_spec>& command_table() {
          "ports: device, driver, MAC, link, addresses, NIC counters"},
         {id::show_stats, {"show", "stats"}, {}, {"--per-lcore"}, false, false,
          "dataplane counters summed over lcores (--per-lcore: one column per lcore)"},
+        {id::show_tcp, {"show", "tcp"}, {}, {"--per-lcore"}, false, false,
+         "TCP counters: segments, retransmissions, connections, drops by reason"},
         {id::show_pools, {"show", "pools"}, {}, {}, false, false,
          "mbuf pools: size, free and in-use objects"},
         {id::show_version, {"show", "version"}, {}, {}, false, false,

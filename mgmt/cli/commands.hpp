@@ -17,6 +17,7 @@ enum class command_id : uint8_t {
     help,
     show_ports,
     show_stats,
+    show_tcp,
     show_pools,
     show_version,
     log_level,

@@ -23,10 +23,15 @@ reply show_table(const cli_env& env, const std::string& name, bool json) {
     return json ? ok_json(table_json(t)) : ok_text(render_table(t));
 }
 
-reply show_stats(const cli_env& env, bool per_lcore, bool json) {
+reply show_stats(const cli_env& env, bool per_lcore, bool json, const std::string& only = "") {
     nlohmann::json j = nlohmann::json::object();
     std::string text;
+    bool found = false;
     for (const auto& g : env.reg->counter_groups()) {
+        if (!only.empty() && g.name != only) {
+            continue;
+        }
+        found = true;
         auto instances = g.read();
         auto total = platform::sum(instances, g.names.size());
         nlohmann::json gj;
@@ -73,7 +78,12 @@ reply show_stats(const cli_env& env, bool per_lcore, bool json) {
                                           (instances.size() == 1 ? "" : "s") + ")") +
                 "\n" + render_table(t);
     }
-    return json ? ok_json(j) : ok_text(text);
+    if (!found && !only.empty()) {
+        return failed("no " + only + " counters: " +
+                      (only == "tcp" ? "TCP is off (no dataplane/tcp service port in the settings)"
+                                     : "not in this build"));
+    }
+    return json ? ok_json(only.empty() ? j : j[only]) : ok_text(text);
 }
 
 reply show_version(const cli_env& env, bool json) {
@@ -419,6 +429,8 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return show_table(env, "pools", json);
         case command_id::show_stats:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json);
+        case command_id::show_tcp:
+            return show_stats(env, cmd.flags.contains("--per-lcore"), json, "tcp");
         case command_id::show_version:
             return show_version(env, json);
         case command_id::log_level:

@@ -38,7 +38,7 @@ cat >"$LAB_TMP/imsd.xml" <<XML
 </imsd>
 XML
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
-tcp_stat() { json_get "$(imsctl --json show stats)" "j['tcp']['total']['$1']"; }
+tcp_stat() { json_get "$(imsctl --json show tcp)" "j['total']['$1']"; }
 in_use() { json_get "$(imsctl --json show pools)" "j[0]['in_use']"; }
 client() { timeout 300 ip netns exec "$ns" python3 "$here/tcp_client.py" "$@"; }
 
@@ -96,6 +96,7 @@ done
     || fail "$(tcp_stat conns_accepted) accepted, $(tcp_stat conns_closed) closed"
 [ "$(in_use)" = "$idle_mbufs" ] || fail "mbufs in use $(in_use), idle was $idle_mbufs"
 pass "$(tcp_stat conns_closed) connections closed, mbufs in use back to $idle_mbufs"
+imsctl show tcp | grep -Eq "^retrans_segs +[1-9]" || fail "show tcp lacks retransmissions"
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
 grep -q "none leaked" "$IMSD_LOG" || fail "pool not full at exit"

@@ -68,7 +68,7 @@ TEST(cli_grammar, wrong_arguments_and_options_are_usage_errors) {
 
 TEST(cli_grammar, completions_follow_the_table) {
     EXPECT_EQ(completions({}), words({"help", "log", "policy", "settings", "show", "user"}));
-    EXPECT_EQ(completions(words({"show"})), words({"pools", "ports", "stats", "version"}));
+    EXPECT_EQ(completions(words({"show"})), words({"pools", "ports", "stats", "tcp", "version"}));
     EXPECT_EQ(completions(words({"show", "stats"})), words({"--per-lcore"}));
 }
 
@@ -163,6 +163,12 @@ TEST_F(cli_execute, show_stats_per_lcore_has_a_column_per_lcore) {
     auto j = nlohmann::json::parse(run({"show", "stats", "--per-lcore"}, true).out);
     EXPECT_EQ(j["dataplane"]["lcores"]["2"]["rx_packets"], 5);
     EXPECT_EQ(j["dataplane"]["total"]["rx_packets"], 15);
+}
+
+TEST_F(cli_execute, show_tcp_without_tcp_says_it_is_off) {
+    auto r = run({"show", "tcp"});
+    EXPECT_EQ(r.exit, exit_failed);
+    EXPECT_NE(r.err.find("TCP is off"), std::string::npos);
 }
 
 TEST_F(cli_execute, show_ports_and_version) {
