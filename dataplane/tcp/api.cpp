@@ -1,10 +1,49 @@
 // The upper-layer API, and the echo / sink services built on it.
 
+#include <rte_random.h>
+
 #include <algorithm>
 
 #include "dataplane/tcp/internal.hpp"
 
 namespace imsd::dp::tcp {
+
+tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint32_t remote_ip,
+                     uint16_t remote_port_be, const tcp_callbacks* cb, void* user) noexcept {
+    constexpr uint16_t lo = 32768, hi = 60999;
+    tcb* t = nullptr;
+    for (uint32_t tries = 0; tries <= hi - lo && t == nullptr; ++tries) {
+        const uint16_t port = s.next_ephemeral;
+        s.next_ephemeral = port == hi ? lo : static_cast<uint16_t>(port + 1);
+        const uint16_t port_be = rte_cpu_to_be_16(port);
+        if (s.lookup(local_ip, port_be, remote_ip, remote_port_be, port_index) != nullptr ||
+            s.find_listener(local_ip, port_be) != nullptr) {
+            continue;
+        }
+        t = s.alloc(local_ip, port_be, remote_ip, remote_port_be, port_index);
+        if (t == nullptr) {
+            ++s.cnt.conn_table_full;
+            return tcp_conn{};
+        }
+    }
+    if (t == nullptr) {
+        ++s.cnt.conn_table_full;
+        return tcp_conn{};
+    }
+    t->state = tcp_state::syn_sent;
+    t->iss = tcp_seq{static_cast<uint32_t>(rte_rand())};
+    t->snd_una = t->iss;
+    t->snd_nxt = t->iss + 1;
+    t->snd_max = t->snd_nxt;
+    t->recover = t->iss;
+    t->rcv_wscale = our_wscale;  // offered; dropped if the peer offers none
+    t->rto_ms = s.params.rto_initial_ms;
+    t->cb = cb;
+    t->user = user;
+    send_segment(s, *t, t->iss, flag_syn, 0, 0);
+    arm_rto(s, *t);
+    return s.handle(*t);
+}
 
 bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept {
     tcb& t = s.at(c);

@@ -265,6 +265,64 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
     arm_rto(s, *t);
 }
 
+// RFC 9293 3.10.7.3: SYN-SENT.
+void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hdr* ip,
+                    const rte_tcp_hdr* th, const seg_view& v) {
+    const bool has_ack = (v.flags & flag_ack) != 0;
+    // First: the ACK must acknowledge our SYN.
+    if (has_ack && (seq_le(v.ack, t.iss) || seq_gt(v.ack, t.snd_max))) {
+        if ((v.flags & flag_rst) == 0) {
+            send_reset_reply(s, port_index, ip, th, v.seg_len);
+        }
+        return;
+    }
+    // Second: RST with an acceptable ACK is "connection refused".
+    if ((v.flags & flag_rst) != 0) {
+        if (has_ack) {
+            ++s.cnt.conns_reset_in;
+            s.release(t, tcp_cause::refused);
+        }
+        return;
+    }
+    // Fourth: the SYN.
+    if ((v.flags & flag_syn) == 0) {
+        return;
+    }
+    t.irs = v.seq;
+    t.rcv_nxt = v.seq + 1;
+    const uint16_t our_mss = s.net.cfg->ports[port_index].mtu - 40;
+    t.snd_mss = v.mss != 0 ? std::min<uint16_t>(v.mss, our_mss) : 536;
+    if (v.wscale >= 0) {
+        t.wscale_ok = true;
+        t.snd_wscale = static_cast<uint8_t>(v.wscale);
+    } else {
+        t.rcv_wscale = 0;  // RFC 7323 2.2: both sides or neither
+    }
+    t.snd_wnd = v.wnd;
+    t.snd_wl1 = v.seq;
+    t.snd_wl2 = v.ack;
+    t.cwnd = std::min(4 * static_cast<uint32_t>(t.snd_mss),
+                      std::max(2 * static_cast<uint32_t>(t.snd_mss), 4380u));
+    t.ssthresh = UINT32_MAX;
+    if (!has_ack) {
+        // Simultaneous open: SYN-RECEIVED, answer with SYN-ACK.
+        t.state = tcp_state::syn_received;
+        ++s.half_open;
+        send_segment(s, t, t.iss, flag_syn | flag_ack, 0, 0);
+        return;
+    }
+    t.snd_una = v.ack;
+    t.state = tcp_state::established;
+    t.rto_at = 0;
+    t.retries = 0;
+    s.timer_set(t);
+    ++s.cnt.conns_established;
+    send_ack(s, t);
+    if (t.cb != nullptr && t.cb->on_established != nullptr) {
+        t.cb->on_established(s, s.handle(t), t.user);
+    }
+}
+
 // The segment's payload alone: headers stripped, padding trimmed.
 rte_mbuf* payload_of(rte_mbuf* m, uint32_t hdr_bytes, uint32_t len) {
     rte_pktmbuf_adj(m, static_cast<uint16_t>(hdr_bytes));
@@ -360,6 +418,12 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         }
         ++s.cnt.no_conn;
         send_reset_reply(s, port_index, ip, th, v.seg_len);
+        rte_pktmbuf_free(m);
+        return;
+    }
+
+    if (t->state == tcp_state::syn_sent) {
+        syn_sent_input(s, *t, port_index, ip, th, v);
         rte_pktmbuf_free(m);
         return;
     }

@@ -196,6 +196,7 @@ class tcp_stack {
     uint32_t connections() const { return used_; }
     uint32_t half_open = 0;
     uint32_t time_wait_count = 0;
+    uint16_t next_ephemeral = 32768;  // RFC 6056 range 32768-60999, in turn
     std::vector<tcb>& all() { return tcbs_; }
     std::vector<tcb::ooo_seg>& ooo_of(const tcb& t) { return ooo_[handle(t).index]; }
 
@@ -224,6 +225,12 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
                uint16_t ihl_bytes) noexcept;
 
 // --- the upper-layer API (owning lcore) -------------------------------------------------------
+
+// Active open: a SYN to remote_ip:remote_port from local_ip and an ephemeral
+// port. Returns an invalid handle (and counts why) when the table is full or
+// no port is free. on_established or on_closed(refused / timed_out) follows.
+tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint32_t remote_ip,
+                     uint16_t remote_port_be, const tcp_callbacks* cb, void* user) noexcept;
 
 // Queues `m` (a packet, possibly chained) for sending; false, and nothing
 // taken, when the send buffer lacks room (on_writable follows when it frees).

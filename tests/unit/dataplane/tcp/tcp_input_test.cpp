@@ -208,6 +208,117 @@ TEST_F(tcp_rfc9293, zero_window_is_probed_until_it_opens) {
     EXPECT_EQ(out[0].data, "blocked");
 }
 
+struct connect_probe {
+    int established = 0;
+    int closed = 0;
+    dp::tcp::tcp_cause why = dp::tcp::tcp_cause::closed;
+};
+
+const dp::tcp::tcp_callbacks probe_cb = {
+    .on_accept = nullptr,
+    .on_established = [](dp::tcp::tcp_stack&, dp::tcp::tcp_conn,
+                         void* u) { ++static_cast<connect_probe*>(u)->established; },
+    .on_data = nullptr,
+    .on_peer_fin = nullptr,
+    .on_writable = nullptr,
+    .on_closed =
+        [](dp::tcp::tcp_stack&, dp::tcp::tcp_conn, void* u, dp::tcp::tcp_cause why) {
+            ++static_cast<connect_probe*>(u)->closed;
+            static_cast<connect_probe*>(u)->why = why;
+        },
+};
+
+TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
+    connect_probe probe;
+    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                  htons(peer_port), &probe_cb, &probe);
+    ASSERT_TRUE(c.valid());
+    auto out = parse(take_tx());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, SYN);
+    EXPECT_EQ(out[0].opts, (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7}));
+    const uint32_t iss = out[0].seq;
+    EXPECT_EQ(dp::tcp::tcp_state_of(*stack_, c), dp::tcp::tcp_state::syn_sent);
+    // An ACK for something else gets a RST and changes nothing.
+    // (The reply comes from the peer's port to our ephemeral one.)
+    const auto& t = stack_->at(c);
+    const uint16_t our_port = ntohs(t.local_port);
+    auto reply = [&](const seg& sg) {
+        std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + sg.opts.size());
+        auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
+        th->src_port = htons(peer_port);
+        th->dst_port = htons(our_port);
+        th->sent_seq = htonl(sg.seq);
+        th->recv_ack = htonl(sg.ack);
+        th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + sg.opts.size()) / 4) << 4);
+        th->tcp_flags = sg.flags;
+        th->rx_win = htons(sg.win);
+        std::memcpy(tcp.data() + sizeof(rte_tcp_hdr), sg.opts.data(), sg.opts.size());
+        auto frame =
+            ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
+        auto* fth = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+        fth->cksum = rte_ipv4_udptcp_cksum(ip, fth);
+        return parse(inject(frame));
+    };
+    out = reply(seg{5000, iss + 7, SYN | ACK, 1000, {}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST);
+    EXPECT_EQ(out[0].seq, iss + 7);
+    EXPECT_EQ(probe.established, 0);
+    out = reply(seg{5000, iss + 1, SYN | ACK, 1000, {2, 4, 0x03, 0xe8}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, ACK);
+    EXPECT_EQ(out[0].ack, 5001u);
+    EXPECT_EQ(probe.established, 1);
+    EXPECT_EQ(dp::tcp::tcp_state_of(*stack_, c), dp::tcp::tcp_state::established);
+    EXPECT_EQ(stack_->at(c).snd_mss, 1000);
+    EXPECT_EQ(stack_->at(c).rcv_wscale, 0) << "the peer offered no window scale";
+    dp::tcp::tcp_abort(*stack_, c);
+    EXPECT_EQ(probe.closed, 1);
+    EXPECT_EQ(probe.why, dp::tcp::tcp_cause::aborted);
+}
+
+TEST_F(tcp_rfc9293, active_open_refused_by_rst_ack) {
+    connect_probe probe;
+    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"), htons(80),
+                                  &probe_cb, &probe);
+    auto syn = parse(take_tx());
+    ASSERT_EQ(syn.size(), 1u);
+    const uint16_t our_port = ntohs(stack_->at(c).local_port);
+    std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr));
+    auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
+    th->src_port = htons(80);
+    th->dst_port = htons(our_port);
+    th->recv_ack = htonl(syn[0].seq + 1);
+    th->data_off = 5 << 4;
+    th->tcp_flags = RST | ACK;
+    auto frame =
+        ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
+    reinterpret_cast<rte_tcp_hdr*>(ip + 1)->cksum =
+        rte_ipv4_udptcp_cksum(ip, reinterpret_cast<rte_tcp_hdr*>(ip + 1));
+    EXPECT_TRUE(parse(inject(frame)).empty());
+    EXPECT_EQ(probe.closed, 1);
+    EXPECT_EQ(probe.why, dp::tcp::tcp_cause::refused);
+    EXPECT_EQ(stack_->connections(), 0u);
+}
+
+TEST_F(tcp_rfc9293, unanswered_syn_is_retried_then_times_out) {
+    connect_probe probe;
+    dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"), htons(80), &probe_cb,
+                         &probe);
+    take_tx();
+    int syns = 0;
+    for (int i = 0; i < 200 && probe.closed == 0; ++i) {
+        for (const auto& o : advance_ms(1000)) {
+            syns += o.has(SYN) ? 1 : 0;
+        }
+    }
+    EXPECT_EQ(syns, 5) << "syn_retries";
+    EXPECT_EQ(probe.why, dp::tcp::tcp_cause::timed_out);
+}
+
 TEST_F(tcp_rfc9293, connections_and_mbufs_return_to_idle) {
     for (uint32_t i = 0; i < 5; ++i) {
         const uint32_t peer = 1000 * (i + 1);
