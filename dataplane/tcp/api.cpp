@@ -55,9 +55,7 @@ bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept {
         t.want_writable = true;
         return false;
     }
-    if (t.sndq == nullptr) {
-        t.sndq = m;
-    } else if (rte_pktmbuf_chain(t.sndq, m) != 0) {
+    if (!queue_append(&t.sndq, &t.sndq_last, m)) {
         t.want_writable = true;
         return false;
     }
@@ -75,6 +73,7 @@ rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn c) noexcept {
     tcb& t = s.at(c);
     rte_mbuf* m = t.rcvq;
     t.rcvq = nullptr;
+    t.rcvq_last = nullptr;
     if (m == nullptr) {
         return nullptr;
     }

@@ -52,9 +52,7 @@ bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
 }
 
 void deliver(tcp_stack& s, tcb& t, rte_mbuf* m) {
-    if (t.rcvq == nullptr) {
-        t.rcvq = m;
-    } else if (rte_pktmbuf_chain(t.rcvq, m) != 0) {
+    if (!queue_append(&t.rcvq, &t.rcvq_last, m)) {
         ++s.cnt.rcv_queue_full;
         rte_pktmbuf_free(m);
     }
@@ -142,7 +140,7 @@ void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack) {
     uint32_t acked = static_cast<uint32_t>(ack - t.snd_una);
     uint32_t data = std::min(acked, sndq_bytes(t));
     if (data > 0) {
-        chain_drop_front(&t.sndq, data);
+        sndq_drop_front(t, data);
     }
     t.snd_una = ack;
     if (seq_lt(t.snd_nxt, t.snd_una)) {

@@ -45,6 +45,14 @@ inline tcp_seq data_end(const tcb& t) {
 }
 
 void arm_rto(tcp_stack& s, tcb& t) noexcept;
+// Appends packet m to the queue *head whose last segment is *last, in O(1).
+// False (nothing changed) when the segment count would overflow.
+bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept;
+// Drops n acknowledged bytes from the front of the send queue, keeping the
+// read cursor and the last-segment pointer right.
+void sndq_drop_front(tcb& t, uint32_t n) noexcept;
+// Copies len bytes at offset off of the send queue to dst.
+void sndq_copy(tcb& t, uint32_t off, uint32_t len, char* dst) noexcept;
 // Takes `n` bytes from the front of the chain *q (freeing whole segments).
 void chain_drop_front(rte_mbuf** q, uint32_t n) noexcept;
 

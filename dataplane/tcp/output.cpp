@@ -43,6 +43,64 @@ void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32
 
 }  // namespace
 
+bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept {
+    if (*head == nullptr) {
+        *head = m;
+        *last = rte_pktmbuf_lastseg(m);
+        return true;
+    }
+    if ((*head)->nb_segs + m->nb_segs > RTE_MBUF_MAX_NB_SEGS) {
+        return false;
+    }
+    (*last)->next = m;
+    (*head)->nb_segs = static_cast<uint16_t>((*head)->nb_segs + m->nb_segs);
+    (*head)->pkt_len += m->pkt_len;
+    *last = rte_pktmbuf_lastseg(m);  // m's own segments only
+    m->pkt_len = m->data_len;         // pkt_len is only the head's business
+    return true;
+}
+
+void sndq_drop_front(tcb& t, uint32_t n) noexcept {
+    if (t.snd_cur != nullptr) {
+        if (t.snd_cur_off + t.snd_cur->data_len <= n) {
+            t.snd_cur = nullptr;  // freed with the acknowledged segments
+        } else if (t.snd_cur_off <= n) {
+            t.snd_cur = nullptr;  // becomes the (trimmed) head: read from there
+        } else {
+            t.snd_cur_off -= n;
+        }
+    }
+    chain_drop_front(&t.sndq, n);
+    if (t.sndq == nullptr) {
+        t.sndq_last = nullptr;
+        t.snd_cur = nullptr;
+    }
+}
+
+void sndq_copy(tcb& t, uint32_t off, uint32_t len, char* dst) noexcept {
+    rte_mbuf* seg = t.sndq;
+    uint32_t base = 0;
+    if (t.snd_cur != nullptr && off >= t.snd_cur_off) {
+        seg = t.snd_cur;
+        base = t.snd_cur_off;
+    }
+    while (seg != nullptr && off >= base + seg->data_len) {
+        base += seg->data_len;
+        seg = seg->next;
+    }
+    t.snd_cur = seg;
+    t.snd_cur_off = base;
+    uint32_t in_seg = off - base;
+    while (len > 0 && seg != nullptr) {
+        const uint32_t n = std::min<uint32_t>(len, seg->data_len - in_seg);
+        std::memcpy(dst, rte_pktmbuf_mtod_offset(seg, const char*, in_seg), n);
+        dst += n;
+        len -= n;
+        in_seg = 0;
+        seg = seg->next;
+    }
+}
+
 uint32_t rcv_window(const tcp_stack& s, const tcb& t) noexcept {
     const uint32_t used = rcvq_bytes(t);
     return used >= s.params.rcv_buffer_bytes ? 0 : s.params.rcv_buffer_bytes - used;
@@ -105,11 +163,7 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         o[7] = t.rcv_wscale;
     }
     if (len != 0) {
-        char* dst = p + hdrs + opt_len;
-        const void* src = rte_pktmbuf_read(t.sndq, data_off, len, dst);
-        if (src != dst) {
-            std::memcpy(dst, src, len);
-        }
+        sndq_copy(t, data_off, len, p + hdrs + opt_len);
     }
     t.ack_now = false;
     t.segs_since_ack = 0;

@@ -138,6 +138,12 @@ struct tcb {
     // (per connection, bounded) the segments beyond rcv_nxt.
     rte_mbuf* sndq = nullptr;
     rte_mbuf* rcvq = nullptr;
+    // Appends and reads must not walk the queues from their heads: a 1 MiB
+    // send queue is ~700 segments (bench_dp_tcp BM_ours_bulk).
+    rte_mbuf* sndq_last = nullptr;  // last segment of sndq
+    rte_mbuf* rcvq_last = nullptr;  // last segment of rcvq
+    rte_mbuf* snd_cur = nullptr;    // a segment of sndq near snd_nxt, or null
+    uint32_t snd_cur_off = 0;       // its first byte's offset from sndq's start
     struct ooo_seg {
         tcp_seq seq;
         rte_mbuf* m;
