@@ -56,7 +56,7 @@ bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept {
     (*head)->nb_segs = static_cast<uint16_t>((*head)->nb_segs + m->nb_segs);
     (*head)->pkt_len += m->pkt_len;
     *last = rte_pktmbuf_lastseg(m);  // m's own segments only
-    m->pkt_len = m->data_len;         // pkt_len is only the head's business
+    m->pkt_len = m->data_len;        // pkt_len is only the head's business
     return true;
 }
 

@@ -197,7 +197,12 @@ void tcp_stack::timer_set(tcb& t) {
 }
 
 void tcp_stack::timers_run(uint64_t now_tsc) {
+    // Called every poll: most calls fall inside the current 1 ms tick.
+    if (now_tsc < next_tick_tsc_) {
+        return;
+    }
     const uint64_t now_tick = now_tsc / wheel_tick_tsc_;
+    next_tick_tsc_ = (now_tick + 1) * wheel_tick_tsc_;
     // At most one lap per call: a long stall fires everything once.
     uint64_t from = wheel_now_tick_ + 1;
     if (now_tick < from) {

@@ -221,6 +221,7 @@ class tcp_stack {
     std::vector<uint32_t> wheel_;  // head tcb index per slot
     uint64_t wheel_tick_tsc_ = 0;
     uint64_t wheel_now_tick_ = 0;
+    uint64_t next_tick_tsc_ = 0;  // timers_run does nothing before this
     uint32_t tw_oldest_ = UINT32_MAX, tw_newest_ = UINT32_MAX;
 };
 
