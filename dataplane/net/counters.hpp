@@ -50,7 +50,12 @@
     _(icmp_malformed, drop, "ICMP messages too short")                                      \
     _(icmp_checksum_bad, drop, "ICMP messages with a bad checksum")                         \
     _(icmp_type_other, drop, "ICMP messages other than echo request")                       \
-    _(mbuf_alloc_failed, drop, "packets not sent because the mbuf pool was empty")
+    _(mbuf_alloc_failed, drop, "packets not sent because the mbuf pool was empty")       \
+    _(impair_lost, drop, "lab impairment: packets dropped on purpose")                   \
+    _(impair_duplicated, info, "lab impairment: packets sent or received twice")          \
+    _(impair_reordered, info, "lab impairment: packets held back behind later ones")      \
+    _(impair_delayed, info, "lab impairment: packets delayed")                            \
+    _(impair_overflow, drop, "lab impairment: packets dropped, delay line full")
 
 namespace imsd::dp::net {
 

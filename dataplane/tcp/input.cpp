@@ -61,18 +61,12 @@ void deliver(tcp_stack& s, tcb& t, rte_mbuf* m) {
 // Moves out-of-order segments that rcv_nxt has reached into the receive
 // queue, trimming overlaps; true when a queued FIN was reached.
 bool ooo_drain(tcp_stack& s, tcb& t, bool& fin) {
-    auto& q = s.ooo_of(t);
     bool moved = false;
-    for (;;) {
-        auto it = std::find_if(q.begin(), q.end(),
-                               [&](const auto& o) { return seq_le(o.seq, t.rcv_nxt); });
-        if (it == q.end()) {
-            break;
-        }
-        rte_mbuf* m = it->m;
-        const tcp_seq seq = it->seq;
-        const bool seg_fin = it->fin;
-        q.erase(it);
+    for (auto* e = s.ooo_front(t); e != nullptr && seq_le(e->seq, t.rcv_nxt); e = s.ooo_front(t)) {
+        rte_mbuf* m = e->m;
+        const tcp_seq seq = e->seq;
+        const bool seg_fin = e->fin;
+        s.ooo_pop_front(t);
         const uint32_t len = m ? rte_pktmbuf_pkt_len(m) : 0;
         const uint32_t skip = static_cast<uint32_t>(t.rcv_nxt - seq);
         if (skip >= len) {
@@ -95,21 +89,18 @@ bool ooo_drain(tcp_stack& s, tcb& t, bool& fin) {
 }
 
 void ooo_insert(tcp_stack& s, tcb& t, tcp_seq seq, rte_mbuf* m, bool fin) {
-    auto& q = s.ooo_of(t);
-    for (const auto& o : q) {
-        if (o.seq == seq) {  // a duplicate of a segment already held
-            ++s.cnt.dup_segs_in;
-            rte_pktmbuf_free(m);
+    switch (s.ooo_insert(t, seq, m, fin)) {
+        case tcp_stack::ooo_result::kept:
+            ++s.cnt.ooo_segs_in;
             return;
-        }
+        case tcp_stack::ooo_result::duplicate:
+            ++s.cnt.dup_segs_in;
+            break;
+        case tcp_stack::ooo_result::full:
+            ++s.cnt.ooo_dropped;
+            break;
     }
-    if (q.size() >= s.params.ooo_max_segs) {
-        ++s.cnt.ooo_dropped;
-        rte_pktmbuf_free(m);
-        return;
-    }
-    ++s.cnt.ooo_segs_in;
-    q.push_back({seq, m, fin});
+    rte_pktmbuf_free(m);
 }
 
 // RFC 6298 2.2-2.3 from one RTT measurement.
@@ -609,7 +600,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
                 s.cnt.bytes_in += len;
                 deliver(s, *t, p);
                 delivered = true;
-                const bool had_ooo = !s.ooo_of(*t).empty();
+                const bool had_ooo = t->ooo_head != UINT32_MAX;
                 bool ooo_fin = false;
                 if (had_ooo) {
                     ooo_drain(s, *t, ooo_fin);

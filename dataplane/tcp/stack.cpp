@@ -50,10 +50,11 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
         return nullptr;
     }
     s->tcbs_.resize(hp.entries);
-    s->ooo_.resize(hp.entries);
-    for (auto& q : s->ooo_) {
-        q.reserve(p.ooo_max_segs);
+    s->ooo_pool_.resize(p.ooo_pool_entries);
+    for (uint32_t i = 0; i < p.ooo_pool_entries; ++i) {
+        s->ooo_pool_[i].next = i + 1 < p.ooo_pool_entries ? i + 1 : UINT32_MAX;
     }
+    s->ooo_free_ = p.ooo_pool_entries > 0 ? 0 : UINT32_MAX;
     s->wheel_.assign(wheel_slots, UINT32_MAX);
     s->wheel_tick_tsc_ = std::max<uint64_t>(p.tsc_hz / 1000, 1);
     s->wheel_now_tick_ = net.now_tsc / s->wheel_tick_tsc_;
@@ -113,7 +114,6 @@ tcb* tcp_stack::alloc(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip
     t.local_port = local_port;
     t.remote_port = remote_port;
     t.port_index = port_index;
-    ooo_[static_cast<size_t>(pos)].clear();
     ++used_;
     return &t;
 }
@@ -138,15 +138,63 @@ void tcp_stack::release(tcb& t, tcp_cause why) {
     }
     rte_pktmbuf_free(t.sndq);
     rte_pktmbuf_free(t.rcvq);
-    for (auto& o : ooo_[c.index]) {
-        rte_pktmbuf_free(o.m);
-    }
-    ooo_[c.index].clear();
+    ooo_clear(t);
     conn_key k{t.local_ip, t.remote_ip, t.local_port, t.remote_port, t.port_index, 0};
     rte_hash_del_key(table_, &k);
     t = tcb{};
     --used_;
     ++cnt.conns_closed;
+}
+
+// --- out-of-order segments -----------------------------------------------------------------
+
+tcp_stack::ooo_result tcp_stack::ooo_insert(tcb& t, tcp_seq seq, rte_mbuf* m, bool fin) {
+    // Segments after a hole mostly arrive in order: append at the tail.
+    uint32_t* link = &t.ooo_head;
+    if (t.ooo_tail != UINT32_MAX && seq_gt(seq, ooo_pool_[t.ooo_tail].seq)) {
+        link = &ooo_pool_[t.ooo_tail].next;
+    } else {
+        while (*link != UINT32_MAX && seq_lt(ooo_pool_[*link].seq, seq)) {
+            link = &ooo_pool_[*link].next;
+        }
+        if (*link != UINT32_MAX && ooo_pool_[*link].seq == seq) {
+            return ooo_result::duplicate;
+        }
+    }
+    if (t.ooo_count >= params.ooo_max_segs || ooo_free_ == UINT32_MAX) {
+        return ooo_result::full;
+    }
+    const uint32_t idx = ooo_free_;
+    ooo_free_ = ooo_pool_[idx].next;
+    ooo_pool_[idx] = ooo_entry{seq, m, fin, *link};
+    *link = idx;
+    if (ooo_pool_[idx].next == UINT32_MAX) {
+        t.ooo_tail = idx;
+    }
+    ++t.ooo_count;
+    return ooo_result::kept;
+}
+
+void tcp_stack::ooo_pop_front(tcb& t) {
+    const uint32_t idx = t.ooo_head;
+    if (idx == UINT32_MAX) {
+        return;
+    }
+    t.ooo_head = ooo_pool_[idx].next;
+    if (t.ooo_head == UINT32_MAX) {
+        t.ooo_tail = UINT32_MAX;
+    }
+    ooo_pool_[idx].next = ooo_free_;
+    ooo_pool_[idx].m = nullptr;
+    ooo_free_ = idx;
+    --t.ooo_count;
+}
+
+void tcp_stack::ooo_clear(tcb& t) {
+    while (t.ooo_head != UINT32_MAX) {
+        rte_pktmbuf_free(ooo_pool_[t.ooo_head].m);
+        ooo_pop_front(t);
+    }
 }
 
 // --- timer wheel ---------------------------------------------------------------------------

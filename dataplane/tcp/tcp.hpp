@@ -85,8 +85,9 @@ struct tcp_params {
     uint32_t max_retries = 8;        // then the connection is aborted
     uint32_t syn_retries = 5;
     uint32_t delack_ms = 40;
-    uint32_t time_wait_ms = 2000;  // 2*MSL; bounded for an appliance
-    uint32_t ooo_max_segs = 32;    // per connection
+    uint32_t time_wait_ms = 2000;       // 2*MSL; bounded for an appliance
+    uint32_t ooo_max_segs = 512;        // per connection
+    uint32_t ooo_pool_entries = 16384;  // per lcore, shared by its connections
     uint64_t tsc_hz = 0;
 };
 
@@ -140,15 +141,12 @@ struct tcb {
     rte_mbuf* rcvq = nullptr;
     // Appends and reads must not walk the queues from their heads: a 1 MiB
     // send queue is ~700 segments (bench_dp_tcp BM_ours_bulk).
-    rte_mbuf* sndq_last = nullptr;  // last segment of sndq
-    rte_mbuf* rcvq_last = nullptr;  // last segment of rcvq
-    rte_mbuf* snd_cur = nullptr;    // a segment of sndq near snd_nxt, or null
-    uint32_t snd_cur_off = 0;       // its first byte's offset from sndq's start
-    struct ooo_seg {
-        tcp_seq seq;
-        rte_mbuf* m;
-        bool fin;
-    };
+    rte_mbuf* sndq_last = nullptr;   // last segment of sndq
+    rte_mbuf* rcvq_last = nullptr;   // last segment of rcvq
+    rte_mbuf* snd_cur = nullptr;     // a segment of sndq near snd_nxt, or null
+    uint32_t snd_cur_off = 0;        // its first byte's offset from sndq's start
+    uint32_t ooo_head = UINT32_MAX;  // out-of-order segments, by sequence number
+    uint32_t ooo_tail = UINT32_MAX;  // the highest: most arrivals append here
     uint16_t ooo_count = 0;
     bool ack_now = false;
     bool want_writable = false;
@@ -204,14 +202,37 @@ class tcp_stack {
     uint32_t time_wait_count = 0;
     uint16_t next_ephemeral = 32768;  // RFC 6056 range 32768-60999, in turn
     std::vector<tcb>& all() { return tcbs_; }
-    std::vector<tcb::ooo_seg>& ooo_of(const tcb& t) { return ooo_[handle(t).index]; }
+    // Out-of-order segments: entries from one per-lcore pool, a sorted list
+    // per connection.
+    struct ooo_entry {
+        tcp_seq seq;
+        rte_mbuf* m;
+        bool fin;
+        uint32_t next;
+    };
+    enum class ooo_result { kept, duplicate, full };
+    // Takes m unless duplicate (same sequence number held) or full (the
+    // connection's or the lcore's share is used up).
+    ooo_result ooo_insert(tcb& t, tcp_seq seq, rte_mbuf* m, bool fin);
+    ooo_entry* ooo_front(const tcb& t) {
+        return t.ooo_head == UINT32_MAX ? nullptr : &ooo_pool_[t.ooo_head];
+    }
+    void ooo_pop_front(tcb& t);  // the entry's mbuf is the caller's
+    void ooo_clear(tcb& t);      // frees the mbufs
+    template <typename F>
+    void ooo_for_each(const tcb& t, F&& f) const {
+        for (uint32_t i = t.ooo_head; i != UINT32_MAX; i = ooo_pool_[i].next) {
+            f(ooo_pool_[i]);
+        }
+    }
 
    private:
     tcp_stack(const tcp_params& p, net::net_ctx& n) : params(p), net(n) {}
 
     rte_hash* table_ = nullptr;
-    std::vector<tcb> tcbs_;                       // indexed by rte_hash key position
-    std::vector<std::vector<tcb::ooo_seg>> ooo_;  // reserved at start, never grows
+    std::vector<tcb> tcbs_;            // indexed by rte_hash key position
+    std::vector<ooo_entry> ooo_pool_;  // sized at start, never grows
+    uint32_t ooo_free_ = UINT32_MAX;
     uint32_t used_ = 0;
     std::vector<listener> listeners_;
 

@@ -77,6 +77,20 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
         p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
+        if (s.dataplane.impair.enabled()) {
+            const auto& is = s.dataplane.impair;
+            p.impair = std::make_unique<std::array<impair_stage, 2 * net::max_ports>>();
+            for (size_t k = 0; k < p.impair->size(); ++k) {
+                // Even stages see received packets, odd ones transmitted.
+                (*p.impair)[k].init(impair_params{is.loss_ppm, is.duplicate_ppm, is.reorder_ppm,
+                                                  is.reorder_hold_us, is.delay_us},
+                                    hz, k % 2 == 0);
+            }
+            IMSD_LOG(dataplane, WARNING,
+                     "lcore {}: LAB IMPAIRMENT ON (loss {} ppm, duplicate {} ppm, reorder {} ppm, "
+                     "delay {} us): not for production",
+                     p.lcore, is.loss_ppm, is.duplicate_ppm, is.reorder_ppm, is.delay_us);
+        }
         if (s.dataplane.tcp.enabled()) {
             const auto& ts = s.dataplane.tcp;
             tcp::tcp_params tp;
@@ -95,10 +109,10 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
             p.tcp = tcp::tcp_stack::create(tname.c_str(), tp, *p.ctx,
                                            static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
             if (!p.tcp) {
-                return std::unexpected(make_error(
-                    "limits/max-connections-per-lcore",
-                    "cannot create a TCP connection table of " +
-                        std::to_string(tp.max_connections) + ": " + rte_strerror(rte_errno)));
+                return std::unexpected(make_error("limits/max-connections-per-lcore",
+                                                  "cannot create a TCP connection table of " +
+                                                      std::to_string(tp.max_connections) + ": " +
+                                                      rte_strerror(rte_errno)));
             }
             p.ctx->tcp = p.tcp.get();
             p.ctx->tcp_input = tcp::tcp_input;
@@ -185,7 +199,7 @@ void dataplane::loop(poller& p) noexcept {
     const uint32_t idle_sleep_us = settings_.dataplane.idle_sleep_us;
     const uint64_t timer_tsc = rte_get_tsc_hz() / 1000000 * timer_period_us;
     uint64_t next_timer = rte_rdtsc() + timer_tsc;
-    rte_mbuf* rx[net::max_burst];
+    rte_mbuf* rx[2 * net::max_burst];  // room for duplicates of the impairment stage
 
     rcu_->reader_online(reader);
     while (!stop_.load(std::memory_order_relaxed) && !platform::shutdown_requested()) {
@@ -194,7 +208,12 @@ void dataplane::loop(poller& p) noexcept {
         net::neighbour_sync_input(ctx);
         uint32_t received = 0;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
-            const uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);
+            uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);
+            if (p.impair) [[unlikely]] {
+                impair_stage& st = (*p.impair)[2 * i];
+                n = st.apply(rx, n, 2 * net::max_burst, ctx.now_tsc, ctx.cnt);
+                n = st.release(rx, n, 2 * net::max_burst, ctx.now_tsc);
+            }
             if (n != 0) {
                 received += n;
                 net::net_input(ctx, i, std::span<rte_mbuf*>(rx, n));
@@ -209,6 +228,12 @@ void dataplane::loop(poller& p) noexcept {
         }
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
             net::tx_buffer& tx = ctx.tx[i];
+            if (p.impair) [[unlikely]] {
+                impair_stage& st = (*p.impair)[2 * i + 1];
+                tx.count =
+                    st.apply(tx.pkts.data(), tx.count, net::tx_capacity, ctx.now_tsc, ctx.cnt);
+                tx.count = st.release(tx.pkts.data(), tx.count, net::tx_capacity, ctx.now_tsc);
+            }
             if (tx.count == 0) {
                 continue;
             }
@@ -236,6 +261,11 @@ void dataplane::loop(poller& p) noexcept {
         tcp::tcp_drain(*p.tcp);  // connections gone, their mbufs back
         ctx.cfg = nullptr;
     }
+    if (p.impair) {
+        for (auto& st : *p.impair) {
+            st.drain();
+        }
+    }
     net::net_ctx_drain(ctx);
     rcu_->reader_offline(reader);
 }
@@ -257,6 +287,11 @@ void dataplane::shutdown() {
             p.ctx->cfg = config_->get();
             p.tcp.reset();  // drains what a loop that never ran still holds
             p.ctx->cfg = nullptr;
+        }
+        if (p.impair) {
+            for (auto& st : *p.impair) {
+                st.drain();
+            }
         }
         net::net_ctx_drain(*p.ctx);
         p.ctx->neigh.reset();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/net/context.hpp"
+#include "dataplane/port/impair.hpp"
 #include "dataplane/port/port.hpp"
 #include "dataplane/tcp/tcp.hpp"
 #include "platform/eal/eal.hpp"
@@ -67,6 +68,8 @@ class dataplane {
         uint16_t queue = 0;
         std::unique_ptr<net::net_ctx> ctx;
         std::unique_ptr<tcp::tcp_stack> tcp;
+        // Lab impairment, per port and direction; null when off.
+        std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;
     };
 
     dataplane() = default;

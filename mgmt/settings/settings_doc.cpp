@@ -142,6 +142,22 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
             d.arp_retries = number<uint32_t>(v);
         } else if (n == "tcp") {
             map_tcp(c, d.tcp);
+        } else if (n == "impair") {
+            for_elements(c, [&](xmlNode* e) {
+                auto en = local_name(e);
+                auto ev = number<uint32_t>(text_of(e));
+                if (en == "loss-ppm") {
+                    d.impair.loss_ppm = ev;
+                } else if (en == "duplicate-ppm") {
+                    d.impair.duplicate_ppm = ev;
+                } else if (en == "reorder-ppm") {
+                    d.impair.reorder_ppm = ev;
+                } else if (en == "reorder-hold-us") {
+                    d.impair.reorder_hold_us = ev;
+                } else if (en == "delay-us") {
+                    d.impair.delay_us = ev;
+                }
+            });
         }
     });
 }
@@ -407,6 +423,11 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/neighbour-timeout-ms"] = std::to_string(d.neighbour_timeout_ms);
     m["dataplane/arp-retry-ms"] = std::to_string(d.arp_retry_ms);
     m["dataplane/arp-retries"] = std::to_string(d.arp_retries);
+    m["dataplane/impair/loss-ppm"] = std::to_string(d.impair.loss_ppm);
+    m["dataplane/impair/duplicate-ppm"] = std::to_string(d.impair.duplicate_ppm);
+    m["dataplane/impair/reorder-ppm"] = std::to_string(d.impair.reorder_ppm);
+    m["dataplane/impair/reorder-hold-us"] = std::to_string(d.impair.reorder_hold_us);
+    m["dataplane/impair/delay-us"] = std::to_string(d.impair.delay_us);
     m["dataplane/tcp/echo-port"] = std::to_string(d.tcp.echo_port);
     m["dataplane/tcp/sink-port"] = std::to_string(d.tcp.sink_port);
     m["dataplane/tcp/rcv-buffer-bytes"] = std::to_string(d.tcp.rcv_buffer_bytes);

@@ -57,6 +57,16 @@ struct tcp_settings {
     bool enabled() const { return echo_port != 0 || sink_port != 0; }
 };
 
+// The lab impairment stage (both directions of every port); all 0: off.
+struct impair_settings {
+    uint32_t loss_ppm = 0;
+    uint32_t duplicate_ppm = 0;
+    uint32_t reorder_ppm = 0;
+    uint32_t reorder_hold_us = 1000;
+    uint32_t delay_us = 0;
+    bool enabled() const { return loss_ppm || duplicate_ppm || reorder_ppm || delay_us; }
+};
+
 struct dataplane_settings {
     uint32_t mbufs = 8191;
     uint32_t mbuf_cache = 256;
@@ -67,6 +77,7 @@ struct dataplane_settings {
     uint32_t arp_retry_ms = 1000;
     uint32_t arp_retries = 3;
     tcp_settings tcp;
+    impair_settings impair;
 };
 
 struct limits_settings {

@@ -39,9 +39,7 @@ unsigned held() {
     for (const auto& t : g_tcp->all()) {
         if (t.in_use) {
             n += segs(t.sndq) + segs(t.rcvq);
-            for (const auto& o : g_tcp->ooo_of(t)) {
-                n += segs(o.m);
-            }
+            g_tcp->ooo_for_each(t, [&](const auto& o) { n += segs(o.m); });
         }
     }
     for (uint32_t i = 0; i < g_ctx->neigh->capacity(); ++i) {
@@ -98,6 +96,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     p.max_half_open = 16;
     p.max_time_wait = 8;
     p.rcv_buffer_bytes = 16384;
+    p.ooo_pool_entries = 64;
+    p.ooo_max_segs = 16;
     p.snd_buffer_bytes = 16384;
     auto stack = tcp::tcp_stack::create("fuzz_tcp", p, *g_ctx, SOCKET_ID_ANY);
     if (g_pool == nullptr || !g_ctx->neigh || !stack) {

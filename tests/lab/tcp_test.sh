@@ -4,7 +4,8 @@
 # 1,000 concurrent connections, a reader that stops reading (zero window and
 # recovery), RST and FIN from the peer, and the same echo again under 1% and
 # 5% random loss in both directions (nftables on the peer's interface); then
-# connections and mbufs back to their idle values and a clean shutdown.
+# connections and mbufs back to their idle values and a clean shutdown; then
+# again through imsd's impairment stage (loss, duplication, reordering, delay).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -82,7 +83,7 @@ for pct in 1 5; do
     ip netns exec "$ns" nft add rule netdev imsd_loss egress meta l4proto tcp numgen random mod 100 '<' $pct drop
     ip netns exec "$ns" nft add rule netdev imsd_loss ingress meta l4proto tcp numgen random mod 100 '<' $pct drop
     size=$(( pct == 1 ? 8388608 : 2097152 ))
-    out=$(client echo "$ours" 7 $size) || fail "$pct% loss: $out"
+    out=$(client echo "$ours" 7 $size 2>&1) || fail "$pct% loss: $out"
     pass "$pct% loss both ways: $out ($(tcp_stat retrans_segs) retransmissions so far)"
 done
 ip netns exec "$ns" nft delete table netdev imsd_loss
@@ -100,4 +101,27 @@ imsctl show tcp | grep -Eq "^retrans_segs +[1-9]" || fail "show tcp lacks retran
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
 grep -q "none leaked" "$IMSD_LOG" || fail "pool not full at exit"
+
+# Again with imsd's own impairment stage on both directions: loss,
+# duplication, reordering and 20 ms of delay.
+ip netns del "$ns"
+sed -i 's|<tcp>|<impair><loss-ppm>10000</loss-ppm><duplicate-ppm>10000</duplicate-ppm><reorder-ppm>10000</reorder-ppm><delay-us>20000</delay-us></impair><tcp>|' "$LAB_TMP/imsd.xml"
+start_imsd "$LAB_TMP/imsd.xml"
+grep -q "LAB IMPAIRMENT ON" "$IMSD_LOG" || fail "impairment not announced"
+ip netns add "$ns"
+ip link set "$tap" netns "$ns"
+ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
+ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
+ip -n "$ns" addr add "$peer/24" dev "$tap"
+ip -n "$ns" link set "$tap" up
+ip netns exec "$ns" ping -c 3 -i 0.3 -W 2 -q "$ours" >/dev/null || true  # ARP through the impairment
+out=$(client echo "$ours" 7 1048576 2>&1) || fail "impaired echo: $out"
+stats=$(imsctl --json show stats)
+for c in impair_lost impair_duplicated impair_reordered impair_delayed; do
+    [ "$(json_get "$stats" "j['dataplane']['total']['$c']")" -gt 0 ] || fail "$c is 0"
+done
+pass "1% loss, 1% duplication, 1% reordering, 20 ms delay in imsd: $out"
+stop_imsd
+[ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
+grep -q "none leaked" "$IMSD_LOG" || fail "pool not full at exit (impairment stage)"
 echo "lab_tcp: all checks passed"

@@ -68,6 +68,22 @@ TEST_F(tcp_rfc9293, out_of_order_segment_is_kept_and_acked_at_once) {
     EXPECT_EQ(echoed, "helloworld");
 }
 
+TEST_F(tcp_rfc9293, reassembly_orders_segments_and_drops_duplicates) {
+    const uint32_t iss = handshake(100);
+    send(seg{111, iss + 1, ACK, 65535, {}, "ccccc"});  // third
+    send(seg{106, iss + 1, ACK, 65535, {}, "bbbbb"});  // second, before the third
+    send(seg{111, iss + 1, ACK, 65535, {}, "ccccc"});  // third again
+    EXPECT_EQ(stack_->cnt.ooo_segs_in, 2u);
+    EXPECT_EQ(stack_->cnt.dup_segs_in, 1u);
+    auto out = send(seg{101, iss + 1, ACK, 65535, {}, "aaaaa"});
+    std::string echoed;
+    for (const auto& o : out) {
+        echoed += o.data;
+    }
+    EXPECT_EQ(echoed, "aaaaabbbbbccccc");
+    EXPECT_EQ(out.back().ack, 116u);
+}
+
 TEST_F(tcp_rfc9293, retransmitted_overlap_delivers_only_the_new_bytes) {
     const uint32_t iss = handshake(100);
     send(seg{101, iss + 1, ACK, 65535, {}, "abc"});
