@@ -7,34 +7,35 @@
 #include <cstdint>
 #include <string_view>
 
-#define IMSD_DP_TCP_COUNTERS(_)                                                              \
-    _(segs_in, info, "segments received")                                                    \
-    _(segs_out, info, "segments sent")                                                       \
-    _(bytes_in, info, "payload bytes received in order")                                     \
-    _(bytes_out, info, "payload bytes sent (first transmissions)")                           \
-    _(retrans_segs, info, "segments retransmitted")                                          \
-    _(rto_expired, info, "retransmission timeouts")                                          \
-    _(fast_retrans, info, "fast retransmits on three duplicate ACKs")                        \
-    _(dup_acks_in, info, "duplicate ACKs received")                                          \
-    _(dup_segs_in, info, "segments entirely already received")                               \
-    _(ooo_segs_in, info, "segments received out of order and kept")                          \
-    _(ooo_dropped, drop, "out-of-order segments dropped: reassembly queue full")             \
-    _(conns_accepted, info, "connections accepted (passive open)")                           \
-    _(conns_established, info, "connections that reached ESTABLISHED")                       \
-    _(conns_closed, info, "connections closed and freed")                                    \
-    _(conns_reset_in, info, "connections reset by the peer")                                 \
-    _(conns_aborted, info, "connections aborted (retries exhausted, user abort)")            \
-    _(conns_refused, info, "SYNs to a port with no listener, answered with RST")             \
-    _(conn_table_full, drop, "SYNs dropped: connection limit reached")                       \
-    _(syn_backlog_full, drop, "SYNs dropped: half-open limit reached")                       \
-    _(timewait_recycled, info, "TIME-WAIT connections freed early: TIME-WAIT limit reached") \
-    _(rst_out, info, "RST segments sent")                                                    \
-    _(challenge_acks, info, "challenge ACKs sent (RFC 5961)")                                \
-    _(checksum_bad, drop, "segments with a bad TCP checksum")                                \
-    _(malformed, drop, "segments with a bad header length or options")                       \
-    _(out_of_window, drop, "segments outside the receive window (answered with ACK)")        \
-    _(no_conn, drop, "segments for no connection (answered with RST)")                       \
-    _(rcv_queue_full, drop, "payload dropped: receive buffer full")                          \
+#define IMSD_DP_TCP_COUNTERS(_)                                                                 \
+    _(segs_in, info, "segments received")                                                       \
+    _(segs_out, info, "segments sent")                                                          \
+    _(bytes_in, info, "payload bytes received in order")                                        \
+    _(bytes_out, info, "payload bytes sent (first transmissions)")                              \
+    _(retrans_segs, info, "segments retransmitted")                                             \
+    _(rto_expired, info, "retransmission timeouts")                                             \
+    _(fast_retrans, info, "fast retransmits on three duplicate ACKs")                           \
+    _(dup_acks_in, info, "duplicate ACKs received")                                             \
+    _(dup_segs_in, info, "segments entirely already received")                                  \
+    _(ooo_segs_in, info, "segments received out of order and kept")                             \
+    _(ooo_dropped, drop, "out-of-order segments dropped: reassembly queue full")                \
+    _(conns_accepted, info, "connections accepted (passive open)")                              \
+    _(conns_established, info, "connections that reached ESTABLISHED")                          \
+    _(conns_closed, info, "connections closed and freed")                                       \
+    _(conns_reset_in, info, "connections reset by the peer")                                    \
+    _(conns_aborted, info, "connections aborted (retries exhausted, user abort)")               \
+    _(conns_refused, info, "SYNs to a port with no listener, answered with RST")                \
+    _(conn_table_full, drop, "SYNs dropped: connection limit reached")                          \
+    _(syn_backlog_full, drop, "SYNs dropped: half-open limit reached")                          \
+    _(timewait_recycled, info, "TIME-WAIT connections freed early: TIME-WAIT limit reached")    \
+    _(rst_out, info, "RST segments sent")                                                       \
+    _(challenge_acks, info, "challenge ACKs sent (RFC 5961)")                                   \
+    _(checksum_bad, drop, "segments with a bad TCP checksum")                                   \
+    _(malformed, drop, "segments with a bad header length or options")                          \
+    _(out_of_window, drop, "segments outside the receive window (answered with ACK)")           \
+    _(no_conn, drop, "segments for no connection (answered with RST)")                          \
+    _(paws_rejected, drop, "segments with an old timestamp (RFC 7323 PAWS), answered with ACK") \
+    _(rcv_queue_full, drop, "payload dropped: receive buffer full")                             \
     _(zero_window_probes, info, "zero-window probes sent")
 
 namespace imsd::dp::tcp {

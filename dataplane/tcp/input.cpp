@@ -21,6 +21,9 @@ struct seg_view {
     uint32_t seg_len;  // len + SYN + FIN
     uint16_t mss = 0;  // option, 0 when absent
     int16_t wscale = -1;
+    bool has_ts = false;  // RFC 7323 timestamps option
+    uint32_t tsval = 0;
+    uint32_t tsecr = 0;
 };
 
 uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
@@ -45,6 +48,14 @@ bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
             v.mss = static_cast<uint16_t>(o[i + 2] << 8 | o[i + 3]);
         } else if (kind == 3 && len == 3) {
             v.wscale = std::min<int16_t>(o[i + 2], 14);  // RFC 7323 2.3
+        } else if (kind == 8 && len == 10) {
+            v.has_ts = true;
+            v.tsval = static_cast<uint32_t>(o[i + 2]) << 24 |
+                      static_cast<uint32_t>(o[i + 3]) << 16 | static_cast<uint32_t>(o[i + 4]) << 8 |
+                      o[i + 5];
+            v.tsecr = static_cast<uint32_t>(o[i + 6]) << 24 |
+                      static_cast<uint32_t>(o[i + 7]) << 16 | static_cast<uint32_t>(o[i + 8]) << 8 |
+                      o[i + 9];
         }
         i += len;
     }
@@ -127,7 +138,7 @@ void enter_time_wait(tcp_stack& s, tcb& t) {
 }
 
 // The acknowledged part of the send queue is gone: data bytes and SYN/FIN.
-void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack) {
+void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack, const seg_view& v) {
     uint32_t acked = static_cast<uint32_t>(ack - t.snd_una);
     uint32_t data = std::min(acked, sndq_bytes(t));
     if (data > 0) {
@@ -137,8 +148,16 @@ void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack) {
     if (seq_lt(t.snd_nxt, t.snd_una)) {
         t.snd_nxt = t.snd_una;
     }
-    // RTT (Karn: the timed segment was not retransmitted, else timing stopped).
-    if (t.rtt_timing && seq_gt(ack, t.rtt_seq)) {
+    // RTT: from the echoed timestamp (RFC 7323 4.1, valid across
+    // retransmissions), else from the one timed segment (Karn: it was not
+    // retransmitted, else timing stopped).
+    if (t.ts_ok && v.has_ts && v.tsecr != 0) {
+        const uint32_t rtt_ms = ts_now(s) - v.tsecr;
+        if (rtt_ms < 60000) {
+            rtt_sample(s, t, uint64_t{rtt_ms} * (s.params.tsc_hz / 1000));
+        }
+        t.rtt_timing = false;
+    } else if (t.rtt_timing && seq_gt(ack, t.rtt_seq)) {
         rtt_sample(s, t, s.net.now_tsc - t.rtt_start_tsc);
         t.rtt_timing = false;
     }
@@ -237,6 +256,10 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
     }
     t->snd_wnd = v.wnd;  // unscaled in a SYN
     t->snd_wl1 = v.seq;
+    if (v.has_ts) {
+        t->ts_ok = true;
+        t->ts_recent = v.tsval;
+    }
     t->cwnd = std::min(4 * static_cast<uint32_t>(t->snd_mss),
                        std::max(2 * static_cast<uint32_t>(t->snd_mss), 4380u));  // RFC 5681 3.1
     t->ssthresh = UINT32_MAX;
@@ -290,6 +313,8 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     t.snd_wnd = v.wnd;
     t.snd_wl1 = v.seq;
     t.snd_wl2 = v.ack;
+    t.ts_ok = v.has_ts;  // we offered; both or neither (RFC 7323 3.2)
+    t.ts_recent = v.tsval;
     t.cwnd = std::min(4 * static_cast<uint32_t>(t.snd_mss),
                       std::max(2 * static_cast<uint32_t>(t.snd_mss), 4380u));
     t.ssthresh = UINT32_MAX;
@@ -418,6 +443,15 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     }
 
     // --- synchronized states (RFC 9293 3.10.7.4) -------------------------------------------
+    // RFC 7323 5.3 R1 (PAWS): a timestamp older than TS.Recent marks an old
+    // duplicate: not acceptable.
+    if (t->ts_ok && v.has_ts && (v.flags & flag_rst) == 0 &&
+        static_cast<int32_t>(v.tsval - t->ts_recent) < 0) {
+        ++s.cnt.paws_rejected;
+        send_ack(s, *t);
+        rte_pktmbuf_free(m);
+        return;
+    }
     // First: check the sequence number.
     const uint32_t wnd = rcv_window(s, *t);
     bool acceptable;
@@ -443,6 +477,11 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         }
         rte_pktmbuf_free(m);
         return;
+    }
+    // RFC 7323 4.3 (R3): remember the timestamp to echo.
+    if (t->ts_ok && v.has_ts && seq_le(v.seq, t->rcv_nxt) &&
+        static_cast<int32_t>(v.tsval - t->ts_recent) >= 0) {
+        t->ts_recent = v.tsval;
     }
     // Second: the RST bit, RFC 5961 3.2.
     if ((v.flags & flag_rst) != 0) {
@@ -502,7 +541,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         const uint32_t old_wnd = t->snd_wnd;
         if (seq_gt(v.ack, t->snd_una)) {
             const uint32_t acked = static_cast<uint32_t>(v.ack - t->snd_una);
-            ack_advance(s, *t, v.ack);
+            ack_advance(s, *t, v.ack, v);
             congestion_on_ack(s, *t, acked, v.ack);
             if (t->want_writable && sndq_bytes(*t) < s.params.snd_buffer_bytes) {
                 t->want_writable = false;

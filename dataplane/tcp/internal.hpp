@@ -45,6 +45,13 @@ inline tcp_seq data_end(const tcb& t) {
 }
 
 void arm_rto(tcp_stack& s, tcb& t) noexcept;
+// Our RFC 7323 timestamp clock: milliseconds.
+inline uint32_t ts_now(const tcp_stack& s) {
+    return static_cast<uint32_t>(s.net.now_tsc / (s.params.tsc_hz / 1000));
+}
+inline constexpr uint16_t ts_opt_bytes = 12;  // NOP, NOP, kind 8, length 10
+// Payload bytes per segment: the MSS less the options every segment carries.
+inline uint32_t seg_payload(const tcb& t) { return t.snd_mss - (t.ts_ok ? ts_opt_bytes : 0); }
 // Appends packet m to the queue *head whose last segment is *last, in O(1).
 // False (nothing changed) when the segment count would overflow.
 bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept;

@@ -119,7 +119,10 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         return;
     }
     const bool syn = (flags & flag_syn) != 0;
-    const uint16_t opt_len = syn ? 8 : 0;  // MSS (4) + NOP + window scale (3)
+    // SYN: MSS (4), NOP + window scale (4), and timestamps (12) when offered:
+    // always in our SYN, in a SYN-ACK when the peer offered them.
+    const bool ts = t.ts_ok || (syn && t.state == tcp_state::syn_sent);
+    const uint16_t opt_len = static_cast<uint16_t>((syn ? 8 : 0) + (ts ? ts_opt_bytes : 0));
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(hdrs + opt_len + len));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
@@ -161,6 +164,17 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         o[5] = 3;  // window scale
         o[6] = 3;
         o[7] = t.rcv_wscale;
+    }
+    if (ts) {
+        auto* o = reinterpret_cast<uint8_t*>(th + 1) + (syn ? 8 : 0);
+        o[0] = 1;
+        o[1] = 1;
+        o[2] = 8;
+        o[3] = 10;
+        const uint32_t val = rte_cpu_to_be_32(ts_now(s));
+        const uint32_t ecr = rte_cpu_to_be_32(t.ts_recent);
+        std::memcpy(o + 4, &val, 4);
+        std::memcpy(o + 8, &ecr, 4);
     }
     if (len != 0) {
         sndq_copy(t, data_off, len, p + hdrs + opt_len);
@@ -219,7 +233,7 @@ void retransmit_first(tcp_stack& s, tcb& t) noexcept {
     }
     const uint32_t queued = sndq_bytes(t);
     if (queued > 0) {
-        const uint32_t len = std::min<uint32_t>(queued, t.snd_mss);
+        const uint32_t len = std::min<uint32_t>(queued, seg_payload(t));
         const bool fin = t.fin_sent && len == queued;
         send_segment(s, t, t.snd_una, flag_ack | flag_psh | (fin ? flag_fin : 0), 0, len);
     } else if (t.fin_sent) {
@@ -244,12 +258,11 @@ void tcp_output(tcp_stack& s, tcb& t) noexcept {
         if (in_flight >= wnd) {
             break;
         }
-        const uint32_t len =
-            std::min({queued - off, static_cast<uint32_t>(t.snd_mss), wnd - in_flight});
+        const uint32_t len = std::min({queued - off, seg_payload(t), wnd - in_flight});
         // Silly window avoidance (RFC 9293 3.8.6.2.1): while data is in
         // flight, send no runt segment when more data waits than the window
         // takes; the ACKs will open room for a full one.
-        if (len < t.snd_mss && len < queued - off && in_flight > 0) {
+        if (len < seg_payload(t) && len < queued - off && in_flight > 0) {
             break;
         }
         const bool last = off + len == queued;

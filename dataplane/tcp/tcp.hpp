@@ -107,6 +107,8 @@ struct tcb {
     uint8_t snd_wscale = 0;  // peer's shift
     uint8_t rcv_wscale = 0;  // ours
     bool wscale_ok = false;
+    bool ts_ok = false;       // RFC 7323 timestamps on every segment
+    uint32_t ts_recent = 0;   // the peer's TSval to echo (RFC 7323 4.3)
     bool fin_queued = false;  // user closed: FIN after the queued data
     bool fin_sent = false;
     bool peer_fin = false;

@@ -37,7 +37,7 @@ void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
         t.rto_ms = std::min(t.rto_ms * 2, s.params.rto_max_ms);
         retransmit_first(s, t);
         if (!handshake) {
-            const uint32_t first = std::min<uint32_t>(sndq_bytes(t), t.snd_mss);
+            const uint32_t first = std::min<uint32_t>(sndq_bytes(t), seg_payload(t));
             const bool fin_too = t.fin_sent && first == sndq_bytes(t);
             t.snd_nxt = t.snd_una + first + (fin_too ? 1u : 0u);
         }

@@ -252,7 +252,10 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     auto out = parse(take_tx());
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].flags, SYN);
-    EXPECT_EQ(out[0].opts, (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7}));
+    // MSS 1460, NOP + window scale 7, NOP NOP + timestamps (RFC 7323).
+    ASSERT_EQ(out[0].opts.size(), 20u);
+    EXPECT_EQ(std::vector<uint8_t>(out[0].opts.begin(), out[0].opts.begin() + 12),
+              (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 8, 10}));
     const uint32_t iss = out[0].seq;
     EXPECT_EQ(dp::tcp::tcp_state_of(*stack_, c), dp::tcp::tcp_state::syn_sent);
     // An ACK for something else gets a RST and changes nothing.
@@ -333,6 +336,52 @@ TEST_F(tcp_rfc9293, unanswered_syn_is_retried_then_times_out) {
     }
     EXPECT_EQ(syns, 5) << "syn_retries";
     EXPECT_EQ(probe.why, dp::tcp::tcp_cause::timed_out);
+}
+
+std::vector<uint8_t> ts_opt(uint32_t val, uint32_t ecr) {
+    return {1,
+            1,
+            8,
+            10,
+            static_cast<uint8_t>(val >> 24),
+            static_cast<uint8_t>(val >> 16),
+            static_cast<uint8_t>(val >> 8),
+            static_cast<uint8_t>(val),
+            static_cast<uint8_t>(ecr >> 24),
+            static_cast<uint8_t>(ecr >> 16),
+            static_cast<uint8_t>(ecr >> 8),
+            static_cast<uint8_t>(ecr)};
+}
+
+uint32_t tsecr_of(const seg_out& o) {
+    for (size_t i = 0; i + 10 <= o.opts.size(); ++i) {
+        if (o.opts[i] == 8 && o.opts[i + 1] == 10) {
+            return static_cast<uint32_t>(o.opts[i + 6]) << 24 | o.opts[i + 7] << 16 |
+                   o.opts[i + 8] << 8 | o.opts[i + 9];
+        }
+    }
+    return 0;
+}
+
+TEST_F(tcp_rfc9293, rfc7323_timestamps_are_echoed_and_paws_rejects_old_ones) {
+    seg syn{100, 0, SYN, 8192, {2, 4, 0x05, 0xb4}, ""};
+    auto ts = ts_opt(1000, 0);
+    syn.opts.insert(syn.opts.end(), ts.begin(), ts.end());
+    auto out = send(syn);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(tsecr_of(out[0]), 1000u) << "SYN-ACK echoes the SYN's TSval";
+    const uint32_t iss = out[0].seq;
+    EXPECT_TRUE(send(seg{101, iss + 1, ACK, 65535, ts_opt(1001, 0), ""}).empty());
+    out = send(seg{101, iss + 1, ACK, 65535, ts_opt(2000, 0), "new"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "new");
+    EXPECT_EQ(tsecr_of(out[0]), 2000u);
+    // An old duplicate: same sequence space, older timestamp.
+    out = send(seg{104, iss + 4, ACK, 65535, ts_opt(1500, 0), "old"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(out[0].data.empty());
+    EXPECT_EQ(out[0].ack, 104u);
+    EXPECT_EQ(stack_->cnt.paws_rejected, 1u);
 }
 
 TEST_F(tcp_rfc9293, connections_and_mbufs_return_to_idle) {
