@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "platform/stats/counter_list.hpp"
+
 #define IMSD_DP_NET_COUNTERS(_)                                                             \
     _(rx_packets, info, "frames received from the ports")                                   \
     _(rx_bytes, info, "bytes received from the ports")                                      \
@@ -42,7 +44,7 @@
     _(ipv4_fragment, drop, "IPv4 fragments (reassembly is not offered)")                    \
     _(ipv4_not_local, drop, "IPv4 packets for an address this node does not own")           \
     _(ipv4_no_route, drop, "replies to an off-link source with no gateway set")             \
-    _(ipv4_tcp_unserved, drop, "TCP segments while TCP is not enabled (no tcp services)")           \
+    _(ipv4_tcp_unserved, drop, "TCP segments while TCP is not enabled (no tcp services)")   \
     _(ipv4_udp_unserved, drop, "UDP datagrams (SIP framing is not enabled yet)")            \
     _(ipv4_proto_other, drop, "IPv4 packets of another protocol")                           \
     _(icmp_in, info, "ICMP messages received")                                              \
@@ -50,16 +52,17 @@
     _(icmp_malformed, drop, "ICMP messages too short")                                      \
     _(icmp_checksum_bad, drop, "ICMP messages with a bad checksum")                         \
     _(icmp_type_other, drop, "ICMP messages other than echo request")                       \
-    _(mbuf_alloc_failed, drop, "packets not sent because the mbuf pool was empty")       \
-    _(impair_lost, drop, "lab impairment: packets dropped on purpose")                   \
-    _(impair_duplicated, info, "lab impairment: packets sent or received twice")          \
-    _(impair_reordered, info, "lab impairment: packets held back behind later ones")      \
-    _(impair_delayed, info, "lab impairment: packets delayed")                            \
+    _(mbuf_alloc_failed, drop, "packets not sent because the mbuf pool was empty")          \
+    _(impair_lost, drop, "lab impairment: packets dropped on purpose")                      \
+    _(impair_duplicated, info, "lab impairment: packets sent or received twice")            \
+    _(impair_reordered, info, "lab impairment: packets held back behind later ones")        \
+    _(impair_delayed, info, "lab impairment: packets delayed")                              \
     _(impair_overflow, drop, "lab impairment: packets dropped, delay line full")
 
 namespace imsd::dp::net {
 
-enum class counter_kind : uint8_t { info, drop };
+using platform::counter_info;
+using platform::counter_kind;
 
 // Field order equals list order; every field is a uint64_t, so the struct
 // can be read as an array by the control plane.
@@ -67,12 +70,6 @@ struct counters {
 #define IMSD_X(name, kind, desc) uint64_t name;
     IMSD_DP_NET_COUNTERS(IMSD_X)
 #undef IMSD_X
-};
-
-struct counter_info {
-    std::string_view name;
-    counter_kind kind;
-    std::string_view description;
 };
 
 inline constexpr std::array counter_infos = {
@@ -84,15 +81,9 @@ inline constexpr std::array counter_infos = {
 inline constexpr size_t counter_count = counter_infos.size();
 static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));
 
-// Control thread: a consistent-enough copy of another lcore's counters (each
-// field read atomically; the set is not a snapshot).
+// Control thread: another lcore's counters.
 inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept {
-    std::array<uint64_t, counter_count> out{};
-    const auto* raw = reinterpret_cast<const uint64_t*>(&c);
-    for (size_t i = 0; i < counter_count; ++i) {
-        out[i] = __atomic_load_n(raw + i, __ATOMIC_RELAXED);
-    }
-    return out;
+    return platform::read_counter_block<counter_count>(c);
 }
 
 }  // namespace imsd::dp::net

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "platform/stats/counter_list.hpp"
+
 #define IMSD_DP_TCP_COUNTERS(_)                                                                 \
     _(segs_in, info, "segments received")                                                       \
     _(segs_out, info, "segments sent")                                                          \
@@ -40,18 +42,13 @@
 
 namespace imsd::dp::tcp {
 
-enum class counter_kind : uint8_t { info, drop };
+using platform::counter_info;
+using platform::counter_kind;
 
 struct counters {
 #define IMSD_X(name, kind, desc) uint64_t name;
     IMSD_DP_TCP_COUNTERS(IMSD_X)
 #undef IMSD_X
-};
-
-struct counter_info {
-    std::string_view name;
-    counter_kind kind;
-    std::string_view description;
 };
 
 inline constexpr std::array counter_infos = {
@@ -61,5 +58,10 @@ inline constexpr std::array counter_infos = {
 };
 inline constexpr size_t counter_count = counter_infos.size();
 static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));
+
+// Control thread: another lcore's counters.
+inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept {
+    return platform::read_counter_block<counter_count>(c);
+}
 
 }  // namespace imsd::dp::tcp

@@ -353,11 +353,8 @@ void dataplane::register_stats(platform::registry& reg) {
         t.read = [this] {
             std::vector<platform::counter_instance> out;
             for (const auto& p : pollers_) {
-                std::vector<uint64_t> v(tcp::counter_count);
-                const auto* raw = reinterpret_cast<const uint64_t*>(&p.tcp->cnt);
-                for (size_t i = 0; i < v.size(); ++i) {
-                    v[i] = __atomic_load_n(raw + i, __ATOMIC_RELAXED);
-                }
+                auto a = tcp::read_counters(p.tcp->cnt);
+                std::vector<uint64_t> v(a.begin(), a.end());
                 out.push_back({"lcore " + std::to_string(p.lcore), p.lcore, std::move(v)});
             }
             return out;

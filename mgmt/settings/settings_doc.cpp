@@ -27,12 +27,10 @@ namespace {
 
 template <typename T>
 T number(const std::string& s) {
-    T v{};
-    std::from_chars(s.data(), s.data() + s.size(), v);
-    return v;
+    return xml::to_number<T>(s);
 }
 
-bool boolean(const std::string& s) { return s == "true" || s == "1"; }
+bool boolean(const std::string& s) { return xml::to_bool(s); }
 
 uint32_t ipv4(const std::string& s) {
     in_addr a{};

@@ -29,8 +29,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-bool boolean(const std::string& s) { return s == "true" || s == "1"; }
-
 }  // namespace
 
 std::expected<service_settings, platform::error> parse_service_settings(std::string_view text,
@@ -44,7 +42,7 @@ std::expected<service_settings, platform::error> parse_service_settings(std::str
     for_elements(xmlDocGetRootElement(doc->get()), [&](xmlNode* c) {
         auto n = local_name(c);
         for_elements(c, [&](xmlNode* leaf) {
-            const bool v = boolean(text_of(leaf));
+            const bool v = xml::to_bool(text_of(leaf));
             if (n == "isb-settings") {
                 s.isb_active = v;
             } else if (n == "ipab-settings") {

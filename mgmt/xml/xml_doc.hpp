@@ -7,6 +7,7 @@
 
 #include <libxml/tree.h>
 
+#include <charconv>
 #include <expected>
 #include <memory>
 #include <string>
@@ -61,6 +62,15 @@ void for_elements(xmlNode* parent, F&& f) {
         }
     }
 }
+
+// Values of a validated document (the schema already checked the syntax).
+template <typename T>
+T to_number(const std::string& s) {
+    T v{};
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+inline bool to_bool(const std::string& s) { return s == "true" || s == "1"; }
 
 // Reads a file of at most max_document_bytes (+1 so callers see "too large").
 std::expected<std::string, platform::error> read_file(const std::string& path);

@@ -34,10 +34,10 @@ class sqlite_store final : public store {
         }
         if (expected_version && *expected_version != *current) {
             exec("ROLLBACK");
-            return std::unexpected(make_error(
-                std::string(key), "version conflict: the record is at version " +
-                                      std::to_string(*current) + ", not " +
-                                      std::to_string(*expected_version)));
+            return std::unexpected(
+                make_error(std::string(key), "version conflict: the record is at version " +
+                                                 std::to_string(*current) + ", not " +
+                                                 std::to_string(*expected_version)));
         }
         const uint64_t next = *current + 1;
         auto st = prepare(
@@ -47,8 +47,7 @@ class sqlite_store final : public store {
             exec("ROLLBACK");
             return std::unexpected(st.error());
         }
-        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
         sqlite3_bind_blob(st->get(), 2, value.data(), static_cast<int>(value.size()),
                           SQLITE_TRANSIENT);
         sqlite3_bind_int64(st->get(), 3, static_cast<sqlite3_int64>(next));
@@ -69,8 +68,7 @@ class sqlite_store final : public store {
         if (!st) {
             return std::unexpected(st.error());
         }
-        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
         int rc = sqlite3_step(st->get());
         if (rc == SQLITE_DONE) {
             return std::optional<record>{};
@@ -81,8 +79,7 @@ class sqlite_store final : public store {
         return std::optional<record>{row(st->get())};
     }
 
-    std::expected<std::vector<record>, error> scan(std::string_view prefix,
-                                                   size_t limit) override {
+    std::expected<std::vector<record>, error> scan(std::string_view prefix, size_t limit) override {
         std::lock_guard lock(mu_);
         // substr() compares bytes, so keys with LIKE wildcards are safe.
         auto st = prepare(
@@ -113,8 +110,7 @@ class sqlite_store final : public store {
         if (!st) {
             return std::unexpected(st.error());
         }
-        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
         if (sqlite3_step(st->get()) != SQLITE_DONE) {
             return std::unexpected(db_error("delete"));
         }
@@ -145,8 +141,7 @@ class sqlite_store final : public store {
         if (!st) {
             return std::unexpected(st.error());
         }
-        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st->get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
         int rc = sqlite3_step(st->get());
         if (rc == SQLITE_ROW) {
             return static_cast<uint64_t>(sqlite3_column_int64(st->get(), 0));
@@ -185,8 +180,8 @@ std::expected<std::unique_ptr<store>, error> open_sqlite_store(const std::string
         if (!dir.empty()) {
             std::filesystem::create_directories(dir, ec);
             if (ec) {
-                return std::unexpected(make_error(path, "cannot create " + dir.string() + ": " +
-                                                            ec.message()));
+                return std::unexpected(
+                    make_error(path, "cannot create " + dir.string() + ": " + ec.message()));
             }
         }
     }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/net/context.hpp"
+#include "tests/support/eal_env.hpp"
 
 namespace {
 
@@ -40,26 +41,7 @@ unsigned held_mbufs() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    std::string prefix = "--file-prefix=imsd_fuzz_" + std::to_string(getpid());
-    std::vector<std::string> args = {"fuzz",
-                                     "-l",
-                                     "0",
-                                     "--no-huge",
-                                     "-m",
-                                     "256",
-                                     "--no-pci",
-                                     "--no-shconf",
-                                     "--no-telemetry",
-                                     prefix,
-                                     "--log-level=*:error"};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-        std::fprintf(stderr, "EAL init failed\n");
-        std::abort();
-    }
+    imsd::test::eal_init_for_tests();
     g_pool =
         rte_pktmbuf_pool_create("fuzz_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     g_ctx = new imsd::dp::net::net_ctx();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dataplane/tcp/tcp.hpp"
+#include "tests/support/eal_env.hpp"
 
 namespace {
 
@@ -54,25 +55,7 @@ unsigned held() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    std::string prefix = "--file-prefix=imsd_fuzz_tcp_" + std::to_string(getpid());
-    std::vector<std::string> args = {"fuzz",
-                                     "-l",
-                                     "0",
-                                     "--no-huge",
-                                     "-m",
-                                     "256",
-                                     "--no-pci",
-                                     "--no-shconf",
-                                     "--no-telemetry",
-                                     prefix,
-                                     "--log-level=*:error"};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-        std::abort();
-    }
+    imsd::test::eal_init_for_tests();
     g_pool =
         rte_pktmbuf_pool_create("fuzz_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     g_ctx = new net::net_ctx();

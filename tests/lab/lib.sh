@@ -61,6 +61,21 @@ start_imsd() {
     fail "imsd not ready within 30 s"
 }
 
+# wire_netns <ns> <tap> <peer address/len>: moves imsd's tap into a new
+# namespace (recorded for clean-up) as the peer's interface. The tap's kernel
+# side starts with the PMD's MAC; the peer gets its own. No IPv6 chatter, so
+# counters can be compared exactly.
+wire_netns() {
+    local ns=$1 tap=$2 addr=$3
+    ip netns add "$ns" && LAB_NETNS+=("$ns")
+    ip link set "$tap" netns "$ns" || fail "cannot move $tap into $ns"
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
+    ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
+    ip -n "$ns" addr add "$addr" dev "$tap"
+    ip -n "$ns" link set "$tap" up
+    ip -n "$ns" link set lo up
+}
+
 # stop_imsd: SIGTERM, bounded wait; sets IMSD_STATUS.
 stop_imsd() {
     kill -TERM "$IMSD_PID"

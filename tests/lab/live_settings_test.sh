@@ -67,12 +67,7 @@ for _ in $(seq 300); do grep -q "ready:" "$IMSD_LOG" && break; sleep 0.1; done
 grep -q "ready:" "$IMSD_LOG" || fail "imsd did not start from --config-dir"
 pass "imsd started from --config-dir $dir"
 
-ip netns add "$ns" && LAB_NETNS+=("$ns")
-ip link set "$tap" netns "$ns"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
-ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
-ip -n "$ns" addr add "$peer/24" dev "$tap"
-ip -n "$ns" link set "$tap" up
+wire_netns "$ns" "$tap" "$peer/24"
 ip netns exec "$ns" ping -c 2 -i 0.2 -W 2 -q "$ours" >/dev/null || fail "ping $ours"
 
 # 1. The user's documents from the config dir are in force.

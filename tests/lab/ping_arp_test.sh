@@ -56,16 +56,7 @@ stat_of() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['$1'
 start_imsd "$conf"
 pass "imsd started ($mode, lcores $lcores)"
 
-ip netns add "$ns" && LAB_NETNS+=("$ns")
-ip link set "$tap" netns "$ns" || fail "cannot move $tap into $ns"
-# The tap's kernel side starts with the PMD's MAC: give the peer its own.
-ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
-# No IPv6 chatter (router solicitations, MLD) from the peer: the counters
-# below are compared exactly.
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
-ip -n "$ns" addr add "$peer/24" dev "$tap"
-ip -n "$ns" link set "$tap" up
-ip -n "$ns" link set lo up
+wire_netns "$ns" "$tap" "$peer/24"
 
 ports=$(imsctl --json show ports) || fail "imsctl show ports"
 mac=$(json_get "$ports" "j[0]['mac'].lower()")

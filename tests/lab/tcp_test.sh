@@ -44,12 +44,7 @@ in_use() { json_get "$(imsctl --json show pools)" "j[0]['in_use']"; }
 client() { timeout 300 ip netns exec "$ns" python3 "$here/tcp_client.py" "$@"; }
 
 start_imsd "$LAB_TMP/imsd.xml"
-ip netns add "$ns" && LAB_NETNS+=("$ns")
-ip link set "$tap" netns "$ns"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
-ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
-ip -n "$ns" addr add "$peer/24" dev "$tap"
-ip -n "$ns" link set "$tap" up
+wire_netns "$ns" "$tap" "$peer/24"
 ip netns exec "$ns" ping -c 1 -W 2 -q "$ours" >/dev/null || fail "ping $ours"
 idle_mbufs=$(in_use)
 
@@ -105,15 +100,11 @@ grep -q "none leaked" "$IMSD_LOG" || fail "pool not full at exit"
 # Again with imsd's own impairment stage on both directions: loss,
 # duplication, reordering and 20 ms of delay.
 ip netns del "$ns"
+LAB_NETNS=()
 sed -i 's|<tcp>|<impair><loss-ppm>10000</loss-ppm><duplicate-ppm>10000</duplicate-ppm><reorder-ppm>10000</reorder-ppm><delay-us>20000</delay-us></impair><tcp>|' "$LAB_TMP/imsd.xml"
 start_imsd "$LAB_TMP/imsd.xml"
 grep -q "LAB IMPAIRMENT ON" "$IMSD_LOG" || fail "impairment not announced"
-ip netns add "$ns"
-ip link set "$tap" netns "$ns"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1"
-ip -n "$ns" link set "$tap" address 02:00:00:00:00:02
-ip -n "$ns" addr add "$peer/24" dev "$tap"
-ip -n "$ns" link set "$tap" up
+wire_netns "$ns" "$tap" "$peer/24"
 ip netns exec "$ns" ping -c 3 -i 0.3 -W 2 -q "$ours" >/dev/null || true  # ARP through the impairment
 out=$(client echo "$ours" 7 1048576 2>&1) || fail "impaired echo: $out"
 stats=$(imsctl --json show stats)
