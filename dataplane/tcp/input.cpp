@@ -131,7 +131,7 @@ void rtt_sample(tcp_stack& s, tcb& t, uint64_t rtt_tsc) {
 
 void enter_time_wait(tcp_stack& s, tcb& t) {
     t.state = tcp_state::time_wait;
-    t.rto_at = t.persist_at = t.delack_at = 0;
+    t.rto_at = t.persist_at = t.delack_at = t.ka_at = 0;
     t.tw_at = s.net.now_tsc + ms_to_tsc(s, s.params.time_wait_ms);
     s.timer_set(t);
     s.time_wait_enter(t);  // may recycle the oldest, never t itself
@@ -330,6 +330,7 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     t.rto_at = 0;
     t.retries = 0;
     s.timer_set(t);
+    keepalive_start(s, t);
     ++s.cnt.conns_established;
     send_ack(s, t);
     if (t.cb != nullptr && t.cb->on_established != nullptr) {
@@ -478,6 +479,13 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         rte_pktmbuf_free(m);
         return;
     }
+    // Any acceptable segment shows the peer alive (keepalive).
+    t->last_rx_tsc = s.net.now_tsc;
+    if (t->ka_probes != 0) {
+        t->ka_probes = 0;
+        t->ka_at = s.net.now_tsc + s.params.tsc_hz / 1000 * s.params.keepalive_idle_ms;
+        s.timer_set(*t);
+    }
     // RFC 7323 4.3 (R3): remember the timestamp to echo.
     if (t->ts_ok && v.has_ts && seq_le(v.seq, t->rcv_nxt) &&
         static_cast<int32_t>(v.tsval - t->ts_recent) >= 0) {
@@ -519,6 +527,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
             t->rto_at = 0;
             t->retries = 0;
             s.timer_set(*t);
+            keepalive_start(s, *t);
             if (t->cb != nullptr && t->cb->on_established != nullptr) {
                 t->cb->on_established(s, s.handle(*t), t->user);
             }

@@ -17,6 +17,9 @@ inline constexpr uint8_t flag_ack = RTE_TCP_ACK_FLAG;
 
 inline constexpr uint8_t our_wscale = 7;  // RFC 7323: up to 8 MiB windows
 
+// Starts keepalive on a connection that just became established (when on).
+void keepalive_start(tcp_stack& s, tcb& t) noexcept;
+
 // Runs the expired timers of t (RTO, delayed ACK, persist, TIME-WAIT).
 void on_timers(tcp_stack& s, tcb& t, uint64_t now_tsc) noexcept;
 

@@ -201,7 +201,7 @@ void tcp_stack::ooo_clear(tcb& t) {
 
 static uint64_t earliest(const tcb& t) {
     uint64_t e = 0;
-    for (uint64_t d : {t.rto_at, t.delack_at, t.persist_at, t.tw_at}) {
+    for (uint64_t d : {t.rto_at, t.delack_at, t.persist_at, t.tw_at, t.ka_at}) {
         if (d != 0 && (e == 0 || d < e)) {
             e = d;
         }

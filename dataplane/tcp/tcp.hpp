@@ -85,7 +85,10 @@ struct tcp_params {
     uint32_t max_retries = 8;        // then the connection is aborted
     uint32_t syn_retries = 5;
     uint32_t delack_ms = 40;
-    uint32_t time_wait_ms = 2000;       // 2*MSL; bounded for an appliance
+    uint32_t time_wait_ms = 2000;    // 2*MSL; bounded for an appliance
+    uint32_t keepalive_idle_ms = 0;  // 0: off (RFC 1122 4.2.3.6: off by default)
+    uint32_t keepalive_interval_ms = 75000;
+    uint32_t keepalive_probes = 9;
     uint32_t ooo_max_segs = 512;        // per connection
     uint32_t ooo_pool_entries = 16384;  // per lcore, shared by its connections
     uint64_t tsc_hz = 0;
@@ -131,7 +134,9 @@ struct tcb {
     uint8_t retries = 0;
 
     // Timers: deadlines in TSC cycles, 0 when off.
-    uint64_t rto_at = 0, delack_at = 0, persist_at = 0, tw_at = 0;
+    uint64_t rto_at = 0, delack_at = 0, persist_at = 0, tw_at = 0, ka_at = 0;
+    uint64_t last_rx_tsc = 0;  // keepalive: the last segment from the peer
+    uint8_t ka_probes = 0;
     uint32_t wheel_slot = UINT32_MAX, wheel_next = UINT32_MAX, wheel_prev = UINT32_MAX;
     uint32_t tw_next = UINT32_MAX, tw_prev = UINT32_MAX;  // TIME-WAIT age list
 

@@ -7,6 +7,15 @@
 
 namespace imsd::dp::tcp {
 
+void keepalive_start(tcp_stack& s, tcb& t) noexcept {
+    if (s.params.keepalive_idle_ms == 0) {
+        return;
+    }
+    t.last_rx_tsc = s.net.now_tsc;
+    t.ka_at = s.net.now_tsc + s.params.tsc_hz / 1000 * s.params.keepalive_idle_ms;
+    s.timer_set(t);
+}
+
 void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
     const uint64_t ms = s.params.tsc_hz / 1000;
     if (t.tw_at != 0 && t.tw_at <= now) {
@@ -52,6 +61,26 @@ void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
             std::min(s.params.rto_max_ms, t.rto_ms << std::min<uint8_t>(t.retries, 6));
         t.persist_at = t.snd_wnd == 0 ? now + ms * backoff : 0;
         t.retries = static_cast<uint8_t>(std::min<uint32_t>(t.retries + 1, 6));
+    }
+    if (t.ka_at != 0 && t.ka_at <= now) {
+        // RFC 1122 4.2.3.6. Re-armed lazily: segments only stamp last_rx_tsc.
+        const uint64_t idle = ms * s.params.keepalive_idle_ms;
+        if (now - t.last_rx_tsc < idle && t.ka_probes == 0) {
+            t.ka_at = t.last_rx_tsc + idle;
+        } else if (t.ka_probes >= s.params.keepalive_probes) {
+            ++s.cnt.keepalive_timeouts;
+            ++s.cnt.conns_aborted;
+            send_segment(s, t, t.snd_nxt, flag_rst, 0, 0);
+            ++s.cnt.rst_out;
+            s.release(t, tcp_cause::timed_out);
+            return;
+        } else {
+            // A segment the peer must answer: one byte behind snd_una.
+            ++t.ka_probes;
+            ++s.cnt.keepalive_probes;
+            send_segment(s, t, t.snd_una - 1, flag_ack, 0, 0);
+            t.ka_at = now + ms * s.params.keepalive_interval_ms;
+        }
     }
     if (t.delack_at != 0 && t.delack_at <= now) {
         t.delack_at = 0;

@@ -103,6 +103,9 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
             tp.max_retries = ts.max_retries;
             tp.delack_ms = ts.delack_ms;
             tp.time_wait_ms = ts.time_wait_ms;
+            tp.keepalive_idle_ms = ts.keepalive_idle_s * 1000;
+            tp.keepalive_interval_ms = ts.keepalive_interval_s * 1000;
+            tp.keepalive_probes = ts.keepalive_probes;
             tp.tsc_hz = hz;
             std::string tname = "imsd_tcp_" + std::to_string(p.lcore);
             p.ctx->now_tsc = rte_rdtsc();

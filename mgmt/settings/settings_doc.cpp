@@ -114,6 +114,12 @@ void map_tcp(xmlNode* node, platform::tcp_settings& t) {
             t.max_time_wait = number<uint32_t>(v);
         } else if (n == "max-half-open") {
             t.max_half_open = number<uint32_t>(v);
+        } else if (n == "keepalive-idle-s") {
+            t.keepalive_idle_s = number<uint32_t>(v);
+        } else if (n == "keepalive-interval-s") {
+            t.keepalive_interval_s = number<uint32_t>(v);
+        } else if (n == "keepalive-probes") {
+            t.keepalive_probes = number<uint32_t>(v);
         }
     });
 }
@@ -436,6 +442,9 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/tcp/time-wait-ms"] = std::to_string(d.tcp.time_wait_ms);
     m["dataplane/tcp/max-time-wait"] = std::to_string(d.tcp.max_time_wait);
     m["dataplane/tcp/max-half-open"] = std::to_string(d.tcp.max_half_open);
+    m["dataplane/tcp/keepalive-idle-s"] = std::to_string(d.tcp.keepalive_idle_s);
+    m["dataplane/tcp/keepalive-interval-s"] = std::to_string(d.tcp.keepalive_interval_s);
+    m["dataplane/tcp/keepalive-probes"] = std::to_string(d.tcp.keepalive_probes);
     for (const auto& p : s.ports) {
         const std::string b = "ports/" + p.name + "/";
         m[b + "device"] = p.device;

@@ -54,6 +54,9 @@ struct tcp_settings {
     uint32_t time_wait_ms = 2000;
     uint32_t max_time_wait = 1024;
     uint32_t max_half_open = 1024;
+    uint32_t keepalive_idle_s = 0;  // 0: off
+    uint32_t keepalive_interval_s = 75;
+    uint32_t keepalive_probes = 9;
     bool enabled() const { return echo_port != 0 || sink_port != 0; }
 };
 

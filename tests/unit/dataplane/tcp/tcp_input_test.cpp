@@ -384,6 +384,28 @@ TEST_F(tcp_rfc9293, rfc7323_timestamps_are_echoed_and_paws_rejects_old_ones) {
     EXPECT_EQ(stack_->cnt.paws_rejected, 1u);
 }
 
+TEST_F(tcp_rfc9293, keepalive_probes_an_idle_peer_and_gives_up) {
+    stack_->params.keepalive_idle_ms = 10000;
+    stack_->params.keepalive_interval_ms = 1000;
+    stack_->params.keepalive_probes = 3;
+    const uint32_t iss = handshake(100);
+    EXPECT_TRUE(advance_ms(9999).empty());
+    auto out = advance_ms(1);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].seq, iss) << "one byte behind snd_una";
+    // An answer resets it: the next probe comes a full idle time later.
+    send(seg{101, iss + 1, ACK, 65535, {}, ""});
+    EXPECT_TRUE(advance_ms(9990).empty());
+    EXPECT_EQ(advance_ms(20).size(), 1u);
+    advance_ms(1000);
+    advance_ms(1000);
+    out = advance_ms(1000);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST);
+    EXPECT_EQ(stack_->cnt.keepalive_timeouts, 1u);
+    EXPECT_EQ(stack_->connections(), 0u);
+}
+
 TEST_F(tcp_rfc9293, connections_and_mbufs_return_to_idle) {
     for (uint32_t i = 0; i < 5; ++i) {
         const uint32_t peer = 1000 * (i + 1);
