@@ -21,7 +21,8 @@ struct seg_view {
     uint32_t seg_len;  // len + SYN + FIN
     uint16_t mss = 0;  // option, 0 when absent
     int16_t wscale = -1;
-    bool has_ts = false;  // RFC 7323 timestamps option
+    bool sack_permitted = false;  // RFC 2018 in a SYN
+    bool has_ts = false;          // RFC 7323 timestamps option
     uint32_t tsval = 0;
     uint32_t tsecr = 0;
 };
@@ -48,6 +49,8 @@ bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
             v.mss = static_cast<uint16_t>(o[i + 2] << 8 | o[i + 3]);
         } else if (kind == 3 && len == 3) {
             v.wscale = std::min<int16_t>(o[i + 2], 14);  // RFC 7323 2.3
+        } else if (kind == 4 && len == 2) {
+            v.sack_permitted = true;
         } else if (kind == 8 && len == 10) {
             v.has_ts = true;
             v.tsval = static_cast<uint32_t>(o[i + 2]) << 24 |
@@ -103,6 +106,7 @@ void ooo_insert(tcp_stack& s, tcb& t, tcp_seq seq, rte_mbuf* m, bool fin) {
     switch (s.ooo_insert(t, seq, m, fin)) {
         case tcp_stack::ooo_result::kept:
             ++s.cnt.ooo_segs_in;
+            t.ooo_last = seq;
             return;
         case tcp_stack::ooo_result::duplicate:
             ++s.cnt.dup_segs_in;
@@ -260,6 +264,7 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
         t->ts_ok = true;
         t->ts_recent = v.tsval;
     }
+    t->sack_ok = v.sack_permitted;
     t->cwnd = std::min(4 * static_cast<uint32_t>(t->snd_mss),
                        std::max(2 * static_cast<uint32_t>(t->snd_mss), 4380u));  // RFC 5681 3.1
     t->ssthresh = UINT32_MAX;
@@ -314,6 +319,7 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     t.snd_wl1 = v.seq;
     t.snd_wl2 = v.ack;
     t.ts_ok = v.has_ts;  // we offered; both or neither (RFC 7323 3.2)
+    t.sack_ok = v.sack_permitted;
     t.ts_recent = v.tsval;
     t.cwnd = std::min(4 * static_cast<uint32_t>(t.snd_mss),
                       std::max(2 * static_cast<uint32_t>(t.snd_mss), 4380u));

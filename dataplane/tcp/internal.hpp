@@ -53,8 +53,11 @@ inline uint32_t ts_now(const tcp_stack& s) {
     return static_cast<uint32_t>(s.net.now_tsc / (s.params.tsc_hz / 1000));
 }
 inline constexpr uint16_t ts_opt_bytes = 12;  // NOP, NOP, kind 8, length 10
-// Payload bytes per segment: the MSS less the options every segment carries.
-inline uint32_t seg_payload(const tcb& t) { return t.snd_mss - (t.ts_ok ? ts_opt_bytes : 0); }
+// Payload bytes per segment: the MSS less the options every segment carries
+// and room for SACK blocks (which may ride on data segments too).
+inline uint32_t seg_payload(const tcb& t) {
+    return t.snd_mss - (t.ts_ok ? ts_opt_bytes : 0) - (t.sack_ok ? (t.ts_ok ? 28 : 36) : 0);
+}
 // Appends packet m to the queue *head whose last segment is *last, in O(1).
 // False (nothing changed) when the segment count would overflow.
 bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept;

@@ -41,6 +41,43 @@ void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32
     net::ipv4_output(s.net, port_index, m, dst);
 }
 
+// RFC 2018 4: the blocks of out-of-order data held, the one holding the
+// latest arrival first, then the others from the lowest; at most `max`.
+uint16_t sack_blocks(tcp_stack& s, const tcb& t, uint32_t (*out)[2], uint16_t max) noexcept {
+    uint32_t blocks[64][2];
+    uint16_t n = 0;
+    s.ooo_for_each(t, [&](const auto& e) {
+        const uint32_t l = e.seq.raw;
+        const uint32_t r = l + (e.m != nullptr ? rte_pktmbuf_pkt_len(e.m) : 0);
+        if (n > 0 && seq_ge(tcp_seq{blocks[n - 1][1]}, tcp_seq{l})) {
+            if (seq_gt(tcp_seq{r}, tcp_seq{blocks[n - 1][1]})) {
+                blocks[n - 1][1] = r;
+            }
+        } else if (n < 64) {
+            blocks[n][0] = l;
+            blocks[n][1] = r;
+            ++n;
+        }
+    });
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < n && k < max; ++i) {
+        if (seq_in(t.ooo_last, tcp_seq{blocks[i][0]}, tcp_seq{blocks[i][1]})) {
+            out[k][0] = blocks[i][0];
+            out[k][1] = blocks[i][1];
+            ++k;
+            blocks[i][0] = blocks[i][1];  // taken
+        }
+    }
+    for (uint16_t i = 0; i < n && k < max; ++i) {
+        if (blocks[i][0] != blocks[i][1]) {
+            out[k][0] = blocks[i][0];
+            out[k][1] = blocks[i][1];
+            ++k;
+        }
+    }
+    return k;
+}
+
 }  // namespace
 
 bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept {
@@ -118,11 +155,20 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         ++s.net.cnt.mbuf_alloc_failed;
         return;
     }
-    const bool syn = (flags & flag_syn) != 0;
-    // SYN: MSS (4), NOP + window scale (4), and timestamps (12) when offered:
-    // always in our SYN, in a SYN-ACK when the peer offered them.
-    const bool ts = t.ts_ok || (syn && t.state == tcp_state::syn_sent);
-    const uint16_t opt_len = static_cast<uint16_t>((syn ? 8 : 0) + (ts ? ts_opt_bytes : 0));
+    const bool syn = (flags & flag_syn) !=
+                     0;  // SYN: MSS (4), NOP + window scale (4), NOP NOP + SACK-permitted (4) and
+    // timestamps (12) when offered: always in our SYN, in a SYN-ACK when the
+    // peer offered them. Other segments: timestamps, and SACK blocks while
+    // out-of-order data waits.
+    const bool active_syn = syn && t.state == tcp_state::syn_sent;
+    const bool ts = t.ts_ok || active_syn;
+    const bool sack_perm = syn && (active_syn || t.sack_ok);
+    uint32_t sack[4][2];
+    const uint16_t n_sack =
+        (!syn && t.sack_ok && (flags & flag_ack) != 0) ? sack_blocks(s, t, sack, ts ? 3 : 4) : 0;
+    const uint16_t opt_len =
+        static_cast<uint16_t>((syn ? 8 : 0) + (sack_perm ? 4 : 0) + (ts ? ts_opt_bytes : 0) +
+                              (n_sack ? 4 + 8 * n_sack : 0));
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(hdrs + opt_len + len));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
@@ -165,8 +211,17 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         o[6] = 3;
         o[7] = t.rcv_wscale;
     }
+    uint8_t* opt = reinterpret_cast<uint8_t*>(th + 1) + (syn ? 8 : 0);
+    if (sack_perm) {
+        opt[0] = 1;
+        opt[1] = 1;
+        opt[2] = 4;  // SACK-permitted
+        opt[3] = 2;
+        opt += 4;
+    }
     if (ts) {
-        auto* o = reinterpret_cast<uint8_t*>(th + 1) + (syn ? 8 : 0);
+        auto* o = opt;
+        opt += ts_opt_bytes;
         o[0] = 1;
         o[1] = 1;
         o[2] = 8;
@@ -175,6 +230,18 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         const uint32_t ecr = rte_cpu_to_be_32(t.ts_recent);
         std::memcpy(o + 4, &val, 4);
         std::memcpy(o + 8, &ecr, 4);
+    }
+    if (n_sack != 0) {
+        opt[0] = 1;
+        opt[1] = 1;
+        opt[2] = 5;  // SACK
+        opt[3] = static_cast<uint8_t>(2 + 8 * n_sack);
+        for (uint16_t i = 0; i < n_sack; ++i) {
+            const uint32_t l = rte_cpu_to_be_32(sack[i][0]);
+            const uint32_t r = rte_cpu_to_be_32(sack[i][1]);
+            std::memcpy(opt + 4 + 8 * i, &l, 4);
+            std::memcpy(opt + 8 + 8 * i, &r, 4);
+        }
     }
     if (len != 0) {
         sndq_copy(t, data_off, len, p + hdrs + opt_len);

@@ -111,6 +111,8 @@ struct tcb {
     uint8_t rcv_wscale = 0;  // ours
     bool wscale_ok = false;
     bool ts_ok = false;       // RFC 7323 timestamps on every segment
+    bool sack_ok = false;     // RFC 2018: we send SACK blocks (we ignore the peer's)
+    tcp_seq ooo_last;         // the latest out-of-order arrival (first SACK block)
     uint32_t ts_recent = 0;   // the peer's TSval to echo (RFC 7323 4.3)
     bool fin_queued = false;  // user closed: FIN after the queued data
     bool fin_sent = false;

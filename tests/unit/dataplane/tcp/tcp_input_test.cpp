@@ -252,10 +252,11 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     auto out = parse(take_tx());
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].flags, SYN);
-    // MSS 1460, NOP + window scale 7, NOP NOP + timestamps (RFC 7323).
-    ASSERT_EQ(out[0].opts.size(), 20u);
-    EXPECT_EQ(std::vector<uint8_t>(out[0].opts.begin(), out[0].opts.begin() + 12),
-              (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 8, 10}));
+    // MSS 1460, NOP + window scale 7, NOP NOP + SACK-permitted, NOP NOP +
+    // timestamps (RFC 7323).
+    ASSERT_EQ(out[0].opts.size(), 24u);
+    EXPECT_EQ(std::vector<uint8_t>(out[0].opts.begin(), out[0].opts.begin() + 16),
+              (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 4, 2, 1, 1, 8, 10}));
     const uint32_t iss = out[0].seq;
     EXPECT_EQ(dp::tcp::tcp_state_of(*stack_, c), dp::tcp::tcp_state::syn_sent);
     // An ACK for something else gets a RST and changes nothing.
@@ -382,6 +383,39 @@ TEST_F(tcp_rfc9293, rfc7323_timestamps_are_echoed_and_paws_rejects_old_ones) {
     EXPECT_TRUE(out[0].data.empty());
     EXPECT_EQ(out[0].ack, 104u);
     EXPECT_EQ(stack_->cnt.paws_rejected, 1u);
+}
+
+TEST_F(tcp_rfc9293, rfc2018_acks_carry_sack_blocks_for_held_data) {
+    seg syn{100, 0, SYN, 8192, {2, 4, 0x05, 0xb4, 1, 1, 4, 2}, ""};
+    auto out = send(syn, sink_port);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(std::vector<uint8_t>(out[0].opts.begin() + 8, out[0].opts.end()),
+              (std::vector<uint8_t>{1, 1, 4, 2}))
+        << "SACK-permitted answered";
+    const uint32_t iss = out[0].seq;
+    send(seg{101, iss + 1, ACK, 65535, {}, ""}, sink_port);
+    // Two holes: [101,111) missing, [111,121) held, [121,131) missing, [131,141) held.
+    send(seg{111, iss + 1, ACK, 65535, {}, std::string(10, 'b')}, sink_port);
+    out = send(seg{131, iss + 1, ACK, 65535, {}, std::string(10, 'd')}, sink_port);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].ack, 101u);
+    auto be = [](const std::vector<uint8_t>& o, size_t i) {
+        return static_cast<uint32_t>(o[i]) << 24 | o[i + 1] << 16 | o[i + 2] << 8 | o[i + 3];
+    };
+    const auto& o = out[0].opts;
+    ASSERT_EQ(o.size(), 20u);  // NOP NOP SACK(2 + 2 * 8)
+    EXPECT_EQ(o[2], 5);
+    EXPECT_EQ(o[3], 18);
+    // The block with the latest arrival first (RFC 2018 4).
+    EXPECT_EQ(be(o, 4), 131u);
+    EXPECT_EQ(be(o, 8), 141u);
+    EXPECT_EQ(be(o, 12), 111u);
+    EXPECT_EQ(be(o, 16), 121u);
+    // Filling the first hole merges nothing yet; the second hole remains.
+    out = send(seg{101, iss + 1, ACK, 65535, {}, std::string(10, 'a')}, sink_port);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().ack, 121u);
+    EXPECT_EQ(be(out.back().opts, 4), 131u);
 }
 
 TEST_F(tcp_rfc9293, keepalive_probes_an_idle_peer_and_gives_up) {
