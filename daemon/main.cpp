@@ -212,6 +212,9 @@ int main(int argc, char** argv) {
         env.version = version;
         env.settings = runtime->get();
         env.users = &users;
+        env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
+            return d->start_tcp_source(ip, port, bytes);
+        };
         auto cli = mgmt::cli::server::start(s.system.cli_socket, s.system.cli_group, env);
         if (!cli) {
             IMSD_LOG(mgmt, ERR, "{}", cli.error().to_string());

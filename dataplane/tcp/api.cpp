@@ -189,6 +189,86 @@ const tcp_callbacks sink_cb = {
 
 }  // namespace
 
+void fill_pattern(uint8_t* dst, uint64_t offset, uint32_t len) noexcept {
+    for (uint32_t i = 0; i < len; ++i) {
+        dst[i] = static_cast<uint8_t>((offset + i) * 7 + 3);
+    }
+}
+
+namespace {
+
+constexpr uint16_t source_chunk = 1448;
+
+void source_pump(tcp_stack& s, tcp_conn c, tcp_stack::source& src) {
+    while (src.sent < src.total && tcp_send_space(s, c) >= source_chunk) {
+        const uint16_t len =
+            static_cast<uint16_t>(std::min<uint64_t>(source_chunk, src.total - src.sent));
+        rte_mbuf* m = rte_pktmbuf_alloc(s.net.pool);
+        if (m == nullptr) {
+            ++s.net.cnt.mbuf_alloc_failed;
+            s.at(c).want_writable = true;  // try again when ACKs free mbufs
+            return;
+        }
+        fill_pattern(reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len)), src.sent, len);
+        if (!tcp_send(s, c, m)) {
+            rte_pktmbuf_free(m);
+            return;
+        }
+        src.sent += len;
+    }
+    if (src.sent < src.total) {
+        s.at(c).want_writable = true;
+    } else {
+        tcp_close(s, c);
+    }
+}
+
+const tcp_callbacks source_cb = {
+    .on_accept = nullptr,
+    .on_established = [](tcp_stack& s, tcp_conn c,
+                         void* u) { source_pump(s, c, *static_cast<tcp_stack::source*>(u)); },
+    .on_data =
+        [](tcp_stack& s, tcp_conn c, void*) {
+            rte_pktmbuf_free(tcp_recv(s, c));
+            tcp_flush(s, c);
+        },
+    .on_peer_fin = nullptr,
+    .on_writable = [](tcp_stack& s, tcp_conn c,
+                      void* u) { source_pump(s, c, *static_cast<tcp_stack::source*>(u)); },
+    .on_closed =
+        [](tcp_stack& s, tcp_conn, void* u, tcp_cause why) {
+            auto& src = *static_cast<tcp_stack::source*>(u);
+            if (why == tcp_cause::closed && src.sent == src.total) {
+                ++s.cnt.source_completed;
+            } else {
+                ++s.cnt.source_failed;
+            }
+            src = tcp_stack::source{};
+        },
+};
+
+}  // namespace
+
+bool start_source(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint32_t remote_ip,
+                  uint16_t remote_port_be, uint64_t bytes) noexcept {
+    for (auto& src : s.sources) {
+        if (src.busy) {
+            continue;
+        }
+        src = tcp_stack::source{true, bytes, 0};
+        auto c = tcp_connect(s, port_index, local_ip, remote_ip, remote_port_be, &source_cb, &src);
+        if (!c.valid()) {
+            src = tcp_stack::source{};
+            ++s.cnt.source_failed;
+            return false;
+        }
+        ++s.cnt.source_started;
+        return true;
+    }
+    ++s.cnt.source_failed;  // all max_sources busy
+    return false;
+}
+
 bool start_echo_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be) {
     return s.listen(ip_be, port_be, &echo_cb, nullptr);
 }

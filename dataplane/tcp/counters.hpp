@@ -40,7 +40,10 @@
     _(rcv_queue_full, drop, "payload dropped: receive buffer full")                             \
     _(zero_window_probes, info, "zero-window probes sent")                                      \
     _(keepalive_probes, info, "keepalive probes sent")                                          \
-    _(keepalive_timeouts, info, "connections aborted: keepalive probes unanswered")
+    _(keepalive_timeouts, info, "connections aborted: keepalive probes unanswered")             \
+    _(source_started, info, "source connections started (imsctl tcp source)")                   \
+    _(source_completed, info, "source connections that sent everything and closed")             \
+    _(source_failed, info, "source connections that ended before sending everything")
 
 namespace imsd::dp::tcp {
 

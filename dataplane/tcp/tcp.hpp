@@ -73,6 +73,9 @@ struct tcp_callbacks {
     void (*on_closed)(tcp_stack& s, tcp_conn c, void* user, tcp_cause why) = nullptr;
 };
 
+// Source connections (start_source) one lcore runs at a time.
+inline constexpr uint32_t max_sources = 64;
+
 struct tcp_params {
     uint32_t max_connections = 4096;
     uint32_t max_half_open = 1024;  // SYN-RECEIVED connections
@@ -210,6 +213,12 @@ class tcp_stack {
     uint32_t half_open = 0;
     uint32_t time_wait_count = 0;
     uint16_t next_ephemeral = 32768;  // RFC 6056 range 32768-60999, in turn
+    struct source {
+        bool busy = false;
+        uint64_t total = 0;
+        uint64_t sent = 0;
+    };
+    std::array<source, max_sources> sources{};
     std::vector<tcb>& all() { return tcbs_; }
     // Out-of-order segments: entries from one per-lcore pool, a sorted list
     // per connection.
@@ -291,6 +300,16 @@ tcp_state tcp_state_of(tcp_stack& s, tcp_conn c) noexcept;
 // generator use. Call on the owning lcore before traffic.
 bool start_echo_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be);
 bool start_sink_service(tcp_stack& s, uint32_t ip_be, uint16_t port_be);
+
+// The source: an active open that sends `bytes` of the lab pattern (byte k
+// of the stream is (7k + 3) mod 256), discards what comes back, and closes.
+// Its outcome is counted (source_completed / source_failed). At most
+// max_sources at a time per lcore. False when none is free or the connect
+// fails at once.
+bool start_source(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint32_t remote_ip,
+                  uint16_t remote_port_be, uint64_t bytes) noexcept;
+// The pattern's bytes [offset, offset + len) into dst.
+void fill_pattern(uint8_t* dst, uint64_t offset, uint32_t len) noexcept;
 
 // Frees every connection (on_closed(shutdown)). The owning lcore, on its way out.
 void tcp_drain(tcp_stack& s) noexcept;

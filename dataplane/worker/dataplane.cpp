@@ -20,6 +20,17 @@ constexpr uint64_t timer_period_us = 10000;
 // Neighbour updates one lcore may have pending from the others.
 constexpr unsigned neigh_inbox_size = 1024;
 
+// A request from the control plane to one lcore (an rte_ring element).
+struct request {
+    uint32_t remote_ip;  // network order
+    uint32_t local_ip;
+    uint16_t remote_port;  // network order
+    uint16_t port_index;
+    uint32_t pad;
+    uint64_t bytes;
+};
+static_assert(sizeof(request) % 4 == 0);
+
 struct loop_arg {
     dataplane* self;
     void* poller;
@@ -116,6 +127,15 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                                                   "cannot create a TCP connection table of " +
                                                       std::to_string(tp.max_connections) + ": " +
                                                       rte_strerror(rte_errno)));
+            }
+            std::string rname = "imsd_req_" + std::to_string(p.lcore);
+            p.requests = rte_ring_create_elem(rname.c_str(), sizeof(request), 64,
+                                              static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
+                                              RING_F_SC_DEQ);
+            if (p.requests == nullptr) {
+                return std::unexpected(make_error(
+                    "dataplane",
+                    "cannot create the request ring " + rname + ": " + rte_strerror(rte_errno)));
             }
             p.ctx->tcp = p.tcp.get();
             p.ctx->tcp_input = tcp::tcp_input;
@@ -223,6 +243,13 @@ void dataplane::loop(poller& p) noexcept {
             }
         }
         if (p.tcp) {
+            request reqs[8];
+            const unsigned nreq =
+                rte_ring_sc_dequeue_burst_elem(p.requests, reqs, sizeof(request), 8, nullptr);
+            for (unsigned r = 0; r < nreq; ++r) {
+                tcp::start_source(*p.tcp, reqs[r].port_index, reqs[r].local_ip, reqs[r].remote_ip,
+                                  reqs[r].remote_port, reqs[r].bytes);
+            }
             p.tcp->timers_run(ctx.now_tsc);
         }
         if (ctx.now_tsc >= next_timer) {
@@ -286,6 +313,8 @@ void dataplane::shutdown() {
         launched_ = false;
     }
     for (auto& p : pollers_) {
+        rte_ring_free(p.requests);
+        p.requests = nullptr;
         if (p.tcp) {
             p.ctx->cfg = config_->get();
             p.tcp.reset();  // drains what a loop that never ran still holds
@@ -305,6 +334,35 @@ void dataplane::shutdown() {
     if (ports_) {
         ports_->close();
     }
+}
+
+std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip_be, uint16_t port,
+                                                                     uint64_t bytes) {
+    if (pollers_.empty() || !pollers_[0].tcp) {
+        return std::unexpected(
+            make_error("dataplane/tcp", "TCP is off (no echo-port or sink-port in the settings)"));
+    }
+    const net::net_config cfg = ports_->config();
+    request req{ip_be, 0, rte_cpu_to_be_16(port), 0, 0, bytes};
+    bool found = false;
+    for (uint16_t i = 0; i < cfg.n_ports && !found; ++i) {
+        if (cfg.ports[i].on_link(ip_be) || (i + 1 == cfg.n_ports && cfg.ports[i].gateway_be)) {
+            req.port_index = i;
+            req.local_ip = cfg.ports[i].source_for(ip_be);
+            found = true;
+        }
+    }
+    if (!found) {
+        return std::unexpected(make_error(format_ipv4(ip_be),
+                                          "no port reaches this address (no on-link prefix, no "
+                                          "gateway)"));
+    }
+    poller& p = pollers_[next_poller_.fetch_add(1) % pollers_.size()];
+    if (rte_ring_mp_enqueue_elem(p.requests, &req, sizeof(req)) != 0) {
+        return std::unexpected(
+            make_error("lcore " + std::to_string(p.lcore), "its request queue is full; try again"));
+    }
+    return p.lcore;
 }
 
 std::expected<void, platform::error> dataplane::apply(const platform::settings& s) {

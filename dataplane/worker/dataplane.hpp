@@ -57,6 +57,12 @@ class dataplane {
     // Returns once no lcore can still see the old ones.
     std::expected<void, platform::error> apply(const platform::settings& s);
 
+    // Control thread: asks an lcore to open a TCP connection to ip:port and
+    // send `bytes` of the lab pattern (tcp::start_source). Returns which
+    // lcore took it; the outcome shows in the tcp source_* counters.
+    std::expected<unsigned, platform::error> start_tcp_source(uint32_t ip_be, uint16_t port,
+                                                              uint64_t bytes);
+
     pool_state pool() const;
     // Main thread, before the CLI starts: "dataplane" counters, "ports" and
     // "pools" tables.
@@ -68,6 +74,7 @@ class dataplane {
         uint16_t queue = 0;
         std::unique_ptr<net::net_ctx> ctx;
         std::unique_ptr<tcp::tcp_stack> tcp;
+        rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
         // Lab impairment, per port and direction; null when off.
         std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;
     };
@@ -85,6 +92,7 @@ class dataplane {
     std::vector<poller> pollers_;
     std::atomic<bool> stop_{false};  // cp: writes, dp: reads
     uint64_t config_generation_ = 1;
+    std::atomic<uint32_t> next_poller_{0};  // round-robin for requests
     bool launched_ = false;
     bool shut_ = false;
 };

@@ -47,6 +47,9 @@ const std::vector<command_spec>& command_table() {
          {"<recipient>", "<sender>", "<session|pager|large-message|file-transfer>"},
          {"--anonymous"}, false, false,
          "the terminating verdict of the recipient's documents (6.1.2.1 steps 1-2)"},
+        {id::tcp_source, {"tcp", "source"}, {"<ipv4>", "<port>", "<bytes>"}, {}, false, true,
+         "open a TCP connection from the dataplane and send <bytes> of the lab pattern "
+         "(outcome: show tcp)"},
     };
     // clang-format on
     return table;

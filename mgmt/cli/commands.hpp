@@ -32,6 +32,7 @@ enum class command_id : uint8_t {
     user_list,
     policy_test,
     policy_verdict,
+    tcp_source,
 };
 
 struct command_spec {

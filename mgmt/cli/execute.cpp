@@ -1,6 +1,9 @@
 #include "mgmt/cli/execute.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "mgmt/cli/render.hpp"
@@ -416,6 +419,35 @@ reply policy_verdict(const parsed_command& cmd, const cli_env& env, bool json) {
     return ok_text(text + (rules.empty() ? "" : "\nmatched rules: " + rules) + "\n");
 }
 
+reply tcp_source(const parsed_command& cmd, const cli_env& env, bool json) {
+    in_addr a{};
+    uint32_t port = 0;
+    uint64_t bytes = 0;
+    auto num = [](const std::string& s, auto& v) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return ec == std::errc{} && p == s.data() + s.size();
+    };
+    if (inet_pton(AF_INET, cmd.args[0].c_str(), &a) != 1 || !num(cmd.args[1], port) || port == 0 ||
+        port > 65535 || !num(cmd.args[2], bytes)) {
+        return reply{exit_usage,
+                     {},
+                     "imsctl: usage: " + usage(*cmd.spec) +
+                         " (an IPv4 address, a port 1-65535, a byte count)\n"};
+    }
+    auto lcore = env.tcp_source(a.s_addr, static_cast<uint16_t>(port), bytes);
+    if (!lcore) {
+        return failed(lcore.error().to_string());
+    }
+    if (json) {
+        return ok_json(
+            {{"lcore", *lcore}, {"remote", cmd.args[0]}, {"port", port}, {"bytes", bytes}});
+    }
+    return ok_text("lcore " + std::to_string(*lcore) + " connects to " + cmd.args[0] + ":" +
+                   cmd.args[1] + " to send " + cmd.args[2] +
+                   " bytes; the outcome is in 'imsctl show tcp' (source_completed, "
+                   "source_failed)\n");
+}
+
 }  // namespace
 
 reply execute(const parsed_command& cmd, bool json, const cli_env& env, const std::string& caller) {
@@ -456,6 +488,8 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return env.settings ? policy_test(cmd, env, json) : not_here("settings runtime");
         case command_id::policy_verdict:
             return env.users ? policy_verdict(cmd, env, json) : not_here("user directory");
+        case command_id::tcp_source:
+            return env.tcp_source ? tcp_source(cmd, env, json) : not_here("dataplane TCP");
     }
     return failed("command not handled");
 }

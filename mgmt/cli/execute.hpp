@@ -22,6 +22,10 @@ struct cli_env {
     runtime* settings = nullptr;              // settings show/validate/diff/apply, policy test
     user_directory* users = nullptr;          // user ..., policy verdict
     std::function<int64_t()> now_s;           // Unix time for <validity>; system clock if unset
+    // "tcp source": starts a dataplane source connection; returns its lcore.
+    std::function<std::expected<unsigned, platform::error>(uint32_t ip_be, uint16_t port,
+                                                           uint64_t bytes)>
+        tcp_source;
 };
 
 // `caller` names who asked (uid, pid) in logs of state changes.

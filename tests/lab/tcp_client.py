@@ -104,6 +104,36 @@ def many(host, port, count, size):
     return done == count
 
 
+def server(host, port, size):
+    """Accepts one connection (imsd's source), reads to EOF, and checks that
+    it received exactly `size` bytes of the lab pattern, byte k = 7k + 3."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(1)
+    ls.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    c, _ = ls.accept()
+    c.settimeout(TIMEOUT)
+    want = hashlib.sha256()
+    for chunk in pattern(size):
+        want.update(chunk)
+    got = hashlib.sha256()
+    n = 0
+    t0 = time.time()
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        got.update(b)
+        n += len(b)
+    dt = time.time() - t0
+    c.close()
+    ok = n == size and got.digest() == want.digest()
+    print(f"server received {n} bytes from imsd in {dt:.2f} s, pattern {'intact' if ok else 'WRONG'}")
+    return ok
+
+
 def reset(host, port):
     """Sends a little, then closes with RST (SO_LINGER 0)."""
     s = socket.create_connection((host, port), timeout=TIMEOUT)
@@ -118,5 +148,6 @@ def reset(host, port):
 if __name__ == "__main__":
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     args = [float(a) if "." in a else int(a) for a in sys.argv[4:]]
-    fn = {"echo": echo, "sink": sink, "refused": refused, "many": many, "reset": reset}[mode]
+    fn = {"echo": echo, "sink": sink, "refused": refused, "many": many, "reset": reset,
+          "server": server}[mode]
     sys.exit(0 if fn(host, port, *args) else 1)

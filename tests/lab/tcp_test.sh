@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lab: imsd's TCP against the Linux kernel's, over net_tap in a namespace.
-# Bulk echo of 64 MiB (SHA-256 compared), a 64 MiB sink, connection refused,
+# Bulk echo of 64 MiB (SHA-256 compared), a 64 MiB sink, 64 MiB from imsd to a
+# kernel server (active open), connection refused,
 # 1,000 concurrent connections, a reader that stops reading (zero window and
 # recovery), RST and FIN from the peer, and the same echo again under 1% and
 # 5% random loss in both directions (nftables on the peer's interface); then
@@ -55,6 +56,15 @@ out=$(client sink "$ours" 9 67108864) || fail "64 MiB sink: $out"
 pass "$out, 67108864 bytes counted"
 out=$(client refused "$ours" 1) || fail "$out"; pass "$out"
 out=$(client many "$ours" 7 1000 1024) || fail "$out"; pass "$out"
+# imsd -> kernel: a source connection from the dataplane to a kernel server.
+client server "$peer" 5001 67108864 >"$LAB_TMP/server.txt" 2>&1 &
+server=$!; LAB_PIDS+=("$server")
+for _ in $(seq 50); do grep -q listening "$LAB_TMP/server.txt" && break; sleep 0.1; done
+imsctl tcp source "$peer" 5001 67108864 >/dev/null || fail "imsctl tcp source"
+wait "$server" || fail "kernel server: $(cat "$LAB_TMP/server.txt")"
+for _ in $(seq 50); do [ "$(tcp_stat source_completed)" = 1 ] && break; sleep 0.1; done
+[ "$(tcp_stat source_completed)" = 1 ] || fail "source not completed: $(imsctl show tcp | grep source)"
+pass "$(tail -n1 "$LAB_TMP/server.txt")"
 out=$(client echo "$ours" 7 4194304 3.0) || fail "stalled reader: $out"
 [ "$(tcp_stat zero_window_probes)" -ge 1 ] || fail "no zero-window probe was sent"
 pass "reader stalled 3 s (zero window, $(tcp_stat zero_window_probes) probes), then $out"

@@ -324,6 +324,57 @@ TEST_F(tcp_rfc9293, active_open_refused_by_rst_ack) {
     EXPECT_EQ(stack_->connections(), 0u);
 }
 
+TEST_F(tcp_rfc9293, source_sends_the_pattern_closes_and_counts) {
+    ASSERT_TRUE(dp::tcp::start_source(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                      htons(peer_port), 3000));
+    auto syn = parse(take_tx());
+    ASSERT_EQ(syn.size(), 1u);
+    const uint32_t iss = syn[0].seq;
+    uint16_t our_port = 0;
+    for (const auto& t : stack_->all()) {
+        if (t.in_use) {
+            our_port = ntohs(t.local_port);
+        }
+    }
+    auto reply = [&](uint32_t seq, uint32_t ack, uint8_t flags, std::vector<uint8_t> opts = {}) {
+        std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + opts.size());
+        auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
+        th->src_port = htons(peer_port);
+        th->dst_port = htons(our_port);
+        th->sent_seq = htonl(seq);
+        th->recv_ack = htonl(ack);
+        th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + opts.size()) / 4) << 4);
+        th->tcp_flags = flags;
+        th->rx_win = htons(65535);
+        std::memcpy(tcp.data() + sizeof(rte_tcp_hdr), opts.data(), opts.size());
+        auto frame =
+            ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
+        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
+        auto* fth = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+        fth->cksum = rte_ipv4_udptcp_cksum(ip, fth);
+        return parse(inject(frame));
+    };
+    auto out = reply(7000, iss + 1, SYN | ACK, {2, 4, 0x03, 0xe8});  // MSS 1000
+    std::string data;
+    bool fin = false;
+    for (const auto& o : out) {
+        data += o.data;
+        fin = fin || o.has(FIN);
+    }
+    ASSERT_EQ(data.size(), 3000u);
+    EXPECT_TRUE(fin) << "FIN rides on the last segment";
+    for (size_t k = 0; k < data.size(); ++k) {
+        ASSERT_EQ(static_cast<uint8_t>(data[k]), static_cast<uint8_t>(k * 7 + 3)) << k;
+    }
+    // The peer acknowledges everything and closes; TIME-WAIT, then gone.
+    reply(7001, iss + 3002, ACK);
+    reply(7001, iss + 3002, ACK | FIN);
+    EXPECT_EQ(stack_->cnt.source_completed, 0u) << "not before TIME-WAIT ends";
+    advance_ms(1001);
+    EXPECT_EQ(stack_->cnt.source_completed, 1u);
+    EXPECT_EQ(stack_->connections(), 0u);
+}
+
 TEST_F(tcp_rfc9293, unanswered_syn_is_retried_then_times_out) {
     connect_probe probe;
     dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"), htons(80), &probe_cb,

@@ -188,6 +188,28 @@ TEST_F(cli_mgmt, user_documents_put_get_list_delete_and_verdict) {
     EXPECT_EQ(run({"user", "get", "sip:alice@example.com", "shared-policy"}).exit, exit_failed);
 }
 
+TEST_F(cli_mgmt, tcp_source_checks_its_arguments_and_reports_the_lcore) {
+    EXPECT_EQ(run({"tcp", "source", "198.18.0.2", "5001", "100"}).exit, exit_failed)
+        << "no dataplane in this environment";
+    uint32_t got_ip = 0;
+    env_.tcp_source = [&](uint32_t ip, uint16_t port,
+                          uint64_t bytes) -> std::expected<unsigned, platform::error> {
+        got_ip = ip;
+        EXPECT_EQ(port, 5001);
+        EXPECT_EQ(bytes, 100u);
+        return 1u;
+    };
+    auto r = run({"tcp", "source", "198.18.0.2", "5001", "100"});
+    EXPECT_EQ(r.exit, exit_ok) << r.err;
+    EXPECT_NE(r.out.find("lcore 1 connects to 198.18.0.2:5001"), std::string::npos);
+    EXPECT_EQ(got_ip, inet_addr("198.18.0.2"));
+    for (auto bad : {std::vector<std::string>{"tcp", "source", "nowhere", "5001", "1"},
+                     std::vector<std::string>{"tcp", "source", "198.18.0.2", "70000", "1"},
+                     std::vector<std::string>{"tcp", "source", "198.18.0.2", "1", "-5"}}) {
+        EXPECT_EQ(run(bad).exit, exit_usage) << bad[2] << " " << bad[3];
+    }
+}
+
 TEST_F(cli_mgmt, wrong_user_inputs_are_errors) {
     EXPECT_EQ(run({"user", "get", "sip:a@b", "settings"}).exit, exit_usage);
     EXPECT_EQ(run({"user", "get", "alice", "shared-policy"}).exit, exit_failed);
