@@ -93,13 +93,15 @@ for pct in 1 5; do
 done
 ip netns exec "$ns" nft delete table netdev imsd_loss
 
-# Idle again: every connection freed (after TIME-WAIT), every mbuf back.
+# Idle again: every connection (accepted, or opened by the source) freed
+# after TIME-WAIT, every mbuf back.
+opened() { echo $(( $(tcp_stat conns_accepted) + $(tcp_stat source_started) )); }
 for _ in $(seq 50); do
-    [ "$(tcp_stat conns_accepted)" = "$(tcp_stat conns_closed)" ] && break
+    [ "$(opened)" = "$(tcp_stat conns_closed)" ] && break
     sleep 0.1
 done
-[ "$(tcp_stat conns_accepted)" = "$(tcp_stat conns_closed)" ] \
-    || fail "$(tcp_stat conns_accepted) accepted, $(tcp_stat conns_closed) closed"
+[ "$(opened)" = "$(tcp_stat conns_closed)" ] \
+    || fail "$(opened) opened, $(tcp_stat conns_closed) closed"
 [ "$(in_use)" = "$idle_mbufs" ] || fail "mbufs in use $(in_use), idle was $idle_mbufs"
 pass "$(tcp_stat conns_closed) connections closed, mbufs in use back to $idle_mbufs"
 imsctl show tcp | grep -Eq "^retrans_segs +[1-9]" || fail "show tcp lacks retransmissions"
