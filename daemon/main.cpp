@@ -212,6 +212,24 @@ int main(int argc, char** argv) {
         env.version = version;
         env.settings = runtime->get();
         env.users = &users;
+        env.connections = [d = dp->get()]() -> std::expected<platform::table, platform::error> {
+            auto rows = d->connections();
+            if (!rows) {
+                return std::unexpected(rows.error());
+            }
+            platform::table t;
+            t.columns = {"lcore",    "state",       "local",       "local_port",
+                         "remote",   "remote_port", "send_queued", "recv_queued",
+                         "ooo_segs", "cwnd",        "srtt_us",     "rto_ms"};
+            for (const auto& r : *rows) {
+                t.rows.push_back(
+                    {uint64_t{r.lcore}, std::string(r.state), dp::format_ipv4(r.local_ip),
+                     uint64_t{r.local_port}, dp::format_ipv4(r.remote_ip), uint64_t{r.remote_port},
+                     uint64_t{r.send_queued}, uint64_t{r.recv_queued}, uint64_t{r.ooo_segs},
+                     uint64_t{r.cwnd}, uint64_t{r.srtt_us}, uint64_t{r.rto_ms}});
+            }
+            return t;
+        };
         env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
             return d->start_tcp_source(ip, port, bytes);
         };

@@ -22,12 +22,13 @@ constexpr unsigned neigh_inbox_size = 1024;
 
 // A request from the control plane to one lcore (an rte_ring element).
 struct request {
+    enum : uint32_t { source = 1, dump = 2 } kind;
     uint32_t remote_ip;  // network order
     uint32_t local_ip;
     uint16_t remote_port;  // network order
     uint16_t port_index;
-    uint32_t pad;
     uint64_t bytes;
+    dataplane::dump_job* job;  // kind dump: where the lcore writes
 };
 static_assert(sizeof(request) % 4 == 0);
 
@@ -247,8 +248,12 @@ void dataplane::loop(poller& p) noexcept {
             const unsigned nreq =
                 rte_ring_sc_dequeue_burst_elem(p.requests, reqs, sizeof(request), 8, nullptr);
             for (unsigned r = 0; r < nreq; ++r) {
-                tcp::start_source(*p.tcp, reqs[r].port_index, reqs[r].local_ip, reqs[r].remote_ip,
-                                  reqs[r].remote_port, reqs[r].bytes);
+                if (reqs[r].kind == request::dump) {
+                    dump_connections(p, *reqs[r].job);
+                } else {
+                    tcp::start_source(*p.tcp, reqs[r].port_index, reqs[r].local_ip,
+                                      reqs[r].remote_ip, reqs[r].remote_port, reqs[r].bytes);
+                }
             }
             p.tcp->timers_run(ctx.now_tsc);
         }
@@ -343,7 +348,7 @@ std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip
             make_error("dataplane/tcp", "TCP is off (no echo-port or sink-port in the settings)"));
     }
     const net::net_config cfg = ports_->config();
-    request req{ip_be, 0, rte_cpu_to_be_16(port), 0, 0, bytes};
+    request req{request::source, ip_be, 0, rte_cpu_to_be_16(port), 0, bytes, nullptr};
     bool found = false;
     for (uint16_t i = 0; i < cfg.n_ports && !found; ++i) {
         if (cfg.ports[i].on_link(ip_be) || (i + 1 == cfg.n_ports && cfg.ports[i].gateway_be)) {
@@ -363,6 +368,62 @@ std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip
             make_error("lcore " + std::to_string(p.lcore), "its request queue is full; try again"));
     }
     return p.lcore;
+}
+
+// The owning lcore: what a "show connections" asked for, written into
+// memory the control thread reserved (no allocation here).
+void dataplane::dump_connections(poller& p, dump_job& job) noexcept {
+    for (auto& t : p.tcp->all()) {
+        if (!t.in_use || job.rows.size() == job.rows.capacity()) {
+            continue;
+        }
+        conn_row r;
+        r.lcore = p.lcore;
+        r.state = tcp::state_name(t.state);
+        r.local_ip = t.local_ip;
+        r.local_port = rte_be_to_cpu_16(t.local_port);
+        r.remote_ip = t.remote_ip;
+        r.remote_port = rte_be_to_cpu_16(t.remote_port);
+        r.send_queued = t.sndq != nullptr ? rte_pktmbuf_pkt_len(t.sndq) : 0;
+        r.recv_queued = t.rcvq != nullptr ? rte_pktmbuf_pkt_len(t.rcvq) : 0;
+        r.ooo_segs = t.ooo_count;
+        r.cwnd = t.cwnd;
+        r.srtt_us = t.srtt_us;
+        r.rto_ms = t.rto_ms;
+        job.rows.push_back(r);
+    }
+    job.done.store(true, std::memory_order_release);
+}
+
+std::expected<std::vector<dataplane::conn_row>, platform::error> dataplane::connections() {
+    std::vector<conn_row> all;
+    if (pollers_.empty() || !pollers_[0].tcp) {
+        return std::unexpected(
+            make_error("dataplane/tcp", "TCP is off (no echo-port or sink-port in the settings)"));
+    }
+    for (auto& p : pollers_) {
+        auto job = std::make_unique<dump_job>();
+        job->rows.reserve(settings_.limits.max_connections_per_lcore);
+        request req{request::dump, 0, 0, 0, 0, 0, job.get()};
+        if (rte_ring_mp_enqueue_elem(p.requests, &req, sizeof(req)) != 0) {
+            return std::unexpected(make_error("lcore " + std::to_string(p.lcore),
+                                              "its request queue is full; try again"));
+        }
+        // The lcore answers within a poll; a stopped one never does.
+        const uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+        while (!job->done.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline) {
+            rte_delay_us_sleep(100);
+        }
+        if (!job->done.load(std::memory_order_acquire)) {
+            // Keep the job alive: the lcore may still write it.
+            std::lock_guard lock(late_mu_);
+            late_jobs_.push_back(std::move(job));
+            return std::unexpected(
+                make_error("lcore " + std::to_string(p.lcore), "did not answer within 1 s"));
+        }
+        all.insert(all.end(), job->rows.begin(), job->rows.end());
+    }
+    return all;
 }
 
 std::expected<void, platform::error> dataplane::apply(const platform::settings& s) {

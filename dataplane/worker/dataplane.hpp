@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "dataplane/net/context.hpp"
@@ -63,6 +64,23 @@ class dataplane {
     std::expected<unsigned, platform::error> start_tcp_source(uint32_t ip_be, uint16_t port,
                                                               uint64_t bytes);
 
+    // One TCP connection as "show connections" lists it.
+    struct conn_row {
+        unsigned lcore = 0;
+        const char* state = "";
+        uint32_t local_ip = 0, remote_ip = 0;  // network order
+        uint16_t local_port = 0, remote_port = 0;
+        uint32_t send_queued = 0, recv_queued = 0, ooo_segs = 0;
+        uint32_t cwnd = 0, srtt_us = 0, rto_ms = 0;
+    };
+    struct dump_job {
+        std::vector<conn_row> rows;  // reserved by the asker; the lcore only appends
+        std::atomic<bool> done{false};
+    };
+    // Control thread: every lcore's connections, asked through the request
+    // rings (each lcore answers from its own loop; nothing is read racily).
+    std::expected<std::vector<conn_row>, platform::error> connections();
+
     pool_state pool() const;
     // Main thread, before the CLI starts: "dataplane" counters, "ports" and
     // "pools" tables.
@@ -81,6 +99,7 @@ class dataplane {
 
     dataplane() = default;
     static int loop_entry(void* arg);
+    static void dump_connections(poller& p, dump_job& job) noexcept;
     void loop(poller& p) noexcept;
 
     platform::settings settings_;
@@ -93,6 +112,8 @@ class dataplane {
     std::atomic<bool> stop_{false};  // cp: writes, dp: reads
     uint64_t config_generation_ = 1;
     std::atomic<uint32_t> next_poller_{0};  // round-robin for requests
+    std::mutex late_mu_;
+    std::vector<std::unique_ptr<dump_job>> late_jobs_;  // asked, never answered
     bool launched_ = false;
     bool shut_ = false;
 };

@@ -17,6 +17,8 @@ const std::vector<command_spec>& command_table() {
          "dataplane counters summed over lcores (--per-lcore: one column per lcore)"},
         {id::show_tcp, {"show", "tcp"}, {}, {"--per-lcore"}, false, false,
          "TCP counters: segments, retransmissions, connections, drops by reason"},
+        {id::show_connections, {"show", "connections"}, {"[state=S|port=N|remote=IP]..."}, {},
+         true, false, "TCP connections of every lcore, optionally filtered"},
         {id::show_pools, {"show", "pools"}, {}, {}, false, false,
          "mbuf pools: size, free and in-use objects"},
         {id::show_version, {"show", "version"}, {}, {}, false, false,

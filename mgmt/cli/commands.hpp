@@ -18,6 +18,7 @@ enum class command_id : uint8_t {
     show_ports,
     show_stats,
     show_tcp,
+    show_connections,
     show_pools,
     show_version,
     log_level,

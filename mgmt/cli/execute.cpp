@@ -419,6 +419,66 @@ reply policy_verdict(const parsed_command& cmd, const cli_env& env, bool json) {
     return ok_text(text + (rules.empty() ? "" : "\nmatched rules: " + rules) + "\n");
 }
 
+// show connections [state=S|port=N|remote=IP]...: all filters must hold.
+reply show_connections(const parsed_command& cmd, const cli_env& env, bool json) {
+    struct filter {
+        std::string column;
+        std::string value;
+    };
+    std::vector<filter> filters;
+    for (const auto& a : cmd.args) {
+        auto eq = a.find('=');
+        std::string key = eq == std::string::npos ? "" : a.substr(0, eq);
+        std::string value = eq == std::string::npos ? "" : a.substr(eq + 1);
+        if ((key != "state" && key != "port" && key != "remote") || value.empty()) {
+            return reply{exit_usage,
+                         {},
+                         "imsctl: unknown filter '" + a +
+                             "' (state=ESTABLISHED, port=7, remote=198.18.0.2)\n"};
+        }
+        filters.push_back({key, value});
+    }
+    auto t = env.connections();
+    if (!t) {
+        return failed(t.error().to_string());
+    }
+    auto col = [&](const std::string& name) {
+        return static_cast<size_t>(std::find(t->columns.begin(), t->columns.end(), name) -
+                                   t->columns.begin());
+    };
+    auto text = [](const platform::cell& c) {
+        if (const auto* s = std::get_if<std::string>(&c)) {
+            return *s;
+        }
+        if (const auto* u = std::get_if<uint64_t>(&c)) {
+            return std::to_string(*u);
+        }
+        return std::to_string(std::get<int64_t>(c));
+    };
+    platform::table out{t->columns, {}};
+    for (auto& row : t->rows) {
+        bool keep = true;
+        for (const auto& f : filters) {
+            if (f.column == "state") {
+                keep = keep && text(row[col("state")]) == f.value;
+            } else if (f.column == "port") {
+                keep = keep && (text(row[col("local_port")]) == f.value ||
+                                text(row[col("remote_port")]) == f.value);
+            } else {
+                keep = keep && text(row[col("remote")]) == f.value;
+            }
+        }
+        if (keep) {
+            out.rows.push_back(std::move(row));
+        }
+    }
+    if (json) {
+        return ok_json(table_json(out));
+    }
+    return ok_text(std::to_string(out.rows.size()) + " connection(s)\n" +
+                   (out.rows.empty() ? "" : render_table(out)));
+}
+
 reply tcp_source(const parsed_command& cmd, const cli_env& env, bool json) {
     in_addr a{};
     uint32_t port = 0;
@@ -461,6 +521,8 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return show_table(env, "pools", json);
         case command_id::show_stats:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json);
+        case command_id::show_connections:
+            return env.connections ? show_connections(cmd, env, json) : not_here("dataplane TCP");
         case command_id::show_tcp:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json, "tcp");
         case command_id::show_version:

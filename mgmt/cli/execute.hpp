@@ -22,6 +22,8 @@ struct cli_env {
     runtime* settings = nullptr;              // settings show/validate/diff/apply, policy test
     user_directory* users = nullptr;          // user ..., policy verdict
     std::function<int64_t()> now_s;           // Unix time for <validity>; system clock if unset
+    // "show connections": every lcore's TCP connections, as a table.
+    std::function<std::expected<platform::table, platform::error>()> connections;
     // "tcp source": starts a dataplane source connection; returns its lcore.
     std::function<std::expected<unsigned, platform::error>(uint32_t ip_be, uint16_t port,
                                                            uint64_t bytes)>

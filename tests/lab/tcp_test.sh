@@ -65,7 +65,16 @@ wait "$server" || fail "kernel server: $(cat "$LAB_TMP/server.txt")"
 for _ in $(seq 50); do [ "$(tcp_stat source_completed)" = 1 ] && break; sleep 0.1; done
 [ "$(tcp_stat source_completed)" = 1 ] || fail "source not completed: $(imsctl show tcp | grep source)"
 pass "$(tail -n1 "$LAB_TMP/server.txt")"
-out=$(client echo "$ours" 7 4194304 3.0) || fail "stalled reader: $out"
+client echo "$ours" 7 4194304 3.0 >"$LAB_TMP/stall.txt" 2>&1 &
+stall=$!; LAB_PIDS+=("$stall")
+sleep 1.5
+conns=$(imsctl --json show connections port=7 state=ESTABLISHED) || fail "show connections"
+[ "$(json_get "$conns" "len(j)")" = 1 ] || fail "show connections: $conns"
+[ "$(json_get "$conns" "j[0]['remote']")" = "$peer" ] || fail "show connections remote: $conns"
+[ "$(json_get "$conns" "j[0]['send_queued'] + j[0]['recv_queued']")" -gt 0 ] \
+    || fail "a stalled reader leaves nothing queued? $conns"
+wait "$stall" || fail "stalled reader: $(cat "$LAB_TMP/stall.txt")"
+out=$(cat "$LAB_TMP/stall.txt")
 [ "$(tcp_stat zero_window_probes)" -ge 1 ] || fail "no zero-window probe was sent"
 pass "reader stalled 3 s (zero window, $(tcp_stat zero_window_probes) probes), then $out"
 resets=$(tcp_stat conns_reset_in)

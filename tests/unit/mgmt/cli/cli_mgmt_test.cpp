@@ -210,6 +210,31 @@ TEST_F(cli_mgmt, tcp_source_checks_its_arguments_and_reports_the_lcore) {
     }
 }
 
+TEST_F(cli_mgmt, show_connections_filters_by_state_port_and_remote) {
+    EXPECT_EQ(run({"show", "connections"}).exit, exit_failed) << "no dataplane here";
+    env_.connections = []() -> std::expected<platform::table, platform::error> {
+        platform::table t;
+        t.columns = {"lcore", "state", "local", "local_port", "remote", "remote_port"};
+        t.rows.push_back({uint64_t{1}, std::string("ESTABLISHED"), std::string("198.18.0.1"),
+                          uint64_t{7}, std::string("198.18.0.2"), uint64_t{40000}});
+        t.rows.push_back({uint64_t{1}, std::string("TIME-WAIT"), std::string("198.18.0.1"),
+                          uint64_t{9}, std::string("198.18.0.3"), uint64_t{40001}});
+        return t;
+    };
+    EXPECT_NE(run({"show", "connections"}).out.find("2 connection(s)"), std::string::npos);
+    auto r = run({"show", "connections", "state=TIME-WAIT"});
+    EXPECT_NE(r.out.find("1 connection(s)"), std::string::npos);
+    EXPECT_NE(r.out.find("198.18.0.3"), std::string::npos);
+    auto j = nlohmann::json::parse(run({"show", "connections", "port=7"}, true).out);
+    ASSERT_EQ(j.size(), 1u);
+    EXPECT_EQ(j[0]["remote"], "198.18.0.2");
+    EXPECT_EQ(
+        nlohmann::json::parse(run({"show", "connections", "remote=198.18.0.3", "port=7"}, true).out)
+            .size(),
+        0u);
+    EXPECT_EQ(run({"show", "connections", "colour=red"}).exit, exit_usage);
+}
+
 TEST_F(cli_mgmt, wrong_user_inputs_are_errors) {
     EXPECT_EQ(run({"user", "get", "sip:a@b", "settings"}).exit, exit_usage);
     EXPECT_EQ(run({"user", "get", "alice", "shared-policy"}).exit, exit_failed);
