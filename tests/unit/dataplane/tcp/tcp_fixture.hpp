@@ -69,11 +69,13 @@ class tcp_test : public net_test {
         net_test::TearDown();
     }
 
-    // Sends one segment from the peer and returns imsd's answers.
-    std::vector<seg_out> send(const seg& s, uint16_t dport = echo_port) {
+    // Sends one segment from the peer (port sport) to imsd's port dport and
+    // returns imsd's answers.
+    std::vector<seg_out> send(const seg& s, uint16_t dport = echo_port,
+                              uint16_t sport = peer_port) {
         std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + s.opts.size() + s.data.size());
         auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
-        th->src_port = htons(peer_port);
+        th->src_port = htons(sport);
         th->dst_port = htons(dport);
         th->sent_seq = htonl(s.seq);
         th->recv_ack = htonl(s.ack);
@@ -130,6 +132,16 @@ class tcp_test : public net_test {
             out.push_back(o);
         }
         return out;
+    }
+
+    // imsd's (ephemeral) port of the one connection it opened itself.
+    uint16_t active_port() {
+        for (const auto& t : stack_->all()) {
+            if (t.in_use) {
+                return ntohs(t.local_port);
+            }
+        }
+        return 0;
     }
 
     // The three-way handshake; returns imsd's ISS.

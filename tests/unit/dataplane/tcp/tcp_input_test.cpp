@@ -98,6 +98,7 @@ TEST_F(tcp_rfc9293, retransmitted_overlap_delivers_only_the_new_bytes) {
 TEST_F(tcp_rfc9293, rfc5961_in_window_rst_gets_a_challenge_ack_exact_rst_resets) {
     const uint32_t iss = handshake(100);
     auto out = send(seg{150, 0, RST, 0, {}, ""});
+    EXPECT_EQ(out.empty() ? 0 : out[0].seq, iss + 1) << "the challenge ACK is in sequence";
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].flags, ACK);
     EXPECT_EQ(out[0].ack, 101u);
@@ -105,7 +106,6 @@ TEST_F(tcp_rfc9293, rfc5961_in_window_rst_gets_a_challenge_ack_exact_rst_resets)
     EXPECT_TRUE(send(seg{101, 0, RST, 0, {}, ""}).empty());
     EXPECT_EQ(stack_->cnt.conns_reset_in, 1u);
     EXPECT_EQ(stack_->connections(), 0u);
-    (void)iss;
 }
 
 TEST_F(tcp_rfc9293, rfc5961_syn_on_an_established_connection_gets_a_challenge_ack) {
@@ -261,26 +261,7 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     EXPECT_EQ(dp::tcp::tcp_state_of(*stack_, c), dp::tcp::tcp_state::syn_sent);
     // An ACK for something else gets a RST and changes nothing.
     // (The reply comes from the peer's port to our ephemeral one.)
-    const auto& t = stack_->at(c);
-    const uint16_t our_port = ntohs(t.local_port);
-    auto reply = [&](const seg& sg) {
-        std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + sg.opts.size());
-        auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
-        th->src_port = htons(peer_port);
-        th->dst_port = htons(our_port);
-        th->sent_seq = htonl(sg.seq);
-        th->recv_ack = htonl(sg.ack);
-        th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + sg.opts.size()) / 4) << 4);
-        th->tcp_flags = sg.flags;
-        th->rx_win = htons(sg.win);
-        std::memcpy(tcp.data() + sizeof(rte_tcp_hdr), sg.opts.data(), sg.opts.size());
-        auto frame =
-            ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
-        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
-        auto* fth = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
-        fth->cksum = rte_ipv4_udptcp_cksum(ip, fth);
-        return parse(inject(frame));
-    };
+    auto reply = [&](const seg& sg) { return send(sg, active_port(), peer_port); };
     out = reply(seg{5000, iss + 7, SYN | ACK, 1000, {}, ""});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].flags, RST);
@@ -303,22 +284,10 @@ TEST_F(tcp_rfc9293, active_open_refused_by_rst_ack) {
     connect_probe probe;
     auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"), htons(80),
                                   &probe_cb, &probe);
+    ASSERT_TRUE(c.valid());
     auto syn = parse(take_tx());
     ASSERT_EQ(syn.size(), 1u);
-    const uint16_t our_port = ntohs(stack_->at(c).local_port);
-    std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr));
-    auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
-    th->src_port = htons(80);
-    th->dst_port = htons(our_port);
-    th->recv_ack = htonl(syn[0].seq + 1);
-    th->data_off = 5 << 4;
-    th->tcp_flags = RST | ACK;
-    auto frame =
-        ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
-    reinterpret_cast<rte_tcp_hdr*>(ip + 1)->cksum =
-        rte_ipv4_udptcp_cksum(ip, reinterpret_cast<rte_tcp_hdr*>(ip + 1));
-    EXPECT_TRUE(parse(inject(frame)).empty());
+    EXPECT_TRUE(send(seg{0, syn[0].seq + 1, RST | ACK, 0, {}, ""}, active_port(), 80).empty());
     EXPECT_EQ(probe.closed, 1);
     EXPECT_EQ(probe.why, dp::tcp::tcp_cause::refused);
     EXPECT_EQ(stack_->connections(), 0u);
@@ -330,29 +299,8 @@ TEST_F(tcp_rfc9293, source_sends_the_pattern_closes_and_counts) {
     auto syn = parse(take_tx());
     ASSERT_EQ(syn.size(), 1u);
     const uint32_t iss = syn[0].seq;
-    uint16_t our_port = 0;
-    for (const auto& t : stack_->all()) {
-        if (t.in_use) {
-            our_port = ntohs(t.local_port);
-        }
-    }
     auto reply = [&](uint32_t seq, uint32_t ack, uint8_t flags, std::vector<uint8_t> opts = {}) {
-        std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + opts.size());
-        auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
-        th->src_port = htons(peer_port);
-        th->dst_port = htons(our_port);
-        th->sent_seq = htonl(seq);
-        th->recv_ack = htonl(ack);
-        th->data_off = static_cast<uint8_t>(((sizeof(rte_tcp_hdr) + opts.size()) / 4) << 4);
-        th->tcp_flags = flags;
-        th->rx_win = htons(65535);
-        std::memcpy(tcp.data() + sizeof(rte_tcp_hdr), opts.data(), opts.size());
-        auto frame =
-            ipv4_frame(mac(2), our_mac(), addr("198.18.0.2"), addr("198.18.0.1"), IPPROTO_TCP, tcp);
-        auto* ip = reinterpret_cast<rte_ipv4_hdr*>(frame.data() + sizeof(rte_ether_hdr));
-        auto* fth = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
-        fth->cksum = rte_ipv4_udptcp_cksum(ip, fth);
-        return parse(inject(frame));
+        return send(seg{seq, ack, flags, 65535, std::move(opts), ""}, active_port(), peer_port);
     };
     auto out = reply(7000, iss + 1, SYN | ACK, {2, 4, 0x03, 0xe8});  // MSS 1000
     std::string data;
