@@ -15,6 +15,7 @@
 
 #include "dataplane/net/context.hpp"
 #include "tests/support/eal_env.hpp"
+#include "tests/support/held_mbufs.hpp"
 
 namespace {
 
@@ -27,16 +28,7 @@ uint32_t ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
            static_cast<uint32_t>(c) << 16 | static_cast<uint32_t>(d) << 24;
 }
 
-unsigned held_mbufs() {
-    unsigned n = 0;
-    for (uint32_t i = 0; i < g_ctx->neigh->capacity(); ++i) {
-        const auto* e = g_ctx->neigh->at(i);
-        if (e->state != imsd::dp::net::neigh_state::free && e->held != nullptr) {
-            n += e->held->nb_segs;
-        }
-    }
-    return n;
-}
+unsigned held_mbufs() { return imsd::test::held_by_neighbours(*g_ctx->neigh); }
 
 }  // namespace
 

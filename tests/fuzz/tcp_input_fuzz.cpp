@@ -21,6 +21,7 @@
 
 #include "dataplane/tcp/tcp.hpp"
 #include "tests/support/eal_env.hpp"
+#include "tests/support/held_mbufs.hpp"
 
 namespace {
 
@@ -43,12 +44,7 @@ unsigned held() {
             g_tcp->ooo_for_each(t, [&](const auto& o) { n += segs(o.m); });
         }
     }
-    for (uint32_t i = 0; i < g_ctx->neigh->capacity(); ++i) {
-        const auto* e = g_ctx->neigh->at(i);
-        if (e->state != net::neigh_state::free && e->held != nullptr) {
-            n += e->held->nb_segs;
-        }
-    }
+    n += imsd::test::held_by_neighbours(*g_ctx->neigh);
     return n;
 }
 
