@@ -263,14 +263,15 @@ int main(int argc, char** argv) {
         cli->reset();
         mgmt::telemetry_unregister();
         (*dp)->shutdown();
-        const dp::pool_state pool = (*dp)->pool();
-        if (pool.available != pool.size) {
-            IMSD_LOG(platform, ERR, "mbuf leak: pool {} has {} of {} mbufs back ({} missing)",
-                     pool.name, pool.available, pool.size, pool.size - pool.available);
-            status = exit_mbuf_leak;
-        } else {
-            IMSD_LOG(platform, NOTICE, "mbuf pool {}: {} of {} mbufs back, none leaked", pool.name,
-                     pool.available, pool.size);
+        for (const dp::pool_state& pool : (*dp)->pools()) {
+            if (pool.available != pool.size) {
+                IMSD_LOG(platform, ERR, "mbuf leak: pool {} has {} of {} mbufs back ({} missing)",
+                         pool.name, pool.available, pool.size, pool.size - pool.available);
+                status = exit_mbuf_leak;
+            } else {
+                IMSD_LOG(platform, NOTICE, "mbuf pool {}: {} of {} mbufs back, none leaked",
+                         pool.name, pool.available, pool.size);
+            }
         }
         dp->reset();
     }

@@ -53,6 +53,19 @@ rte_mempool* pool() {
     return p;
 }
 
+// Indirect mbufs for zero-copy transmit (IMSD_BENCH_COPY=1: none, so every
+// segment copies its payload, for comparison).
+rte_mempool* clone_pool() {
+    static rte_mempool* p = [] {
+        const char* copy = std::getenv("IMSD_BENCH_COPY");
+        if (copy != nullptr && copy[0] == '1') {
+            return static_cast<rte_mempool*>(nullptr);
+        }
+        return rte_pktmbuf_pool_create("tcp_bench_clones", 32767, 256, 0, 0, SOCKET_ID_ANY);
+    }();
+    return p;
+}
+
 // One end: a net context with its TCP.
 struct end {
     dp::net::net_ctx ctx;
@@ -64,6 +77,7 @@ struct end {
         std::string nn = std::string(name) + "_neigh" + std::to_string(n++);
         ctx.neigh = dp::net::neighbour_table::create(nn.c_str(), 64, SOCKET_ID_ANY);
         ctx.pool = pool();
+        ctx.clone_pool = clone_pool();
         ctx.now_tsc = rte_rdtsc();
         cfg.n_ports = 1;
         cfg.ports[0].mac = test::mac(self);

@@ -52,6 +52,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     counters cnt{};                   // dp: writes, cp: reads (relaxed)
     const net_config* cfg = nullptr;  // the RCU snapshot for the current burst
     rte_mempool* pool = nullptr;      // for packets we originate (ARP requests)
+    // Indirect mbufs (no data room) that let a transmitted segment refer to
+    // payload held elsewhere (the TCP send queue) instead of copying it.
+    // Null: copy.
+    rte_mempool* clone_pool = nullptr;
     std::unique_ptr<neighbour_table> neigh;
     neigh_params neigh_cfg{};
     uint64_t now_tsc = 0;

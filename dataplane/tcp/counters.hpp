@@ -38,6 +38,7 @@
     _(no_conn, drop, "segments for no connection (answered with RST)")                          \
     _(paws_rejected, drop, "segments with an old timestamp (RFC 7323 PAWS), answered with ACK") \
     _(rcv_queue_full, drop, "payload dropped: receive buffer full")                             \
+    _(zc_fallback_copies, info, "payload slices copied: no indirect mbuf free (zero copy)")      \
     _(zero_window_probes, info, "zero-window probes sent")                                      \
     _(keepalive_probes, info, "keepalive probes sent")                                          \
     _(keepalive_timeouts, info, "connections aborted: keepalive probes unanswered")             \

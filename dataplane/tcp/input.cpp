@@ -351,6 +351,17 @@ rte_mbuf* payload_of(rte_mbuf* m, uint32_t hdr_bytes, uint32_t len) {
     if (extra > 0 && rte_pktmbuf_trim(m, static_cast<uint16_t>(extra)) != 0) {
         return nullptr;
     }
+    // A sender that gathers (headers in one buffer, payload by reference in
+    // the next, as ours does) leaves a first segment with nothing in it.
+    if (m->data_len == 0 && m->next != nullptr) {
+        rte_mbuf* rest = m->next;
+        rest->pkt_len = m->pkt_len;
+        rest->nb_segs = static_cast<uint16_t>(m->nb_segs - 1);
+        m->next = nullptr;
+        m->nb_segs = 1;
+        rte_pktmbuf_free(m);
+        return rest;
+    }
     return m;
 }
 

@@ -64,8 +64,10 @@ bool queue_append(rte_mbuf** head, rte_mbuf** last, rte_mbuf* m) noexcept;
 // Drops n acknowledged bytes from the front of the send queue, keeping the
 // read cursor and the last-segment pointer right.
 void sndq_drop_front(tcb& t, uint32_t n) noexcept;
-// Copies len bytes at offset off of the send queue to dst.
-void sndq_copy(tcb& t, uint32_t off, uint32_t len, char* dst) noexcept;
+// Appends len bytes at offset off of the send queue to the packet head: by
+// reference (indirect mbufs from the clone pool) or, for short slices or
+// when that pool is empty, by copy. False when mbufs ran out.
+bool sndq_attach(tcp_stack& s, tcb& t, rte_mbuf* head, uint32_t off, uint32_t len) noexcept;
 // Takes `n` bytes from the front of the chain *q (freeing whole segments).
 void chain_drop_front(rte_mbuf** q, uint32_t n) noexcept;
 

@@ -55,6 +55,16 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                                    " mbufs: " + rte_strerror(rte_errno) +
                                    " (raise system/memory-mb or lower dataplane/mbufs)"));
     }
+    // As many indirect mbufs as packets: each one a transmitted segment refers
+    // its payload through (dataplane/tcp zero-copy transmit).
+    dp->clone_pool_ = rte_pktmbuf_pool_create("imsd_clones", s.dataplane.mbufs,
+                                              s.dataplane.mbuf_cache, 0, 0, socket);
+    if (dp->clone_pool_ == nullptr) {
+        return std::unexpected(make_error(
+            "dataplane/mbufs", "cannot create a pool of " + std::to_string(s.dataplane.mbufs) +
+                                   " indirect mbufs: " + rte_strerror(rte_errno) +
+                                   " (raise system/memory-mb or lower dataplane/mbufs)"));
+    }
     auto ports = port_set::open(s, dp->pool_, static_cast<uint16_t>(pollers.size()));
     if (!ports) {
         return std::unexpected(ports.error());
@@ -86,6 +96,7 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                                                   " entries: " + rte_strerror(rte_errno)));
         }
         p.ctx->pool = dp->pool_;
+        p.ctx->clone_pool = dp->clone_pool_;
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
         p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
@@ -181,6 +192,9 @@ dataplane::~dataplane() {
     shutdown();
     if (pool_ != nullptr) {
         rte_mempool_free(pool_);
+    }
+    if (clone_pool_ != nullptr) {
+        rte_mempool_free(clone_pool_);
     }
 }
 
@@ -438,14 +452,14 @@ std::expected<void, platform::error> dataplane::apply(const platform::settings& 
     return {};
 }
 
-pool_state dataplane::pool() const {
-    pool_state st;
-    if (pool_ != nullptr) {
-        st.name = pool_->name;
-        st.size = pool_->size;
-        st.available = rte_mempool_avail_count(pool_);
+std::vector<pool_state> dataplane::pools() const {
+    std::vector<pool_state> out;
+    for (const rte_mempool* mp : {pool_, clone_pool_}) {
+        if (mp != nullptr) {
+            out.push_back({mp->name, mp->size, rte_mempool_avail_count(mp)});
+        }
     }
-    return st;
+    return out;
 }
 
 void dataplane::register_stats(platform::registry& reg) {
@@ -486,11 +500,12 @@ void dataplane::register_stats(platform::registry& reg) {
     reg.add_table("ports", "ports, their link state and NIC counters",
                   [this] { return ports_->table(); });
     reg.add_table("pools", "mbuf pools: size and free objects", [this] {
-        pool_state st = pool();
         platform::table t;
         t.columns = {"name", "size", "available", "in_use"};
-        t.rows.push_back(
-            {st.name, uint64_t{st.size}, uint64_t{st.available}, uint64_t{st.size - st.available}});
+        for (const pool_state& st : pools()) {
+            t.rows.push_back({st.name, uint64_t{st.size}, uint64_t{st.available},
+                              uint64_t{st.size - st.available}});
+        }
         return t;
     });
 }

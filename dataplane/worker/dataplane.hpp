@@ -50,7 +50,7 @@ class dataplane {
     void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
     // Main thread: waits for the loops, frees what they hold, closes the
-    // ports. After it, pool().available == pool().size unless mbufs leaked.
+    // ports. After it, every pool's available == size unless mbufs leaked.
     void shutdown();
 
     // Control thread: new addresses and gateways take effect for the next
@@ -81,7 +81,8 @@ class dataplane {
     // rings (each lcore answers from its own loop; nothing is read racily).
     std::expected<std::vector<conn_row>, platform::error> connections();
 
-    pool_state pool() const;
+    // The packet pool and the indirect-mbuf pool.
+    std::vector<pool_state> pools() const;
     // Main thread, before the CLI starts: "dataplane" counters, "ports" and
     // "pools" tables.
     void register_stats(platform::registry& reg);
@@ -105,6 +106,7 @@ class dataplane {
     platform::settings settings_;
     platform::lcore_roles roles_;
     rte_mempool* pool_ = nullptr;
+    rte_mempool* clone_pool_ = nullptr;  // indirect mbufs for zero-copy transmit
     std::unique_ptr<port_set> ports_;
     std::unique_ptr<platform::rcu_domain> rcu_;
     std::unique_ptr<platform::rcu_snapshot<net::net_config>> config_;

@@ -47,7 +47,10 @@ std::string port_name_of(const std::string& device) {
 uint32_t memory_needed_mb(const settings& s) {
     // mbuf: 2176 B data room + 128 B rte_mbuf + mempool header and padding.
     constexpr uint64_t mbuf_bytes = 2432;
-    uint64_t pool_mb = (uint64_t{s.dataplane.mbufs} * mbuf_bytes + (1u << 20) - 1) >> 20;
+    // Indirect mbufs (zero-copy transmit), as many: rte_mbuf, no data room.
+    constexpr uint64_t clone_bytes = 256;
+    uint64_t pool_mb =
+        (uint64_t{s.dataplane.mbufs} * (mbuf_bytes + clone_bytes) + (1u << 20) - 1) >> 20;
     // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
     return static_cast<uint32_t>(pool_mb + 128);
 }

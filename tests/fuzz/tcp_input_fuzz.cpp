@@ -28,6 +28,7 @@ namespace {
 using namespace imsd::dp;
 
 rte_mempool* g_pool = nullptr;
+rte_mempool* g_clones = nullptr;  // indirect mbufs: zero-copy transmit
 net::net_ctx* g_ctx = nullptr;
 net::net_config g_cfg;
 tcp::tcp_stack* g_tcp = nullptr;
@@ -57,6 +58,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     g_ctx = new net::net_ctx();
     g_ctx->neigh = net::neighbour_table::create("fuzz_neigh", 64, SOCKET_ID_ANY);
     g_ctx->pool = g_pool;
+    g_clones = rte_pktmbuf_pool_create("fuzz_clones", 8191, 0, 0, 0, SOCKET_ID_ANY);
+    g_ctx->clone_pool = g_clones;
     g_ctx->neigh_cfg = {300 * hz, hz, 3};
     g_ctx->now_tsc = 1000 * hz;
     g_cfg.n_ports = 1;
@@ -79,7 +82,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     p.ooo_max_segs = 16;
     p.snd_buffer_bytes = 16384;
     auto stack = tcp::tcp_stack::create("fuzz_tcp", p, *g_ctx, SOCKET_ID_ANY);
-    if (g_pool == nullptr || !g_ctx->neigh || !stack) {
+    if (g_pool == nullptr || g_clones == nullptr || !g_ctx->neigh || !stack) {
         std::abort();
     }
     g_tcp = stack.release();
@@ -149,6 +152,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (rte_mempool_avail_count(g_pool) + held() != g_pool->size) {
         std::fprintf(stderr, "mbuf leak: %u free + %u held != %u\n",
                      rte_mempool_avail_count(g_pool), held(), g_pool->size);
+        std::abort();
+    }
+    // What was sent is freed: no segment refers to the send queues any more.
+    if (rte_mempool_avail_count(g_clones) != g_clones->size) {
+        std::fprintf(stderr, "indirect mbuf leak: %u of %u free\n",
+                     rte_mempool_avail_count(g_clones), g_clones->size);
         std::abort();
     }
     return 0;

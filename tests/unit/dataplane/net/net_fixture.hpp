@@ -25,6 +25,9 @@ class net_test : public ::testing::Test {
             pool_ = rte_pktmbuf_pool_create("net_test_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                             SOCKET_ID_ANY);
             ASSERT_NE(pool_, nullptr);
+            clone_pool_ =
+                rte_pktmbuf_pool_create("net_test_clones", 1023, 0, 0, 0, SOCKET_ID_ANY);
+            ASSERT_NE(clone_pool_, nullptr);
         }
     }
 
@@ -34,6 +37,7 @@ class net_test : public ::testing::Test {
         ctx_.neigh = dp::net::neighbour_table::create(name.c_str(), 16, SOCKET_ID_ANY);
         ASSERT_NE(ctx_.neigh, nullptr);
         ctx_.pool = pool_;
+        ctx_.clone_pool = clone_pool_;
         ctx_.neigh_cfg = {300 * hz, 1 * hz, 3};
         ctx_.now_tsc = 1000 * hz;
         cfg_.n_ports = 1;
@@ -55,6 +59,8 @@ class net_test : public ::testing::Test {
         dp::net::net_ctx_drain(ctx_);
         ctx_.neigh.reset();
         EXPECT_EQ(rte_mempool_avail_count(pool_), avail_at_start_) << "mbufs leaked";
+        EXPECT_EQ(rte_mempool_avail_count(clone_pool_), clone_pool_->size)
+            << "indirect mbufs leaked";
     }
 
     static rte_ether_addr our_mac() { return mac(1); }
@@ -93,6 +99,7 @@ class net_test : public ::testing::Test {
     }
 
     static inline rte_mempool* pool_ = nullptr;
+    static inline rte_mempool* clone_pool_ = nullptr;  // zero-copy transmit
     dp::net::net_ctx ctx_;
     dp::net::net_config cfg_;
     unsigned avail_at_start_ = 0;

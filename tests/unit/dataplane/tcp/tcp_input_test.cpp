@@ -51,6 +51,29 @@ TEST_F(tcp_rfc9293, echo_returns_the_data_with_an_ack) {
     EXPECT_EQ(stack_->cnt.bytes_in, 5u);
 }
 
+TEST_F(tcp_rfc9293, echo_sends_received_payload_by_reference_short_payload_by_copy) {
+    const uint32_t iss = handshake(100);
+    // 900 bytes: the echo sends back the very buffer they arrived in.
+    const std::string big(900, 'z');
+    auto out = send(seg{101, iss + 1, ACK | PSH, 65535, {}, big});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, big);
+    rte_mbuf* m = sent_.back();
+    ASSERT_EQ(m->nb_segs, 2) << "headers, then the payload by reference";
+    EXPECT_TRUE(RTE_MBUF_CLONED(m->next));
+    EXPECT_EQ(m->next->data_len, 900);
+    EXPECT_EQ(rte_mempool_in_use_count(clone_pool_), 1u);
+    // Until the segment is acknowledged, the send queue and the transmitted
+    // segment share the received buffer.
+    EXPECT_EQ(rte_mbuf_refcnt_read(rte_mbuf_from_indirect(m->next)), 2);
+    // 5 bytes: copied behind the headers.
+    out = send(seg{1001, iss + 1, ACK | PSH, 65535, {}, "hello"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "hello");
+    EXPECT_EQ(sent_.back()->nb_segs, 1);
+    EXPECT_EQ(stack_->cnt.zc_fallback_copies, 0u);
+}
+
 TEST_F(tcp_rfc9293, out_of_order_segment_is_kept_and_acked_at_once) {
     const uint32_t iss = handshake(100);
     auto out = send(seg{106, iss + 1, ACK, 65535, {}, "world"});
