@@ -18,6 +18,18 @@ struct port_addr {
     uint32_t mask_be;
 };
 
+// Receive-side scaling as the NIC applies it, so an lcore can tell which rx
+// queue (and so which lcore) will receive a flow: the Toeplitz key the port
+// was configured with and its redirection table (queue per entry).
+inline constexpr uint16_t max_reta_size = 512;
+inline constexpr uint8_t max_rss_key_bytes = 52;
+struct rss_map {
+    uint16_t reta_size = 0;  // 0: no RSS, every packet reaches queue 0
+    uint8_t key_bytes = 0;
+    std::array<uint8_t, max_rss_key_bytes> key{};
+    std::array<uint8_t, max_reta_size> reta{};
+};
+
 struct net_port {
     uint16_t port_id = 0;  // DPDK port id
     rte_ether_addr mac{};
@@ -25,6 +37,7 @@ struct net_port {
     uint8_t n_addrs = 0;
     std::array<port_addr, max_addrs_per_port> addrs{};
     uint32_t gateway_be = 0;  // 0: no gateway
+    rss_map rss{};
 
     bool owns(uint32_t ip_be) const noexcept {
         for (uint8_t i = 0; i < n_addrs; ++i) {

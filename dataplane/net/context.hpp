@@ -59,6 +59,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     std::unique_ptr<neighbour_table> neigh;
     neigh_params neigh_cfg{};
     uint64_t now_tsc = 0;
+    uint16_t queue = 0;  // this lcore's rx/tx queue on every port
     std::array<tx_buffer, max_ports> tx{};
     // Neighbour sync: this lcore's inbox (other lcores enqueue, this one
     // dequeues) and the inboxes of the others. Empty in single-lcore mode.

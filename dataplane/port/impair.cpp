@@ -63,7 +63,11 @@ uint16_t impair_stage::apply(rte_mbuf** pkts, uint16_t n, uint16_t cap, uint64_t
             if (copy_) {
                 twins[1] = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
             } else {
-                rte_mbuf_refcnt_update(m, 1);  // the same packet goes twice
+                // The same packet goes twice: every segment gains a
+                // reference, as each transmission frees every segment.
+                for (rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+                    rte_mbuf_refcnt_update(seg, 1);
+                }
                 twins[1] = m;
             }
             c.impair_duplicated += twins[1] != nullptr ? 1 : 0;

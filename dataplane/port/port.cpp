@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
+#include <rte_random.h>
 
 #include <algorithm>
 
@@ -25,6 +26,58 @@ std::string format_ipv4(uint32_t addr_be) {
 }
 
 namespace {
+
+// Fills info.reta (and the key, when the driver chose it) so that software
+// RSS (dataplane/net/rss.hpp) predicts the queue of a flow. The table is set
+// to queue = entry mod queues where the driver allows, else read back; where
+// neither works, software RSS is off for the port and outgoing connections
+// take any source port (said in the log).
+void learn_rss(port_info& info, const rte_eth_dev_info& dev, const std::string& where) {
+    const uint16_t size = dev.reta_size;
+    if (size == 0 || size > net::max_reta_size || (size & (size - 1)) != 0) {
+        IMSD_LOG(dataplane, WARNING,
+                 "{}: redirection table of {} entries not usable: source ports of outgoing "
+                 "connections are not chosen by RSS queue",
+                 where, size);
+        info.rss_key.clear();
+        return;
+    }
+    std::vector<rte_eth_rss_reta_entry64> reta(size / RTE_ETH_RETA_GROUP_SIZE +
+                                               (size % RTE_ETH_RETA_GROUP_SIZE != 0 ? 1 : 0));
+    for (uint16_t i = 0; i < size; ++i) {
+        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        group.mask |= uint64_t{1} << (i % RTE_ETH_RETA_GROUP_SIZE);
+        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = static_cast<uint16_t>(i % info.queues);
+    }
+    if (rte_eth_dev_rss_reta_update(info.port_id, reta.data(), size) != 0 &&
+        rte_eth_dev_rss_reta_query(info.port_id, reta.data(), size) != 0) {
+        IMSD_LOG(dataplane, WARNING,
+                 "{}: cannot set or read the RSS redirection table: source ports of outgoing "
+                 "connections are not chosen by RSS queue",
+                 where);
+        info.rss_key.clear();
+        return;
+    }
+    if (info.rss_key.empty()) {
+        std::vector<uint8_t> key(net::max_rss_key_bytes);
+        rte_eth_rss_conf rc{};
+        rc.rss_key = key.data();
+        rc.rss_key_len = static_cast<uint8_t>(key.size());
+        if (rte_eth_dev_rss_hash_conf_get(info.port_id, &rc) != 0 || rc.rss_key_len < 16) {
+            IMSD_LOG(dataplane, WARNING,
+                     "{}: cannot read the RSS key: source ports of outgoing connections are not "
+                     "chosen by RSS queue",
+                     where);
+            return;
+        }
+        key.resize(rc.rss_key_len);
+        info.rss_key = std::move(key);
+    }
+    info.reta.resize(size);
+    for (uint16_t i = 0; i < size; ++i) {
+        info.reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    }
+}
 
 std::expected<port_info, platform::error> open_port(const platform::port_settings& ps,
                                                     rte_mempool* pool, uint16_t queues) {
@@ -59,11 +112,27 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf =
             (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & dev.flow_type_rss_offloads;
+        // A key of our own, random per start: a published key lets anyone
+        // aim every flow at one queue.
+        info.rss_key.resize(dev.hash_key_size != 0 ? dev.hash_key_size : 40);
+        for (auto& b : info.rss_key) {
+            b = static_cast<uint8_t>(rte_rand());
+        }
+        conf.rx_adv_conf.rss_conf.rss_key = info.rss_key.data();
+        conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(info.rss_key.size());
         info.rss = true;
     }
-    if (int rc = rte_eth_dev_configure(info.port_id, queues, queues, &conf); rc != 0) {
+    int conf_rc = rte_eth_dev_configure(info.port_id, queues, queues, &conf);
+    if (conf_rc != 0 && info.rss) {
+        // Some drivers take no key: let the device keep its own.
+        conf.rx_adv_conf.rss_conf.rss_key = nullptr;
+        conf.rx_adv_conf.rss_conf.rss_key_len = 0;
+        info.rss_key.clear();
+        conf_rc = rte_eth_dev_configure(info.port_id, queues, queues, &conf);
+    }
+    if (conf_rc != 0) {
         return std::unexpected(
-            make_error(where, "rte_eth_dev_configure: " + std::string(rte_strerror(-rc))));
+            make_error(where, "rte_eth_dev_configure: " + std::string(rte_strerror(-conf_rc))));
     }
     uint16_t rx_desc = ps.rx_desc;
     uint16_t tx_desc = ps.tx_desc;
@@ -96,6 +165,9 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
     if (int rc = rte_eth_dev_start(info.port_id); rc != 0) {
         return std::unexpected(
             make_error(where, "rte_eth_dev_start: " + std::string(rte_strerror(-rc))));
+    }
+    if (info.rss) {
+        learn_rss(info, dev, where);
     }
     IMSD_LOG(dataplane, INFO, "{}: port {} driver {} mac {} mtu {} queues {}{}", where,
              info.port_id, info.driver, format_mac(info.mac), info.mtu, queues,
@@ -184,6 +256,14 @@ net::net_config port_set::config_locked() const {
             np.addrs[np.n_addrs++] = net::port_addr{a.addr_be, mask};
         }
         np.gateway_be = p.settings.gateway_be.value_or(0);
+        if (!p.reta.empty() && p.rss_key.size() >= 16) {
+            np.rss.reta_size = static_cast<uint16_t>(p.reta.size());
+            np.rss.key_bytes = static_cast<uint8_t>(p.rss_key.size());
+            std::copy(p.rss_key.begin(), p.rss_key.end(), np.rss.key.begin());
+            for (size_t k = 0; k < p.reta.size(); ++k) {
+                np.rss.reta[k] = static_cast<uint8_t>(p.reta[k]);
+            }
+        }
     }
     return cfg;
 }

@@ -28,6 +28,8 @@ struct port_info {
     uint16_t queues = 0;
     uint16_t mtu = 0;
     bool rss = false;
+    std::vector<uint8_t> rss_key;  // as configured (or read back)
+    std::vector<uint16_t> reta;    // queue per entry; empty: unknown
     rte_ether_addr mac{};
     platform::port_settings settings;
 };

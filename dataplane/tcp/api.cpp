@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dataplane/net/rss.hpp"
 #include "dataplane/tcp/internal.hpp"
 
 namespace imsd::dp::tcp {
@@ -16,6 +17,13 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
         const uint16_t port = s.next_ephemeral;
         s.next_ephemeral = port == hi ? lo : static_cast<uint16_t>(port + 1);
         const uint16_t port_be = rte_cpu_to_be_16(port);
+        // Only a port whose answers the NIC's RSS steers to this lcore's
+        // queue (ARCHITECTURE: both legs of a session on one lcore).
+        if (net::rx_queue_of(s.net.cfg->ports[port_index], remote_ip, local_ip, remote_port_be,
+                             port_be) != s.net.queue) {
+            ++s.cnt.rss_port_skips;
+            continue;
+        }
         if (s.lookup(local_ip, port_be, remote_ip, remote_port_be, port_index) != nullptr ||
             s.find_listener(local_ip, port_be) != nullptr) {
             continue;
@@ -27,7 +35,7 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
         }
     }
     if (t == nullptr) {
-        ++s.cnt.conn_table_full;
+        ++s.cnt.no_local_port;
         return tcp_conn{};
     }
     t->state = tcp_state::syn_sent;

@@ -28,6 +28,8 @@
     _(conns_aborted, info, "connections aborted (retries exhausted, user abort)")               \
     _(conns_refused, info, "SYNs to a port with no listener, answered with RST")                \
     _(conn_table_full, drop, "SYNs dropped: connection limit reached")                          \
+    _(no_local_port, drop, "active opens failed: no ephemeral port free for the remote")        \
+    _(rss_port_skips, info, "ephemeral ports passed over: RSS steers them to another lcore")    \
     _(syn_backlog_full, drop, "SYNs dropped: half-open limit reached")                          \
     _(timewait_recycled, info, "TIME-WAIT connections freed early: TIME-WAIT limit reached")    \
     _(rst_out, info, "RST segments sent")                                                       \
@@ -38,7 +40,7 @@
     _(no_conn, drop, "segments for no connection (answered with RST)")                          \
     _(paws_rejected, drop, "segments with an old timestamp (RFC 7323 PAWS), answered with ACK") \
     _(rcv_queue_full, drop, "payload dropped: receive buffer full")                             \
-    _(zc_fallback_copies, info, "payload slices copied: no indirect mbuf free (zero copy)")      \
+    _(zc_fallback_copies, info, "payload slices copied: no indirect mbuf free (zero copy)")     \
     _(zero_window_probes, info, "zero-window probes sent")                                      \
     _(keepalive_probes, info, "keepalive probes sent")                                          \
     _(keepalive_timeouts, info, "connections aborted: keepalive probes unanswered")             \

@@ -2,6 +2,7 @@
 // timer wheel and the TIME-WAIT list.
 
 #include <rte_hash_crc.h>
+#include <rte_random.h>
 
 #include <algorithm>
 
@@ -55,6 +56,8 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
         s->ooo_pool_[i].next = i + 1 < p.ooo_pool_entries ? i + 1 : UINT32_MAX;
     }
     s->ooo_free_ = p.ooo_pool_entries > 0 ? 0 : UINT32_MAX;
+    // RFC 6056 3.3.2: a random starting point, then in turn.
+    s->next_ephemeral = static_cast<uint16_t>(32768 + rte_rand() % (60999 - 32768 + 1));
     s->wheel_.assign(wheel_slots, UINT32_MAX);
     s->wheel_tick_tsc_ = std::max<uint64_t>(p.tsc_hz / 1000, 1);
     s->wheel_now_tick_ = net.now_tsc / s->wheel_tick_tsc_;

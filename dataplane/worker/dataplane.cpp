@@ -97,6 +97,7 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         }
         p.ctx->pool = dp->pool_;
         p.ctx->clone_pool = dp->clone_pool_;
+        p.ctx->queue = p.queue;
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
         p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);

@@ -25,8 +25,7 @@ class net_test : public ::testing::Test {
             pool_ = rte_pktmbuf_pool_create("net_test_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                             SOCKET_ID_ANY);
             ASSERT_NE(pool_, nullptr);
-            clone_pool_ =
-                rte_pktmbuf_pool_create("net_test_clones", 1023, 0, 0, 0, SOCKET_ID_ANY);
+            clone_pool_ = rte_pktmbuf_pool_create("net_test_clones", 1023, 0, 0, 0, SOCKET_ID_ANY);
             ASSERT_NE(clone_pool_, nullptr);
         }
     }

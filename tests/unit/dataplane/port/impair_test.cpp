@@ -83,6 +83,24 @@ TEST_F(impair, duplication_sends_the_same_packet_twice) {
     EXPECT_EQ(rte_mbuf_refcnt_read(out_[0]), 2);
 }
 
+TEST_F(impair, a_duplicated_chained_packet_holds_a_reference_on_every_segment) {
+    // A TCP segment with its payload in a second mbuf (zero-copy transmit):
+    // each transmission frees every segment, so each needs the reference.
+    st_.init({.dup_ppm = 1000000}, hz);
+    rte_mbuf* head = rte_pktmbuf_alloc(pool_);
+    rte_mbuf* tail = rte_pktmbuf_alloc(pool_);
+    *reinterpret_cast<uint8_t*>(rte_pktmbuf_append(head, 1)) = 7;
+    rte_pktmbuf_append(tail, 100);
+    ASSERT_EQ(rte_pktmbuf_chain(head, tail), 0);
+    rte_mbuf* pkts[4] = {head};
+    uint16_t k = st_.apply(pkts, 1, 4, 0, cnt_);
+    k = st_.release(pkts, k, 4, 0);
+    EXPECT_EQ(take(pkts, k), (std::vector<uint8_t>{7, 7}));
+    EXPECT_EQ(rte_mbuf_refcnt_read(head), 2);
+    EXPECT_EQ(rte_mbuf_refcnt_read(tail), 2);
+    // TearDown frees both transmissions and finds the pool full.
+}
+
 TEST_F(impair, duplicates_of_received_packets_are_copies) {
     st_.init({.dup_ppm = 1000000}, hz, true);
     EXPECT_EQ(apply(2, 0), (std::vector<uint8_t>{0, 0, 1, 1}));

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/net/rss.hpp"
 #include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
 
 namespace imsd::test {
@@ -301,6 +302,33 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     dp::tcp::tcp_abort(*stack_, c);
     EXPECT_EQ(probe.closed, 1);
     EXPECT_EQ(probe.why, dp::tcp::tcp_cause::aborted);
+}
+
+TEST_F(tcp_rfc9293, active_open_picks_a_source_port_rss_steers_back_to_this_lcore) {
+    // Four queues, this lcore on queue 2: the answers to every connection it
+    // opens must hash to queue 2.
+    auto& rss = cfg_.ports[0].rss;
+    rss.reta_size = 64;
+    rss.key_bytes = 40;
+    for (uint8_t i = 0; i < 40; ++i) {
+        rss.key[i] = static_cast<uint8_t>(i * 37 + 11);
+    }
+    for (uint16_t i = 0; i < 64; ++i) {
+        rss.reta[i] = static_cast<uint8_t>(i % 4);
+    }
+    ctx_.queue = 2;
+    connect_probe probe;
+    for (int i = 0; i < 8; ++i) {
+        auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                      htons(peer_port), &probe_cb, &probe);
+        ASSERT_TRUE(c.valid());
+        const auto& t = stack_->at(c);
+        EXPECT_EQ(dp::net::rx_queue_of(cfg_.ports[0], t.remote_ip, t.local_ip, t.remote_port,
+                                       t.local_port),
+                  2);
+    }
+    EXPECT_GT(stack_->cnt.rss_port_skips, 0u) << "three ports in four belong to other lcores";
+    take_tx();
 }
 
 TEST_F(tcp_rfc9293, active_open_refused_by_rst_ack) {
