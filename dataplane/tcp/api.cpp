@@ -49,6 +49,7 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
     t->cb = cb;
     t->user = user;
     send_segment(s, *t, t->iss, flag_syn, 0, 0);
+    t->rtt_start_tsc = s.net.now_tsc;
     arm_rto(s, *t);
     return s.handle(*t);
 }

@@ -141,6 +141,24 @@ void enter_time_wait(tcp_stack& s, tcb& t) {
     s.time_wait_enter(t);  // may recycle the oldest, never t itself
 }
 
+// RFC 6298 2.2 / RFC 7323 4: the handshake gives the first RTT sample, from
+// the echoed timestamp, or from the SYN's send time unless it was
+// retransmitted (Karn). Without it the first data would wait out the
+// initial 1 s RTO on a loss.
+void handshake_rtt(tcp_stack& s, tcb& t, const seg_view& v) {
+    if (t.ts_ok && v.has_ts && v.tsecr != 0) {
+        const uint32_t rtt_ms = ts_now(s) - v.tsecr;
+        if (rtt_ms < 60000) {
+            rtt_sample(s, t, uint64_t{rtt_ms} * (s.params.tsc_hz / 1000));
+        }
+    } else if (t.retries == 0 && t.rtt_start_tsc != 0) {
+        rtt_sample(s, t, s.net.now_tsc - t.rtt_start_tsc);
+    } else if (t.retries > 0 && t.rto_ms < 3000) {
+        // RFC 6298 5.7: the SYN timed out and no sample came: 3 s from here.
+        t.rto_ms = 3000;
+    }
+}
+
 // The acknowledged part of the send queue is gone: data bytes and SYN/FIN.
 void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack, const seg_view& v) {
     uint32_t acked = static_cast<uint32_t>(ack - t.snd_una);
@@ -279,6 +297,7 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
     }
     ++s.cnt.conns_accepted;
     send_segment(s, *t, t->iss, flag_syn | flag_ack, 0, 0);
+    t->rtt_start_tsc = s.net.now_tsc;
     arm_rto(s, *t);
 }
 
@@ -333,6 +352,7 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     }
     t.snd_una = v.ack;
     t.state = tcp_state::established;
+    handshake_rtt(s, t, v);
     t.rto_at = 0;
     t.retries = 0;
     s.timer_set(t);
@@ -541,6 +561,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
             t->snd_wnd = v.wnd << t->snd_wscale;
             t->snd_wl1 = v.seq;
             t->snd_wl2 = v.ack;
+            handshake_rtt(s, *t, v);
             t->rto_at = 0;
             t->retries = 0;
             s.timer_set(*t);

@@ -229,20 +229,22 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         ++s.net.cnt.mbuf_alloc_failed;
         return;
     }
-    const bool syn = (flags & flag_syn) !=
-                     0;  // SYN: MSS (4), NOP + window scale (4), NOP NOP + SACK-permitted (4) and
-    // timestamps (12) when offered: always in our SYN, in a SYN-ACK when the
-    // peer offered them. Other segments: timestamps, and SACK blocks while
+    // SYN: MSS (4), NOP + window scale (4), NOP NOP + SACK-permitted (4) and
+    // timestamps (12): always in our SYN, in a SYN-ACK each only when the
+    // peer offered it. Other segments: timestamps, and SACK blocks while
     // out-of-order data waits.
+    const bool syn = (flags & flag_syn) != 0;
     const bool active_syn = syn && t.state == tcp_state::syn_sent;
+    // RFC 7323 2.2: window scale in a SYN-ACK only if the SYN had it.
+    const bool syn_ws = syn && (active_syn || t.wscale_ok);
     const bool ts = t.ts_ok || active_syn;
     const bool sack_perm = syn && (active_syn || t.sack_ok);
     uint32_t sack[4][2];
     const uint16_t n_sack =
         (!syn && t.sack_ok && (flags & flag_ack) != 0) ? sack_blocks(s, t, sack, ts ? 3 : 4) : 0;
     const uint16_t opt_len =
-        static_cast<uint16_t>((syn ? 8 : 0) + (sack_perm ? 4 : 0) + (ts ? ts_opt_bytes : 0) +
-                              (n_sack ? 4 + 8 * n_sack : 0));
+        static_cast<uint16_t>((syn ? 4 : 0) + (syn_ws ? 4 : 0) + (sack_perm ? 4 : 0) +
+                              (ts ? ts_opt_bytes : 0) + (n_sack ? 4 + 8 * n_sack : 0));
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(hdrs + opt_len));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
@@ -280,12 +282,14 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         o[1] = 4;
         o[2] = static_cast<uint8_t>(mss >> 8);
         o[3] = static_cast<uint8_t>(mss & 0xff);
-        o[4] = 1;  // NOP
-        o[5] = 3;  // window scale
-        o[6] = 3;
-        o[7] = t.rcv_wscale;
+        if (syn_ws) {
+            o[4] = 1;  // NOP
+            o[5] = 3;  // window scale
+            o[6] = 3;
+            o[7] = t.rcv_wscale;
+        }
     }
-    uint8_t* opt = reinterpret_cast<uint8_t*>(th + 1) + (syn ? 8 : 0);
+    uint8_t* opt = reinterpret_cast<uint8_t*>(th + 1) + (syn ? 4 : 0) + (syn_ws ? 4 : 0);
     if (sack_perm) {
         opt[0] = 1;
         opt[1] = 1;
@@ -375,7 +379,8 @@ void retransmit_first(tcp_stack& s, tcb& t) noexcept {
     }
     const uint32_t queued = sndq_bytes(t);
     if (queued > 0) {
-        const uint32_t len = std::min<uint32_t>(queued, seg_payload(t));
+        // Never beyond the peer's window (at least one byte, as a probe).
+        const uint32_t len = std::min({queued, seg_payload(t), std::max<uint32_t>(t.snd_wnd, 1)});
         const bool fin = t.fin_sent && len == queued;
         send_segment(s, t, t.snd_una, flag_ack | flag_psh | (fin ? flag_fin : 0), 0, len);
     } else if (t.fin_sent) {

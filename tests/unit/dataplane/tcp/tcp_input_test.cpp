@@ -172,19 +172,35 @@ TEST_F(tcp_rfc9293, window_scale_is_applied_to_the_peers_window) {
     EXPECT_EQ(sent, 400u);
 }
 
+TEST_F(tcp_rfc9293, retransmitted_syn_ack_gives_no_rtt_sample_and_a_3s_rto) {
+    // Karn: the SYN-ACK went twice, so its ACK cannot be timed (and this
+    // peer sends no timestamps).
+    seg syn{100, 0, SYN, 8192, {2, 4, 0x03, 0xe8}, ""};
+    auto out = send(syn);
+    ASSERT_EQ(out.size(), 1u);
+    const uint32_t iss = out[0].seq;
+    out = advance_ms(1000);
+    ASSERT_EQ(out.size(), 1u) << "SYN-ACK retransmitted after the initial 1 s RTO";
+    EXPECT_TRUE(send(seg{101, iss + 1, ACK, 65535, {}, ""}).empty());
+    ASSERT_EQ(send(seg{101, iss + 1, ACK, 65535, {}, "data"}).size(), 1u);
+    EXPECT_TRUE(advance_ms(2999).empty()) << "RFC 6298 5.7: the SYN timed out, RTO 3 s";
+    EXPECT_EQ(advance_ms(1).size(), 1u);
+}
+
 TEST_F(tcp_rfc9293, retransmission_timeout_backs_off_and_gives_up) {
     const uint32_t iss = handshake(100);
     auto out = send(seg{101, iss + 1, ACK, 65535, {}, "data"});
     ASSERT_EQ(out.size(), 1u);
-    // RFC 6298 2.1: no RTT sample yet, RTO = 1 s; then doubled each time.
-    EXPECT_TRUE(advance_ms(999).empty());
+    // The handshake gave the first RTT sample (RFC 6298 2.2; here ~0), so
+    // RTO = max(rto-min, SRTT + 4 RTTVAR) = 200 ms; then doubled each time.
+    EXPECT_TRUE(advance_ms(199).empty());
     out = advance_ms(1);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].data, "data");
     EXPECT_EQ(out[0].seq, iss + 1);
-    EXPECT_TRUE(advance_ms(1999).empty());
+    EXPECT_TRUE(advance_ms(399).empty());
     EXPECT_EQ(advance_ms(1).size(), 1u);
-    EXPECT_TRUE(advance_ms(3999).empty());
+    EXPECT_TRUE(advance_ms(799).empty());
     EXPECT_EQ(advance_ms(1).size(), 1u);
     EXPECT_EQ(stack_->cnt.rto_expired, 3u);
     // Give up after max_retries (8): then a RST and the connection is gone.
@@ -239,7 +255,7 @@ TEST_F(tcp_rfc9293, zero_window_is_probed_until_it_opens) {
     for (const auto& o : out) {
         EXPECT_TRUE(o.data.empty());
     }
-    out = advance_ms(1000);
+    out = advance_ms(200);  // the RTO: 200 ms after the handshake's RTT sample
     ASSERT_FALSE(out.empty());
     EXPECT_EQ(stack_->cnt.zero_window_probes, 1u);
     // The window opens: the data goes.
@@ -439,9 +455,8 @@ TEST_F(tcp_rfc9293, rfc2018_acks_carry_sack_blocks_for_held_data) {
     seg syn{100, 0, SYN, 8192, {2, 4, 0x05, 0xb4, 1, 1, 4, 2}, ""};
     auto out = send(syn, sink_port);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(std::vector<uint8_t>(out[0].opts.begin() + 8, out[0].opts.end()),
-              (std::vector<uint8_t>{1, 1, 4, 2}))
-        << "SACK-permitted answered";
+    EXPECT_EQ(out[0].opts, (std::vector<uint8_t>{2, 4, 0x05, 0xb4, 1, 1, 4, 2}))
+        << "MSS, SACK-permitted answered, no window scale (the SYN had none: RFC 7323 2.2)";
     const uint32_t iss = out[0].seq;
     send(seg{101, iss + 1, ACK, 65535, {}, ""}, sink_port);
     // Two holes: [101,111) missing, [111,121) held, [121,131) missing, [131,141) held.
