@@ -12,6 +12,8 @@
 #include "platform/stats/counter_list.hpp"
 
 #define IMSD_DP_NET_COUNTERS(_)                                                             \
+    _(poll_busy_cycles, info, "TSC cycles in polls that had work (the lcore's load)")       \
+    _(poll_idle_cycles, info, "TSC cycles in polls that found nothing (and idle sleeps)")   \
     _(rx_packets, info, "frames received from the ports")                                   \
     _(rx_bytes, info, "bytes received from the ports")                                      \
     _(tx_packets, info, "frames handed to the ports")                                       \

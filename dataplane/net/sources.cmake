@@ -7,4 +7,5 @@ set(IMSD_DP_NET_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/ipv4.cpp
     ${CMAKE_CURRENT_LIST_DIR}/output.cpp
     ${CMAKE_CURRENT_LIST_DIR}/neighbour.cpp
-    ${CMAKE_CURRENT_LIST_DIR}/rss.cpp)
+    ${CMAKE_CURRENT_LIST_DIR}/rss.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/cksum.cpp)

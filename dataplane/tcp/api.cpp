@@ -135,6 +135,13 @@ void tcp_abort(tcp_stack& s, tcp_conn c) noexcept {
     s.release(t, tcp_cause::aborted);
 }
 
+void tcp_detach(tcp_stack& s, tcp_conn c) noexcept {
+    tcb& t = s.at(c);
+    t.cb = nullptr;
+    t.user = nullptr;
+    t.want_writable = false;
+}
+
 tcp_state tcp_state_of(tcp_stack& s, tcp_conn c) noexcept { return s.at(c).state; }
 
 void tcp_drain(tcp_stack& s) noexcept {

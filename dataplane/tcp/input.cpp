@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "dataplane/net/cksum.hpp"
 #include "dataplane/tcp/internal.hpp"
 
 namespace imsd::dp::tcp {
@@ -430,15 +431,13 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         return;
     }
     // Checksum over the pseudo-header and the segment (which may span segments).
-    uint16_t raw = 0;
-    if (rte_raw_cksum_mbuf(m, l4_off, l4_len, &raw) != 0) {
+    if (l4_off + l4_len > rte_pktmbuf_pkt_len(m)) {
         ++s.cnt.malformed;
         rte_pktmbuf_free(m);
         return;
     }
-    uint32_t sum = raw + rte_ipv4_phdr_cksum(ip, 0);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
+    const uint16_t sum =
+        net::sum_add(net::raw_sum_mbuf(m, l4_off, l4_len), rte_ipv4_phdr_cksum(ip, 0));
     if (sum != 0xffff) {
         ++s.cnt.checksum_bad;
         rte_pktmbuf_free(m);

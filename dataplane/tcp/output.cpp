@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/net/cksum.hpp"
 #include "dataplane/tcp/internal.hpp"
 
 namespace imsd::dp::tcp {
@@ -19,18 +20,14 @@ constexpr uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(
 
 uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
 
-// The TCP checksum of a segment whose payload spans mbufs (DPDK's own
-// rte_ipv4_udptcp_cksum_mbuf is still experimental in 22.11).
-uint16_t cksum_chain(const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
+// The TCP checksum of a segment (headers and payload, which may span mbufs).
+uint16_t tcp_cksum(const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
     const uint32_t l4_off = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr);
     const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
-    uint16_t raw = 0;
-    rte_raw_cksum_mbuf(m, l4_off, l4_len, &raw);
-    uint32_t sum = uint32_t{raw} + rte_ipv4_phdr_cksum(ip, 0);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
+    const uint16_t sum =
+        net::sum_add(net::raw_sum_mbuf(m, l4_off, l4_len), rte_ipv4_phdr_cksum(ip, 0));
     const auto c = static_cast<uint16_t>(~sum & 0xffff);
-    return c == 0 ? 0xffff : c;  // RFC 768 habit DPDK keeps: never send 0
+    return c == 0 ? 0xffff : c;  // as DPDK does: 0 and 0xffff are the same sum
 }
 
 // Fills IPv4 and TCP headers after the Ethernet header of m (whose length
@@ -52,7 +49,7 @@ void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32
     ip->hdr_checksum = 0;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     th->cksum = 0;
-    th->cksum = m->nb_segs == 1 ? rte_ipv4_udptcp_cksum(ip, th) : cksum_chain(m, ip);
+    th->cksum = tcp_cksum(m, ip);
     ++s.cnt.segs_out;
     net::ipv4_output(s.net, port_index, m, dst);
 }

@@ -292,6 +292,10 @@ uint32_t tcp_recv_bytes(tcp_stack& s, tcp_conn c) noexcept;
 void tcp_flush(tcp_stack& s, tcp_conn c) noexcept;
 // Orderly close: FIN after the queued data.
 void tcp_close(tcp_stack& s, tcp_conn c) noexcept;
+// The user hears no more of c: its callbacks are cleared, so it may forget
+// the handle (and reuse what `user` pointed at) while the connection ends on
+// its own (closing, TIME-WAIT).
+void tcp_detach(tcp_stack& s, tcp_conn c) noexcept;
 // RST now, on_closed(aborted).
 void tcp_abort(tcp_stack& s, tcp_conn c) noexcept;
 tcp_state tcp_state_of(tcp_stack& s, tcp_conn c) noexcept;

@@ -22,13 +22,15 @@ constexpr unsigned neigh_inbox_size = 1024;
 
 // A request from the control plane to one lcore (an rte_ring element).
 struct request {
-    enum : uint32_t { source = 1, dump = 2 } kind;
+    enum : uint32_t { source = 1, dump = 2, call = 3 } kind;
     uint32_t remote_ip;  // network order
     uint32_t local_ip;
     uint16_t remote_port;  // network order
     uint16_t port_index;
     uint64_t bytes;
-    dataplane::dump_job* job;  // kind dump: where the lcore writes
+    dataplane::dump_job* job;                      // kind dump: where the lcore writes
+    void (*fn)(tcp::tcp_stack&, void*) = nullptr;  // kind call
+    void* arg = nullptr;
 };
 static_assert(sizeof(request) % 4 == 0);
 
@@ -241,8 +243,15 @@ void dataplane::loop(poller& p) noexcept {
     rte_mbuf* rx[2 * net::max_burst];  // room for duplicates of the impairment stage
 
     rcu_->reader_online(reader);
+    // The lcore's load: each poll's cycles (start to next start, so no extra
+    // TSC read) go to busy or idle by whether it had work.
+    uint64_t poll_start = rte_rdtsc();
+    bool had_work = false;
     while (!stop_.load(std::memory_order_relaxed) && !platform::shutdown_requested()) {
         ctx.now_tsc = rte_rdtsc();
+        (had_work ? ctx.cnt.poll_busy_cycles : ctx.cnt.poll_idle_cycles) +=
+            ctx.now_tsc - poll_start;
+        poll_start = ctx.now_tsc;
         ctx.cfg = config_->get();
         net::neighbour_sync_input(ctx);
         uint32_t received = 0;
@@ -265,6 +274,8 @@ void dataplane::loop(poller& p) noexcept {
             for (unsigned r = 0; r < nreq; ++r) {
                 if (reqs[r].kind == request::dump) {
                     dump_connections(p, *reqs[r].job);
+                } else if (reqs[r].kind == request::call) {
+                    reqs[r].fn(*p.tcp, reqs[r].arg);
                 } else {
                     tcp::start_source(*p.tcp, reqs[r].port_index, reqs[r].local_ip,
                                       reqs[r].remote_ip, reqs[r].remote_port, reqs[r].bytes);
@@ -276,6 +287,7 @@ void dataplane::loop(poller& p) noexcept {
             net::neighbour_timers(ctx);
             next_timer = ctx.now_tsc + timer_tsc;
         }
+        bool sent_any = false;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
             net::tx_buffer& tx = ctx.tx[i];
             if (p.impair) [[unlikely]] {
@@ -287,6 +299,7 @@ void dataplane::loop(poller& p) noexcept {
             if (tx.count == 0) {
                 continue;
             }
+            sent_any = true;
             const uint16_t sent =
                 rte_eth_tx_burst(ctx.cfg->ports[i].port_id, p.queue, tx.pkts.data(), tx.count);
             for (uint16_t k = 0; k < sent; ++k) {
@@ -301,6 +314,7 @@ void dataplane::loop(poller& p) noexcept {
         }
         ctx.cfg = nullptr;
         rcu_->quiescent(reader);
+        had_work = received != 0 || sent_any;
         if (received == 0 && idle_sleep_us != 0) {
             // Lab boxes share cores with their peers; production polls.
             rte_delay_us_sleep(idle_sleep_us);
@@ -383,6 +397,22 @@ std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip
             make_error("lcore " + std::to_string(p.lcore), "its request queue is full; try again"));
     }
     return p.lcore;
+}
+
+std::expected<void, platform::error> dataplane::call_on_lcores(void (*fn)(tcp::tcp_stack&, void*),
+                                                               void* arg) {
+    if (pollers_.empty() || !pollers_[0].tcp) {
+        return std::unexpected(
+            make_error("dataplane/tcp", "TCP is off (no echo-port or sink-port in the settings)"));
+    }
+    for (poller& p : pollers_) {
+        request req{request::call, 0, 0, 0, 0, 0, nullptr, fn, arg};
+        if (rte_ring_mp_enqueue_elem(p.requests, &req, sizeof(req)) != 0) {
+            return std::unexpected(make_error("lcore " + std::to_string(p.lcore),
+                                              "its request queue is full; try again"));
+        }
+    }
+    return {};
 }
 
 // The owning lcore: what a "show connections" asked for, written into

@@ -64,6 +64,12 @@ class dataplane {
     std::expected<unsigned, platform::error> start_tcp_source(uint32_t ip_be, uint16_t port,
                                                               uint64_t bytes);
 
+    // Control thread: has every polling lcore run fn(its stack, arg) once,
+    // from its loop (how the load generator starts its work). fn runs on the
+    // fast path: it must not block; arg is the caller's and must outlive it.
+    std::expected<void, platform::error> call_on_lcores(void (*fn)(tcp::tcp_stack&, void*),
+                                                        void* arg);
+
     // One TCP connection as "show connections" lists it.
     struct conn_row {
         unsigned lcore = 0;

@@ -1,0 +1,246 @@
+// imsgen: a DPDK load generator built on imsd's own dataplane and TCP. It
+// owns one port (a net_memif client in the benchmark: imsd is the memif
+// server), polls it on one lcore, and runs one workload against imsd's echo
+// or sink service:
+//   bulk  --bytes N [--conns C]     C sources sending N bytes in all to a sink
+//   rr    --messages M --size B --conns C   request/response over C connections
+//   churn --messages M --size B --conns C   M connections, one exchange each
+// It prints one JSON line: elapsed seconds, what was moved, and its own CPU
+// use (process CPU seconds, and the busy cycles of its polling lcore).
+
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "bench/imsgen/workloads.hpp"
+#include "dataplane/worker/dataplane.hpp"
+#include "platform/eal/eal.hpp"
+#include "platform/log/log.hpp"
+#include "platform/signal/shutdown.hpp"
+#include "platform/stats/registry.hpp"
+
+using namespace imsd;
+
+namespace {
+
+double cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The total of one counter of a group ("dataplane", "tcp") over its lcores.
+uint64_t counter(const platform::registry& reg, const std::string& group, const std::string& name) {
+    for (const auto& g : reg.counter_groups()) {
+        if (g.name != group) {
+            continue;
+        }
+        const auto total = platform::sum(g.read(), g.names.size());
+        for (size_t i = 0; i < g.names.size(); ++i) {
+            if (g.names[i] == name) {
+                return total[i];
+            }
+        }
+    }
+    return 0;
+}
+
+struct options {
+    std::string device;
+    std::string addr = "198.18.20.2/24";
+    std::string peer = "198.18.20.1";
+    std::string prefix = "imsgen";
+    std::string lcores = "0";
+    std::string mode = "bulk";
+    uint16_t port = 9;
+    uint64_t bytes = 1 << 30;
+    uint32_t conns = 1;
+    uint64_t messages = 100000;
+    uint32_t size = 256;
+    uint32_t timeout_s = 120;
+    uint32_t mbufs = 32767;
+};
+
+bool wait_for(const std::function<bool()>& cond, uint32_t timeout_s) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() > end || platform::shutdown_requested()) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    CLI::App app{"imsgen: DPDK TCP load generator on imsd's dataplane library"};
+    app.add_option("--device", o.device, "the DPDK vdev (e.g. net_memif0,role=client,socket=...)")
+        ->required();
+    app.add_option("--addr", o.addr, "our address/len");
+    app.add_option("--peer", o.peer, "imsd's address");
+    app.add_option("--file-prefix", o.prefix, "EAL file prefix");
+    app.add_option("--lcores", o.lcores, "EAL lcores (one: single-core), e.g. 0@1");
+    app.add_option("--mode", o.mode, "bulk | rr | churn")
+        ->check(CLI::IsMember({"bulk", "rr", "churn"}));
+    app.add_option("--port", o.port, "imsd's service port (sink for bulk, echo otherwise)");
+    app.add_option("--bytes", o.bytes, "bulk: bytes in all");
+    app.add_option("--conns", o.conns, "connections at a time")->check(CLI::Range(1u, 4096u));
+    app.add_option("--messages", o.messages, "rr / churn: messages (exchanges) in all");
+    app.add_option("--size", o.size, "rr / churn: message bytes")->check(CLI::Range(1u, 1400u));
+    app.add_option("--timeout", o.timeout_s, "seconds before giving up");
+    app.add_option("--mbufs", o.mbufs, "mbuf pool size");
+    CLI11_PARSE(app, argc, argv);
+
+    platform::settings s;
+    s.system.file_prefix = o.prefix;
+    s.system.lcores = o.lcores;
+    s.system.hugepages = platform::hugepage_mode::automatic;
+    s.system.log_level = "warning";
+    s.dataplane.mbufs = o.mbufs;
+    s.dataplane.tcp.sink_port = 9;  // TCP on (nothing connects to it)
+    s.dataplane.tcp.max_time_wait = 256;
+    s.limits.max_connections_per_lcore = 16384;
+    platform::port_settings ps;
+    ps.name = "gen0";
+    ps.device = o.device;
+    const auto slash = o.addr.find('/');
+    platform::ipv4_prefix pfx;
+    if (inet_pton(AF_INET, o.addr.substr(0, slash).c_str(), &pfx.addr_be) != 1) {
+        std::cerr << "imsgen: bad --addr " << o.addr << "\n";
+        return 2;
+    }
+    pfx.len =
+        slash == std::string::npos ? 24 : static_cast<uint8_t>(std::stoi(o.addr.substr(slash + 1)));
+    ps.addresses.push_back(pfx);
+    s.ports.push_back(ps);
+    uint32_t peer_be = 0;
+    if (inet_pton(AF_INET, o.peer.c_str(), &peer_be) != 1) {
+        std::cerr << "imsgen: bad --peer " << o.peer << "\n";
+        return 2;
+    }
+
+    platform::log_init(RTE_LOG_WARNING);
+    platform::install_shutdown_signals();
+    auto plan = platform::plan_eal(s, platform::probe_host_memory(), 1);
+    if (!plan) {
+        std::cerr << "imsgen: " << plan.error().to_string() << "\n";
+        return 2;
+    }
+    auto roles = platform::eal_start(*plan);
+    if (!roles) {
+        std::cerr << "imsgen: " << roles.error().to_string() << "\n";
+        return 3;
+    }
+    int status = 0;
+    {
+        auto dp = dp::dataplane::create(s, *roles);
+        if (!dp) {
+            std::cerr << "imsgen: " << dp.error().to_string() << "\n";
+            platform::eal_stop();
+            return 3;
+        }
+        platform::registry reg;
+        (*dp)->register_stats(reg);
+        if (auto l = (*dp)->launch(); !l) {
+            std::cerr << "imsgen: " << l.error().to_string() << "\n";
+            return 3;
+        }
+        bench::workload w;
+        std::string result;
+        std::thread control([&] {
+            // The memif link comes up once imsd (the server) accepts us.
+            const bool up = wait_for(
+                [] {
+                    rte_eth_link link{};
+                    return rte_eth_link_get_nowait(0, &link) == 0 &&
+                           link.link_status == RTE_ETH_LINK_UP;
+                },
+                o.timeout_s);
+            if (!up) {
+                result = "link never came up";
+                status = 1;
+                (*dp)->request_stop();
+                return;
+            }
+            // Warm-up: one small transfer, so ARP is resolved on both sides.
+            auto run = [&](bench::workload& wl) {
+                if (!(*dp)->call_on_lcores(bench::start_workload, &wl)) {
+                    return false;
+                }
+                return wait_for([&] { return wl.done.load(std::memory_order_acquire); },
+                                o.timeout_s);
+            };
+            auto setup = [&](bench::workload& wl, bench::workload::kind k, uint32_t conns) {
+                wl.what = k;
+                wl.port_index = 0;
+                wl.local_ip = pfx.addr_be;
+                wl.remote_ip = peer_be;
+                wl.remote_port_be = htons(o.port);
+                wl.conns = conns;
+                wl.messages = o.messages;
+                wl.msg_bytes = o.size;
+                wl.bytes = o.bytes;
+                wl.slots.resize(conns);
+            };
+            bench::workload warm;
+            setup(warm, bench::workload::kind::bulk, 1);
+            warm.bytes = 1448;
+            if (!run(warm) || warm.failed != 0) {
+                result = "warm-up transfer failed";
+                status = 1;
+                (*dp)->request_stop();
+                return;
+            }
+            setup(w,
+                  o.mode == "bulk" ? bench::workload::kind::bulk
+                  : o.mode == "rr" ? bench::workload::kind::rr
+                                   : bench::workload::kind::churn,
+                  o.conns);
+            const uint64_t busy0 = counter(reg, "dataplane", "poll_busy_cycles");
+            const uint64_t retrans0 = counter(reg, "tcp", "retrans_segs");
+            const double cpu0 = cpu_seconds();
+            const bool ok = run(w);
+            const uint64_t moved =
+                o.mode == "bulk" ? w.completed * (o.bytes / o.conns) : w.completed;
+            const uint64_t failed = w.failed, corrupt = w.corrupt;
+            const double secs = static_cast<double>(w.end_tsc - w.start_tsc) /
+                                static_cast<double>(rte_get_tsc_hz());
+            const double busy_s =
+                static_cast<double>(counter(reg, "dataplane", "poll_busy_cycles") - busy0) /
+                static_cast<double>(rte_get_tsc_hz());
+            char line[512];
+            std::snprintf(
+                line, sizeof(line),
+                "{\"mode\": \"%s\", \"ok\": %s, \"seconds\": %.4f, \"%s\": %llu, "
+                "\"failed\": %llu, \"corrupt\": %llu, \"gen_cpu_s\": %.4f, "
+                "\"gen_busy_s\": %.4f, \"retrans\": %llu}",
+                o.mode.c_str(), ok && failed == 0 && corrupt == 0 ? "true" : "false", secs,
+                o.mode == "bulk" ? "bytes" : "messages", static_cast<unsigned long long>(moved),
+                static_cast<unsigned long long>(failed), static_cast<unsigned long long>(corrupt),
+                cpu_seconds() - cpu0, busy_s,
+                static_cast<unsigned long long>(counter(reg, "tcp", "retrans_segs") - retrans0));
+            result = line;
+            status = ok && failed == 0 && corrupt == 0 ? 0 : 1;
+            (*dp)->request_stop();
+        });
+        if (roles->single_core()) {
+            (*dp)->run_main_lcore();
+        }
+        control.join();
+        (*dp)->shutdown();
+        std::cout << result << std::endl;
+    }
+    platform::eal_stop();
+    return status;
+}
