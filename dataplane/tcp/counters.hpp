@@ -18,6 +18,8 @@
     _(rto_expired, info, "retransmission timeouts")                                             \
     _(fast_retrans, info, "fast retransmits on three duplicate ACKs")                           \
     _(dup_acks_in, info, "duplicate ACKs received")                                             \
+    _(sack_recoveries, info, "loss recoveries driven by the peer's SACK blocks (RFC 6675)")     \
+    _(sack_rexmit_segs, info, "holes retransmitted by SACK recovery")                           \
     _(dup_segs_in, info, "segments entirely already received")                                  \
     _(ooo_segs_in, info, "segments received out of order and kept")                             \
     _(ooo_dropped, drop, "out-of-order segments dropped: reassembly queue full")                \

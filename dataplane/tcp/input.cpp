@@ -26,11 +26,13 @@ struct seg_view {
     bool has_ts = false;          // RFC 7323 timestamps option
     uint32_t tsval = 0;
     uint32_t tsecr = 0;
+    uint8_t n_sack = 0;  // RFC 2018 blocks, as sent
+    uint32_t sack[4][2] = {};
 };
 
 uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
 
-// Options of a SYN (RFC 9293 3.1, RFC 7323 2.2). False when malformed.
+// The options (RFC 9293 3.1, RFC 7323 2.2, RFC 2018 3). False when malformed.
 bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
     uint32_t i = 0;
     while (i < n) {
@@ -52,6 +54,17 @@ bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
             v.wscale = std::min<int16_t>(o[i + 2], 14);  // RFC 7323 2.3
         } else if (kind == 4 && len == 2) {
             v.sack_permitted = true;
+        } else if (kind == 5 && len >= 10 && (len - 2) % 8 == 0) {
+            for (uint32_t b = 0; b < (len - 2u) / 8 && v.n_sack < 4; ++b) {
+                const uint8_t* q = o + i + 2 + 8 * b;
+                v.sack[v.n_sack][0] = static_cast<uint32_t>(q[0]) << 24 |
+                                      static_cast<uint32_t>(q[1]) << 16 |
+                                      static_cast<uint32_t>(q[2]) << 8 | q[3];
+                v.sack[v.n_sack][1] = static_cast<uint32_t>(q[4]) << 24 |
+                                      static_cast<uint32_t>(q[5]) << 16 |
+                                      static_cast<uint32_t>(q[6]) << 8 | q[7];
+                ++v.n_sack;
+            }
         } else if (kind == 8 && len == 10) {
             v.has_ts = true;
             v.tsval = static_cast<uint32_t>(o[i + 2]) << 24 |
@@ -194,8 +207,179 @@ void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack, const seg_view& v) {
     }
 }
 
+// --- RFC 6675 scoreboard -----------------------------------------------------
+
+uint32_t sacked_bytes(const tcb& t) {
+    uint32_t n = 0;
+    for (uint8_t i = 0; i < t.n_sacked; ++i) {
+        n += t.sacked[i][1] - t.sacked[i][0];
+    }
+    return n;
+}
+
+// Drops what snd_una passed.
+void scoreboard_trim(tcb& t) {
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < t.n_sacked; ++i) {
+        auto r = t.sacked[i];
+        if (seq_le(tcp_seq{r[1]}, t.snd_una)) {
+            continue;
+        }
+        if (seq_lt(tcp_seq{r[0]}, t.snd_una)) {
+            r[0] = t.snd_una.raw;
+        }
+        t.sacked[k++] = r;
+    }
+    t.n_sacked = k;
+}
+
+// Adds the segment's SACK blocks; true when they covered data not SACKed
+// before (what makes an ACK a duplicate in RFC 6675 2).
+bool scoreboard_update(tcb& t, const seg_view& v) {
+    bool grew = false;
+    for (uint8_t b = 0; b < v.n_sack; ++b) {
+        tcp_seq l{v.sack[b][0]}, r{v.sack[b][1]};
+        // RFC 2018 / 5961: only blocks inside what we sent and not yet acked.
+        if (!seq_lt(l, r) || seq_le(r, t.snd_una) || seq_gt(r, t.snd_max)) {
+            continue;
+        }
+        if (seq_lt(l, t.snd_una)) {
+            l = t.snd_una;
+        }
+        const uint32_t before = sacked_bytes(t);
+        // Insert in order, then merge neighbours that touch.
+        std::array<std::array<uint32_t, 2>, tcb::max_sacked + 1> all{};
+        uint8_t n = 0;
+        bool placed = false;
+        for (uint8_t i = 0; i < t.n_sacked; ++i) {
+            if (!placed && seq_lt(l, tcp_seq{t.sacked[i][0]})) {
+                all[n++] = {l.raw, r.raw};
+                placed = true;
+            }
+            all[n++] = t.sacked[i];
+        }
+        if (!placed) {
+            all[n++] = {l.raw, r.raw};
+        }
+        uint8_t k = 0;
+        for (uint8_t i = 0; i < n; ++i) {
+            if (k > 0 && seq_ge(tcp_seq{all[k - 1][1]}, tcp_seq{all[i][0]})) {
+                if (seq_gt(tcp_seq{all[i][1]}, tcp_seq{all[k - 1][1]})) {
+                    all[k - 1][1] = all[i][1];
+                }
+            } else {
+                all[k++] = all[i];
+            }
+        }
+        // Keep the lowest ranges: the holes below them are what recovery
+        // repairs first.
+        t.n_sacked = std::min<uint8_t>(k, tcb::max_sacked);
+        for (uint8_t i = 0; i < t.n_sacked; ++i) {
+            t.sacked[i] = all[i];
+        }
+        grew = grew || sacked_bytes(t) > before;
+    }
+    return grew;
+}
+
+// The highest SACKed sequence number (snd_una when none).
+tcp_seq high_sacked(const tcb& t) {
+    return t.n_sacked == 0 ? t.snd_una : tcp_seq{t.sacked[t.n_sacked - 1][1]};
+}
+
+// RFC 6675 4 SetPipe, simplified: every hole below the highest SACKed byte
+// counts as lost unless retransmitted in this recovery (then it is in
+// flight again); what lies above the highest SACKed byte is in flight.
+uint32_t sack_pipe(const tcb& t) {
+    const tcp_seq high = high_sacked(t);
+    uint32_t pipe = static_cast<uint32_t>(t.snd_max - high);
+    tcp_seq at = t.snd_una;
+    for (uint8_t i = 0; i <= t.n_sacked; ++i) {
+        const tcp_seq hole_end = i < t.n_sacked ? tcp_seq{t.sacked[i][0]} : high;
+        if (seq_lt(at, hole_end) && seq_lt(at, t.rexmit_nxt)) {
+            const tcp_seq upto = seq_lt(hole_end, t.rexmit_nxt) ? hole_end : t.rexmit_nxt;
+            pipe += static_cast<uint32_t>(upto - at);
+        }
+        if (i < t.n_sacked) {
+            at = tcp_seq{t.sacked[i][1]};
+        }
+    }
+    return pipe;
+}
+
+// RFC 6675 4 NextSeg (1): the next hole byte at or after rexmit_nxt below
+// the highest SACKed byte, and how many bytes to its end; 0 when none.
+uint32_t next_hole(const tcb& t, tcp_seq& from) {
+    tcp_seq at = seq_lt(t.rexmit_nxt, t.snd_una) ? t.snd_una : t.rexmit_nxt;
+    for (uint8_t i = 0; i < t.n_sacked; ++i) {
+        const tcp_seq l{t.sacked[i][0]}, r{t.sacked[i][1]};
+        if (seq_lt(at, l)) {
+            from = at;
+            return static_cast<uint32_t>(l - at);
+        }
+        if (seq_lt(at, r)) {
+            at = r;
+        }
+    }
+    return 0;
+}
+
+// RFC 6675 5 steps (C): while the pipe leaves room for a segment, send the
+// next hole, else new data.
+void sack_recovery_send(tcp_stack& s, tcb& t) {
+    const uint32_t mss = seg_payload(t);
+    for (int guard = 0; guard < 64; ++guard) {
+        if (sack_pipe(t) + mss > t.cwnd) {
+            return;
+        }
+        tcp_seq from;
+        const uint32_t hole = next_hole(t, from);
+        if (hole == 0) {
+            // No hole left: new data as the windows allow (tcp_output
+            // measures flight as snd_nxt - snd_una, so send here).
+            const uint32_t queued = sndq_bytes(t);
+            const uint32_t off = static_cast<uint32_t>(t.snd_nxt - t.snd_una);
+            if (t.fin_sent || off >= queued || off >= t.snd_wnd) {
+                return;
+            }
+            const uint32_t len = std::min({queued - off, mss, t.snd_wnd - off});
+            const bool last = off + len == queued;
+            const bool fin = last && t.fin_queued;
+            send_segment(s, t, t.snd_nxt, flag_ack | (last ? flag_psh : 0) | (fin ? flag_fin : 0),
+                         off, len);
+            s.cnt.bytes_out += len;
+            t.snd_nxt = t.snd_nxt + len + (fin ? 1u : 0u);
+            t.fin_sent = t.fin_sent || fin;
+            t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+            continue;
+        }
+        const uint32_t off = static_cast<uint32_t>(from - t.snd_una);
+        const uint32_t queued = sndq_bytes(t);
+        if (off >= queued) {
+            return;  // only the FIN is missing: the RTO resends it
+        }
+        const uint32_t len = std::min({hole, mss, queued - off});
+        send_segment(s, t, from, flag_ack, off, len);
+        ++s.cnt.retrans_segs;
+        ++s.cnt.sack_rexmit_segs;
+        t.rtt_timing = false;  // Karn
+        t.rexmit_nxt = from + len;
+    }
+}
+
 void congestion_on_ack(tcp_stack& s, tcb& t, uint32_t acked, tcp_seq ack) {
     const uint32_t mss = t.snd_mss;
+    if (t.in_recovery && t.sack_ok) {
+        if (seq_ge(ack, t.recover)) {
+            // RFC 6675 5: recovery ends; cwnd is already ssthresh.
+            t.in_recovery = false;
+            t.cwnd = t.ssthresh;
+        } else {
+            sack_recovery_send(s, t);  // a partial ACK: more holes, or new data
+        }
+        t.dupacks = 0;
+        return;
+    }
     if (t.in_recovery) {
         if (seq_ge(ack, t.recover)) {
             // RFC 6582 3.2 step 3: full acknowledgment, deflate.
@@ -222,6 +406,39 @@ void congestion_on_ack(tcp_stack& s, tcb& t, uint32_t acked, tcp_seq ack) {
 void on_dup_ack(tcp_stack& s, tcb& t) {
     ++s.cnt.dup_acks_in;
     const uint32_t mss = t.snd_mss;
+    if (t.sack_ok) {
+        // RFC 6675 5: recovery starts on the third duplicate ACK or when
+        // more than (DupThresh - 1) * SMSS bytes above snd_una are SACKed.
+        ++t.dupacks;
+        if (!t.in_recovery && (t.dupacks >= 3 || sacked_bytes(t) > 2 * mss) &&
+            (seq_gt(t.snd_una, t.recover) || t.recover == t.iss)) {
+            const uint32_t flight = static_cast<uint32_t>(t.snd_max - t.snd_una);
+            t.ssthresh = std::max(flight / 2, 2 * mss);
+            t.cwnd = t.ssthresh;
+            t.recover = t.snd_max;
+            t.in_recovery = true;
+            t.rexmit_nxt = t.snd_una;
+            ++s.cnt.fast_retrans;
+            ++s.cnt.sack_recoveries;
+            // The first hole goes at once, whatever the pipe (step 4.3).
+            tcp_seq from;
+            const uint32_t hole = next_hole(t, from);
+            const uint32_t queued = sndq_bytes(t);
+            const uint32_t len =
+                std::min({hole != 0 ? hole : seg_payload(t), seg_payload(t), queued});
+            if (len > 0) {
+                send_segment(s, t, t.snd_una, flag_ack, 0, len);
+                ++s.cnt.retrans_segs;
+                ++s.cnt.sack_rexmit_segs;
+                t.rtt_timing = false;
+                t.rexmit_nxt = t.snd_una + len;
+            }
+        }
+        if (t.in_recovery) {
+            sack_recovery_send(s, t);
+        }
+        return;
+    }
     if (t.in_recovery) {
         t.cwnd += mss;  // RFC 6582 3.2 step 4: inflate
         return;
@@ -585,9 +802,11 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
             return;
         }
         const uint32_t old_wnd = t->snd_wnd;
+        const bool new_sack = t->sack_ok && v.n_sack > 0 && scoreboard_update(*t, v);
         if (seq_gt(v.ack, t->snd_una)) {
             const uint32_t acked = static_cast<uint32_t>(v.ack - t->snd_una);
             ack_advance(s, *t, v.ack, v);
+            scoreboard_trim(*t);
             congestion_on_ack(s, *t, acked, v.ack);
             if (t->want_writable && sndq_bytes(*t) < s.params.snd_buffer_bytes) {
                 t->want_writable = false;
@@ -599,9 +818,9 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
                     }
                 }
             }
-        } else if (v.ack == t->snd_una && v.seg_len == 0 && (v.wnd << t->snd_wscale) == old_wnd &&
-                   t->snd_max != t->snd_una) {
-            on_dup_ack(s, *t);
+        } else if (v.ack == t->snd_una && v.seg_len == 0 && t->snd_max != t->snd_una &&
+                   ((v.wnd << t->snd_wscale) == old_wnd || new_sack)) {
+            on_dup_ack(s, *t);  // RFC 5681 2 / RFC 6675 2 (new SACK information)
         }
         // Window update (RFC 9293 3.10.7.4, fifth, ESTABLISHED).
         if (seq_lt(t->snd_wl1, v.seq) || (t->snd_wl1 == v.seq && seq_le(t->snd_wl2, v.ack))) {

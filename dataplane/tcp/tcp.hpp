@@ -114,7 +114,7 @@ struct tcb {
     uint8_t rcv_wscale = 0;  // ours
     bool wscale_ok = false;
     bool ts_ok = false;       // RFC 7323 timestamps on every segment
-    bool sack_ok = false;     // RFC 2018: we send SACK blocks (we ignore the peer's)
+    bool sack_ok = false;     // RFC 2018 negotiated: SACK blocks both ways
     tcp_seq ooo_last;         // the latest out-of-order arrival (first SACK block)
     uint32_t ts_recent = 0;   // the peer's TSval to echo (RFC 7323 4.3)
     bool fin_queued = false;  // user closed: FIN after the queued data
@@ -125,11 +125,18 @@ struct tcb {
     tcp_seq irs, rcv_nxt;
     uint32_t rcv_adv_right = 0;  // highest right window edge advertised (raw seq)
 
-    // Congestion control (RFC 5681, NewReno RFC 6582)
+    // Congestion control (RFC 5681, NewReno RFC 6582; with SACK, RFC 6675)
     uint32_t cwnd = 0, ssthresh = 0;
     uint8_t dupacks = 0;
     bool in_recovery = false;
     tcp_seq recover;
+    // RFC 6675 scoreboard: the peer's SACKed ranges above snd_una (sorted,
+    // merged; the lowest kept when more arrive), and where the next
+    // retransmission of a hole may start (NextSeg).
+    static constexpr uint8_t max_sacked = 6;
+    uint8_t n_sacked = 0;
+    std::array<std::array<uint32_t, 2>, max_sacked> sacked{};  // raw [left, right)
+    tcp_seq rexmit_nxt;
 
     // RTT and RTO (RFC 6298)
     uint32_t srtt_us = 0, rttvar_us = 0, rto_ms = 1000;

@@ -42,6 +42,7 @@ void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
         t.in_recovery = false;
         t.dupacks = 0;
         t.recover = t.snd_max;
+        t.n_sacked = 0;        // RFC 2018 8: the receiver may have reneged
         t.rtt_timing = false;  // Karn
         t.rto_ms = std::min(t.rto_ms * 2, s.params.rto_max_ms);
         retransmit_first(s, t);

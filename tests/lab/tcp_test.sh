@@ -99,7 +99,22 @@ for pct in 1 5; do
     size=$(( pct == 1 ? 8388608 : 2097152 ))
     out=$(client echo "$ours" 7 $size 2>&1) || fail "$pct% loss: $out"
     pass "$pct% loss both ways: $out ($(tcp_stat retrans_segs) retransmissions so far)"
+    # The other direction (imsd sends, its SACK recovery repairs) and many
+    # connections at once, under the same loss.
+    port=$(( 5100 + pct ))
+    client server "$peer" $port $size >"$LAB_TMP/server$pct.txt" 2>&1 &
+    server=$!; LAB_PIDS+=("$server")
+    for _ in $(seq 50); do grep -q listening "$LAB_TMP/server$pct.txt" && break; sleep 0.1; done
+    done_before=$(tcp_stat source_completed)
+    imsctl tcp source "$peer" $port $size >/dev/null || fail "imsctl tcp source ($pct% loss)"
+    wait "$server" || fail "$pct% loss, kernel server: $(cat "$LAB_TMP/server$pct.txt")"
+    pass "$pct% loss both ways: $(tail -n1 "$LAB_TMP/server$pct.txt")"
+    out=$(client many "$ours" 7 200 4096 2>&1) || fail "$pct% loss, 200 connections: $out"
+    pass "$pct% loss both ways: $out"
 done
+for _ in $(seq 100); do [ "$(tcp_stat source_completed)" -ge 3 ] && break; sleep 0.1; done
+[ "$(tcp_stat sack_recoveries)" -gt 0 ] || fail "no SACK recovery under loss"
+pass "$(tcp_stat sack_recoveries) SACK recoveries, $(tcp_stat sack_rexmit_segs) holes resent by them" 
 ip netns exec "$ns" nft delete table netdev imsd_loss
 
 # Idle again: every connection (accepted, or opened by the source) freed

@@ -235,6 +235,75 @@ TEST_F(tcp_rfc9293, three_duplicate_acks_trigger_fast_retransmit) {
     EXPECT_EQ(stack_->cnt.fast_retrans, 1u);
 }
 
+// A SACK option carrying the given [left, right) blocks.
+std::vector<uint8_t> sack_opt(std::vector<std::pair<uint32_t, uint32_t>> blocks) {
+    std::vector<uint8_t> o = {1, 1, 5, static_cast<uint8_t>(2 + 8 * blocks.size())};
+    for (auto [l, r] : blocks) {
+        for (uint32_t v : {l, r}) {
+            o.push_back(static_cast<uint8_t>(v >> 24));
+            o.push_back(static_cast<uint8_t>(v >> 16));
+            o.push_back(static_cast<uint8_t>(v >> 8));
+            o.push_back(static_cast<uint8_t>(v));
+        }
+    }
+    return o;
+}
+
+TEST_F(tcp_rfc9293, rfc6675_sack_recovery_repairs_two_holes_in_one_round_trip) {
+    // MSS 1000, window scale 2, SACK-permitted; no timestamps.
+    auto out = send(seg{100, 0, SYN, 65535, {2, 4, 0x03, 0xe8, 1, 3, 3, 2, 1, 1, 4, 2}, ""});
+    ASSERT_EQ(out.size(), 1u);
+    const uint32_t iss = out[0].seq;
+    EXPECT_TRUE(send(seg{101, iss + 1, ACK, 65535, {}, ""}).empty());
+    uint32_t peer = 101, una = iss + 1;
+    const size_t pay = 1000 - 36;  // room kept for SACK blocks in every segment
+    // Open the congestion window: one echoed segment acknowledged at a time.
+    for (int i = 0; i < 12; ++i) {
+        out = send(seg{peer, una, ACK, 65535, {}, std::string(pay, 'w')});
+        peer += pay;
+        ASSERT_EQ(out.size(), 1u);
+        una = out[0].seq + static_cast<uint32_t>(out[0].data.size());
+        send(seg{peer, una, ACK, 65535, {}, ""});
+    }
+    // Ten segments echoed in one flight.
+    std::vector<seg_out> e;
+    for (int i = 0; i < 10; ++i) {
+        for (auto& o : send(seg{peer, una, ACK, 65535, {}, std::string(pay, 'a' + i)})) {
+            if (!o.data.empty()) {
+                e.push_back(o);
+            }
+        }
+        peer += pay;
+    }
+    ASSERT_EQ(e.size(), 10u);
+    auto end = [&](int k) { return e[k].seq + static_cast<uint32_t>(e[k].data.size()); };
+    // Segments 2 and 5 are lost. The peer acknowledges 0-1 and SACKs 3, then
+    // 3-4, then 3-4 and 6-7: more than two segments SACKed above the hole.
+    out = send(seg{peer, e[2].seq, ACK, 65535, sack_opt({{e[3].seq, end(3)}}), ""});
+    out = send(seg{peer, e[2].seq, ACK, 65535, sack_opt({{e[3].seq, end(4)}}), ""});
+    EXPECT_TRUE(out.empty()) << "one duplicate ACK is not yet a loss";
+    out = send(
+        seg{peer, e[2].seq, ACK, 65535, sack_opt({{e[6].seq, end(7)}, {e[3].seq, end(4)}}), ""});
+    std::vector<uint32_t> resent;
+    for (const auto& o : out) {
+        if (!o.data.empty()) {
+            resent.push_back(o.seq);
+        }
+    }
+    EXPECT_EQ(resent, (std::vector<uint32_t>{e[2].seq, e[5].seq}))
+        << "both holes go out on this ACK (NewReno would send one per round trip)";
+    EXPECT_EQ(stack_->cnt.sack_recoveries, 1u);
+    EXPECT_EQ(stack_->cnt.sack_rexmit_segs, 2u);
+    // Everything arrives: recovery ends, nothing more is resent.
+    out = send(seg{peer, end(9), ACK, 65535, {}, ""});
+    for (const auto& o : out) {
+        EXPECT_TRUE(o.data.empty());
+    }
+    for (const auto& t : stack_->all()) {
+        EXPECT_FALSE(t.in_use && t.in_recovery) << "recovery ended at the full ACK";
+    }
+}
+
 TEST_F(tcp_rfc9293, fin_from_the_peer_closes_both_ways) {
     const uint32_t iss = handshake(100, sink_port);
     auto out = send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);
