@@ -112,6 +112,9 @@ void tcp_close(tcp_stack& s, tcp_conn c) noexcept {
     tcb& t = s.at(c);
     switch (t.state) {
         case tcp_state::syn_received:
+            s.half_open_leave(t);
+            t.state = tcp_state::fin_wait_1;
+            break;
         case tcp_state::established:
             t.state = tcp_state::fin_wait_1;
             break;

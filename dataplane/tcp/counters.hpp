@@ -32,7 +32,8 @@
     _(conn_table_full, drop, "SYNs dropped: connection limit reached")                          \
     _(no_local_port, drop, "active opens failed: no ephemeral port free for the remote")        \
     _(rss_port_skips, info, "ephemeral ports passed over: RSS steers them to another lcore")    \
-    _(syn_backlog_full, drop, "SYNs dropped: half-open limit reached")                          \
+    _(syn_backlog_full, drop, "SYNs dropped: no half-open connections allowed (limit 0)")       \
+    _(syn_evicted, drop, "half-open connections evicted, oldest first, by a new SYN (limit)")   \
     _(timewait_recycled, info, "TIME-WAIT connections freed early: TIME-WAIT limit reached")    \
     _(rst_out, info, "RST segments sent")                                                       \
     _(challenge_acks, info, "challenge ACKs sent (RFC 5961)")                                   \

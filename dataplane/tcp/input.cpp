@@ -466,7 +466,7 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
         rte_pktmbuf_free(m);
         return;
     }
-    if (s.half_open >= s.params.max_half_open) {
+    if (s.params.max_half_open == 0) {
         ++s.cnt.syn_backlog_full;
         rte_pktmbuf_free(m);
         return;
@@ -479,7 +479,7 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
     }
     rte_pktmbuf_free(m);
     t->state = tcp_state::syn_received;
-    ++s.half_open;
+    s.half_open_enter(*t);  // may evict the oldest half-open connection
     t->irs = v.seq;
     t->rcv_nxt = v.seq + 1;
     t->iss = tcp_seq{static_cast<uint32_t>(rte_rand())};
@@ -564,7 +564,7 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     if (!has_ack) {
         // Simultaneous open: SYN-RECEIVED, answer with SYN-ACK.
         t.state = tcp_state::syn_received;
-        ++s.half_open;
+        s.half_open_enter(t);
         send_segment(s, t, t.iss, flag_syn | flag_ack, 0, 0);
         return;
     }
@@ -771,7 +771,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     if (t->state == tcp_state::syn_received) {
         if (seq_gt(v.ack, t->snd_una) && seq_le(v.ack, t->snd_max)) {
             t->state = tcp_state::established;
-            --s.half_open;
+            s.half_open_leave(*t);
             ++s.cnt.conns_established;
             t->snd_una = v.ack;
             t->snd_wnd = v.wnd << t->snd_wscale;

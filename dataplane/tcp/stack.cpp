@@ -129,8 +129,8 @@ void tcp_stack::release(tcb& t, tcp_cause why) {
     if (t.state == tcp_state::time_wait) {
         time_wait_leave(t);
     }
-    if (t.state == tcp_state::syn_received && half_open > 0) {
-        --half_open;
+    if (t.state == tcp_state::syn_received) {
+        half_open_leave(t);
     }
     const tcp_callbacks* cb = t.cb;
     void* user = t.user;
@@ -286,36 +286,53 @@ void tcp_stack::timers_run(uint64_t now_tsc) {
 
 // --- TIME-WAIT age list: bounded, oldest recycled first -----------------------------------
 
-void tcp_stack::time_wait_enter(tcb& t) {
+void tcp_stack::age_push(age_list& l, tcb& t) {
     const uint32_t idx = handle(t).index;
-    t.tw_prev = tw_newest_;
-    t.tw_next = UINT32_MAX;
-    if (tw_newest_ != UINT32_MAX) {
-        tcbs_[tw_newest_].tw_next = idx;
+    t.age_prev = l.newest;
+    t.age_next = UINT32_MAX;
+    if (l.newest != UINT32_MAX) {
+        tcbs_[l.newest].age_next = idx;
     } else {
-        tw_oldest_ = idx;
+        l.oldest = idx;
     }
-    tw_newest_ = idx;
-    ++time_wait_count;
-    while (time_wait_count > params.max_time_wait && tw_oldest_ != UINT32_MAX) {
+    l.newest = idx;
+    ++l.count;
+}
+
+void tcp_stack::age_remove(age_list& l, tcb& t) {
+    if (t.age_prev != UINT32_MAX) {
+        tcbs_[t.age_prev].age_next = t.age_next;
+    } else {
+        l.oldest = t.age_next;
+    }
+    if (t.age_next != UINT32_MAX) {
+        tcbs_[t.age_next].age_prev = t.age_prev;
+    } else {
+        l.newest = t.age_prev;
+    }
+    t.age_prev = t.age_next = UINT32_MAX;
+    --l.count;
+}
+
+void tcp_stack::time_wait_enter(tcb& t) {
+    age_push(tw_, t);
+    while (tw_.count > params.max_time_wait && tw_.oldest != UINT32_MAX) {
         ++cnt.timewait_recycled;
-        release(tcbs_[tw_oldest_], tcp_cause::closed);
+        release(tcbs_[tw_.oldest], tcp_cause::closed);
     }
 }
 
-void tcp_stack::time_wait_leave(tcb& t) {
-    if (t.tw_prev != UINT32_MAX) {
-        tcbs_[t.tw_prev].tw_next = t.tw_next;
-    } else {
-        tw_oldest_ = t.tw_next;
+void tcp_stack::time_wait_leave(tcb& t) { age_remove(tw_, t); }
+
+void tcp_stack::half_open_enter(tcb& t) {
+    while (ho_.count >= params.max_half_open && ho_.oldest != UINT32_MAX) {
+        // Silently: the oldest is the likeliest spoofed (RFC 4987 3.3).
+        ++cnt.syn_evicted;
+        release(tcbs_[ho_.oldest], tcp_cause::aborted);
     }
-    if (t.tw_next != UINT32_MAX) {
-        tcbs_[t.tw_next].tw_prev = t.tw_prev;
-    } else {
-        tw_newest_ = t.tw_prev;
-    }
-    t.tw_prev = t.tw_next = UINT32_MAX;
-    --time_wait_count;
+    age_push(ho_, t);
 }
+
+void tcp_stack::half_open_leave(tcb& t) { age_remove(ho_, t); }
 
 }  // namespace imsd::dp::tcp

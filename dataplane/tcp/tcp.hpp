@@ -150,7 +150,8 @@ struct tcb {
     uint64_t last_rx_tsc = 0;  // keepalive: the last segment from the peer
     uint8_t ka_probes = 0;
     uint32_t wheel_slot = UINT32_MAX, wheel_next = UINT32_MAX, wheel_prev = UINT32_MAX;
-    uint32_t tw_next = UINT32_MAX, tw_prev = UINT32_MAX;  // TIME-WAIT age list
+    // The age list the connection is on: TIME-WAIT or half-open (never both).
+    uint32_t age_next = UINT32_MAX, age_prev = UINT32_MAX;
 
     // Data, each queue one multi-segment packet (rte_pktmbuf_chain): the send
     // queue holds the bytes from snd_una on (sent or not), the receive queue
@@ -217,8 +218,14 @@ class tcp_stack {
     void time_wait_leave(tcb& t);
 
     uint32_t connections() const { return used_; }
-    uint32_t half_open = 0;
-    uint32_t time_wait_count = 0;
+    // SYN-RECEIVED connections, oldest first. When the table is full, a new
+    // SYN evicts the oldest (counted syn_evicted): under a SYN flood the
+    // table turns over and a real client's handshake still has the time a
+    // full table of newer SYNs takes to arrive (RFC 4987 3.3).
+    void half_open_enter(tcb& t);
+    void half_open_leave(tcb& t);
+    uint32_t half_open() const { return ho_.count; }
+    uint32_t time_wait_count() const { return tw_.count; }
     uint16_t next_ephemeral = 32768;  // RFC 6056 range 32768-60999, in turn
     struct source {
         bool busy = false;
@@ -268,7 +275,14 @@ class tcp_stack {
     uint64_t wheel_tick_tsc_ = 0;
     uint64_t wheel_now_tick_ = 0;
     uint64_t next_tick_tsc_ = 0;  // timers_run does nothing before this
-    uint32_t tw_oldest_ = UINT32_MAX, tw_newest_ = UINT32_MAX;
+    struct age_list {
+        uint32_t oldest = UINT32_MAX, newest = UINT32_MAX;
+        uint32_t count = 0;
+    };
+    void age_push(age_list& l, tcb& t);
+    void age_remove(age_list& l, tcb& t);
+    age_list tw_;  // TIME-WAIT
+    age_list ho_;  // half-open
 };
 
 // --- the packet path (owning lcore) -------------------------------------------------------

@@ -4,7 +4,7 @@
 # through the tap with a raw socket and checks imsd's exact answers: SYN-ACK
 # options, out-of-window data, RFC 5961 challenge ACKs, PAWS, RTO timing and
 # back-off, fast retransmit on three duplicate ACKs, the window scale applied,
-# FIN in each state. The kernel in the namespace never sees these flows (an
+# FIN in each state, a SYN flood against the half-open limit. The kernel in the namespace never sees these flows (an
 # nftables rule drops them at input), so it does not reset them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +31,7 @@ cat >"$LAB_TMP/imsd.xml" <<XML
   <dataplane>
     <mbufs>8191</mbufs>
     <idle-sleep-us>10</idle-sleep-us>
-    <tcp><echo-port>7</echo-port><sink-port>9</sink-port><time-wait-ms>1000</time-wait-ms></tcp>
+    <tcp><echo-port>7</echo-port><sink-port>9</sink-port><time-wait-ms>1000</time-wait-ms><max-half-open>64</max-half-open></tcp>
   </dataplane>
   <ports>
     <port name="lab0"><device>net_tap_conf$id,iface=$tap</device><address>$ours/24</address></port>

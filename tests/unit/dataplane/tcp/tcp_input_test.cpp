@@ -304,6 +304,28 @@ TEST_F(tcp_rfc9293, rfc6675_sack_recovery_repairs_two_holes_in_one_round_trip) {
     }
 }
 
+TEST_F(tcp_rfc9293, a_full_half_open_table_evicts_its_oldest_entry) {
+    stack_->params.max_half_open = 3;
+    std::vector<uint32_t> iss;
+    for (uint16_t i = 0; i < 5; ++i) {
+        auto out = send(seg{1000u * i, 0, SYN, 8192, {2, 4, 0x05, 0xb4}, ""}, echo_port,
+                        static_cast<uint16_t>(41000 + i));
+        ASSERT_EQ(out.size(), 1u) << "every SYN is answered";
+        EXPECT_EQ(out[0].flags, SYN | ACK);
+        iss.push_back(out[0].seq);
+    }
+    EXPECT_EQ(stack_->half_open(), 3u);
+    EXPECT_EQ(stack_->cnt.syn_evicted, 2u);
+    // The two oldest are gone: their handshakes end in a RST.
+    auto out = send(seg{1, iss[0] + 1, ACK, 8192, {}, ""}, echo_port, 41000);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST);
+    // The newest completes.
+    EXPECT_TRUE(send(seg{4001, iss[4] + 1, ACK, 8192, {}, ""}, echo_port, 41004).empty());
+    EXPECT_EQ(stack_->half_open(), 2u);
+    EXPECT_EQ(stack_->cnt.conns_established, 1u);
+}
+
 TEST_F(tcp_rfc9293, fin_from_the_peer_closes_both_ways) {
     const uint32_t iss = handshake(100, sink_port);
     auto out = send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);
