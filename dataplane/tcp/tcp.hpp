@@ -98,37 +98,58 @@ struct tcp_params {
 };
 
 // The connection control block. Owned by its lcore's stack; addressed by index.
-struct tcb {
-    // Identification
-    uint32_t local_ip = 0, remote_ip = 0;      // network order
-    uint16_t local_port = 0, remote_port = 0;  // network order
-    uint16_t port_index = 0;
-    tcp_state state = tcp_state::closed;
-    bool in_use = false;
-
+// The fields a segment of an established connection touches (sequence
+// space, windows, congestion state, the two timers data transfer arms, the
+// queue pointers, the user pointer) fill the first two cache lines; the
+// callbacks pointer starts the third; the rest is touched on connection
+// set-up, loss, or timers. 320 bytes in all (tcp_layout_test checks both).
+struct alignas(RTE_CACHE_LINE_SIZE) tcb {
+    // --- hot: cache lines 0 and 1 ---------------------------------------------------
     // Send sequence space (RFC 9293 3.3.1)
-    tcp_seq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+    tcp_seq snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
     uint32_t snd_wnd = 0;  // peer's window, scaled
+    // Receive sequence space
+    tcp_seq rcv_nxt;
+    uint32_t rcv_adv_right = 0;  // highest right window edge advertised (raw seq)
+    // Congestion control (RFC 5681, NewReno RFC 6582; with SACK, RFC 6675)
+    uint32_t cwnd = 0, ssthresh = 0;
+    uint32_t ts_recent = 0;          // the peer's TSval to echo (RFC 7323 4.3)
+    uint32_t snd_cur_off = 0;        // snd_cur's first byte's offset from sndq's start
+    uint32_t ooo_head = UINT32_MAX;  // out-of-order segments, by sequence number
     uint16_t snd_mss = 536;
     uint8_t snd_wscale = 0;  // peer's shift
     uint8_t rcv_wscale = 0;  // ours
-    bool wscale_ok = false;
-    bool ts_ok = false;       // RFC 7323 timestamps on every segment
-    bool sack_ok = false;     // RFC 2018 negotiated: SACK blocks both ways
-    tcp_seq ooo_last;         // the latest out-of-order arrival (first SACK block)
-    uint32_t ts_recent = 0;   // the peer's TSval to echo (RFC 7323 4.3)
-    bool fin_queued = false;  // user closed: FIN after the queued data
-    bool fin_sent = false;
-    bool peer_fin = false;
-
-    // Receive sequence space
-    tcp_seq irs, rcv_nxt;
-    uint32_t rcv_adv_right = 0;  // highest right window edge advertised (raw seq)
-
-    // Congestion control (RFC 5681, NewReno RFC 6582; with SACK, RFC 6675)
-    uint32_t cwnd = 0, ssthresh = 0;
+    tcp_state state = tcp_state::closed;
     uint8_t dupacks = 0;
-    bool in_recovery = false;
+    uint8_t segs_since_ack = 0;
+    bool ts_ok : 1 = false;        // RFC 7323 timestamps on every segment
+    bool sack_ok : 1 = false;      // RFC 2018 negotiated: SACK blocks both ways
+    bool in_recovery : 1 = false;  // fast recovery (NewReno or SACK)
+    bool ack_now : 1 = false;      // an ACK is owed at once
+    bool fin_queued : 1 = false;   // user closed: FIN after the queued data
+    bool fin_sent : 1 = false;
+    bool peer_fin : 1 = false;
+    bool want_writable : 1 = false;  // on_writable owed when send space frees
+    // Timers data transfer arms: deadlines in TSC cycles, 0 when off.
+    uint64_t rto_at = 0, delack_at = 0;
+    // Data, each queue one multi-segment packet: the send queue holds the
+    // bytes from snd_una on (sent or not), the receive queue the in-order
+    // bytes the user has not taken. Appends and reads never walk a queue
+    // from its head: a 1 MiB send queue is ~700 segments.
+    rte_mbuf* sndq = nullptr;
+    rte_mbuf* sndq_last = nullptr;  // last segment of sndq
+    rte_mbuf* rcvq = nullptr;
+    rte_mbuf* rcvq_last = nullptr;  // last segment of rcvq
+    rte_mbuf* snd_cur = nullptr;    // a segment of sndq near snd_nxt, or null
+    void* user = nullptr;           // the upper layer's, for its callbacks
+
+    // --- warm / cold: line 2 on --------------------------------------------------------
+    const tcp_callbacks* cb = nullptr;
+    uint32_t ooo_tail = UINT32_MAX;  // the highest out-of-order entry: most arrivals append
+    uint16_t ooo_count = 0;
+    bool in_use = false;
+    bool wscale_ok = false;
+    tcp_seq ooo_last;  // the latest out-of-order arrival (first SACK block)
     tcp_seq recover;
     // RFC 6675 scoreboard: the peer's SACKed ranges above snd_una (sorted,
     // merged; the lowest kept when more arrive), and where the next
@@ -138,43 +159,26 @@ struct tcb {
     std::array<std::array<uint32_t, 2>, max_sacked> sacked{};  // raw [left, right)
     tcp_seq rexmit_nxt;
 
+    // Identification
+    uint32_t local_ip = 0, remote_ip = 0;      // network order
+    uint16_t local_port = 0, remote_port = 0;  // network order
+    uint16_t port_index = 0;
+    tcp_seq iss, irs;
+
     // RTT and RTO (RFC 6298)
     uint32_t srtt_us = 0, rttvar_us = 0, rto_ms = 1000;
     bool rtt_timing = false;
+    uint8_t retries = 0;
+    uint8_t ka_probes = 0;
     tcp_seq rtt_seq;
     uint64_t rtt_start_tsc = 0;
-    uint8_t retries = 0;
 
-    // Timers: deadlines in TSC cycles, 0 when off.
-    uint64_t rto_at = 0, delack_at = 0, persist_at = 0, tw_at = 0, ka_at = 0;
+    // Other timers: deadlines in TSC cycles, 0 when off.
+    uint64_t persist_at = 0, tw_at = 0, ka_at = 0;
     uint64_t last_rx_tsc = 0;  // keepalive: the last segment from the peer
-    uint8_t ka_probes = 0;
     uint32_t wheel_slot = UINT32_MAX, wheel_next = UINT32_MAX, wheel_prev = UINT32_MAX;
     // The age list the connection is on: TIME-WAIT or half-open (never both).
     uint32_t age_next = UINT32_MAX, age_prev = UINT32_MAX;
-
-    // Data, each queue one multi-segment packet (rte_pktmbuf_chain): the send
-    // queue holds the bytes from snd_una on (sent or not), the receive queue
-    // the in-order bytes the user has not taken; the out-of-order queue
-    // (per connection, bounded) the segments beyond rcv_nxt.
-    rte_mbuf* sndq = nullptr;
-    rte_mbuf* rcvq = nullptr;
-    // Appends and reads must not walk the queues from their heads: a 1 MiB
-    // send queue is ~700 segments (bench_dp_tcp BM_ours_bulk).
-    rte_mbuf* sndq_last = nullptr;   // last segment of sndq
-    rte_mbuf* rcvq_last = nullptr;   // last segment of rcvq
-    rte_mbuf* snd_cur = nullptr;     // a segment of sndq near snd_nxt, or null
-    uint32_t snd_cur_off = 0;        // its first byte's offset from sndq's start
-    uint32_t ooo_head = UINT32_MAX;  // out-of-order segments, by sequence number
-    uint32_t ooo_tail = UINT32_MAX;  // the highest: most arrivals append here
-    uint16_t ooo_count = 0;
-    bool ack_now = false;
-    bool want_writable = false;
-    uint8_t segs_since_ack = 0;
-
-    // Upper layer
-    const tcp_callbacks* cb = nullptr;
-    void* user = nullptr;
 };
 
 struct listener {
