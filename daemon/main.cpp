@@ -205,14 +205,8 @@ int main(int argc, char** argv) {
                   static_cast<uint64_t>(users.users().size())}}};
         };
         reg.add_counters(std::move(mgmt_counters));
-        auto version = [&s, &r = *roles, started] { return daemon::version_info(s, r, started); };
-        mgmt::telemetry_register(&reg, version);
-        mgmt::cli::cli_env env;
-        env.reg = &reg;
-        env.version = version;
-        env.settings = runtime->get();
-        env.users = &users;
-        env.connections = [d = dp->get()]() -> std::expected<platform::table, platform::error> {
+        auto connections_table =
+            [d = dp->get()]() -> std::expected<platform::table, platform::error> {
             auto rows = d->connections();
             if (!rows) {
                 return std::unexpected(rows.error());
@@ -230,6 +224,19 @@ int main(int argc, char** argv) {
             }
             return t;
         };
+        // Also in telemetry (/imsd/connections); empty while TCP is off.
+        reg.add_table("connections", "TCP connections of every lcore", [connections_table] {
+            auto t = connections_table();
+            return t ? *t : platform::table{};
+        });
+        auto version = [&s, &r = *roles, started] { return daemon::version_info(s, r, started); };
+        mgmt::telemetry_register(&reg, version);
+        mgmt::cli::cli_env env;
+        env.reg = &reg;
+        env.version = version;
+        env.settings = runtime->get();
+        env.users = &users;
+        env.connections = connections_table;
         env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
             return d->start_tcp_source(ip, port, bytes);
         };

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace imsd::mgmt {
@@ -88,8 +89,31 @@ int table_cb(const char* cmd, const char*, rte_tel_data* d) {
         return -EINVAL;
     }
     platform::table t = (*fn)();
-    rte_tel_data_start_dict(d);
+    // Rows are keyed by their first column (a port name, a pool name); where
+    // it repeats (connections, keyed by lcore) by their position instead.
+    std::vector<std::string> keys;
     for (const auto& row : t.rows) {
+        keys.push_back(
+            row.empty()
+                ? "row"
+                : tel_name(std::visit(
+                      [](const auto& v) -> std::string {
+                          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+                              return v;
+                          } else {
+                              return std::to_string(v);
+                          }
+                      },
+                      row[0])));
+    }
+    if (std::set<std::string>(keys.begin(), keys.end()).size() != keys.size()) {
+        for (size_t i = 0; i < keys.size(); ++i) {
+            keys[i] = std::to_string(i);
+        }
+    }
+    rte_tel_data_start_dict(d);
+    for (size_t n = 0; n < t.rows.size(); ++n) {
+        const auto& row = t.rows[n];
         rte_tel_data* r = rte_tel_data_alloc();
         if (r == nullptr) {
             return -ENOMEM;
@@ -105,19 +129,7 @@ int table_cb(const char* cmd, const char*, rte_tel_data* d) {
                                           static_cast<int>(std::get<int64_t>(row[i])));
             }
         }
-        std::string key =
-            row.empty()
-                ? "row"
-                : tel_name(std::visit(
-                      [](const auto& v) -> std::string {
-                          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
-                              return v;
-                          } else {
-                              return std::to_string(v);
-                          }
-                      },
-                      row[0]));
-        rte_tel_data_add_dict_container(d, key.c_str(), r, 0);
+        rte_tel_data_add_dict_container(d, keys[n].c_str(), r, 0);
     }
     return 0;
 }

@@ -73,6 +73,9 @@ conns=$(imsctl --json show connections port=7 state=ESTABLISHED) || fail "show c
 [ "$(json_get "$conns" "j[0]['remote']")" = "$peer" ] || fail "show connections remote: $conns"
 [ "$(json_get "$conns" "j[0]['send_queued'] + j[0]['recv_queued']")" -gt 0 ] \
     || fail "a stalled reader leaves nothing queued? $conns"
+tel=$(echo /imsd/connections | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | grep -o '{"/imsd/connections".*}')
+[ "$(json_get "$tel" "sum(1 for r in j['/imsd/connections'].values() if r['local_port'] == 7 and r['state'] == 'ESTABLISHED')")" = 1 ] \
+    || fail "telemetry /imsd/connections: $tel"
 wait "$stall" || fail "stalled reader: $(cat "$LAB_TMP/stall.txt")"
 out=$(cat "$LAB_TMP/stall.txt")
 [ "$(tcp_stat zero_window_probes)" -ge 1 ] || fail "no zero-window probe was sent"
