@@ -70,16 +70,29 @@ tcp_stack::~tcp_stack() {
 }
 
 bool tcp_stack::listen(uint32_t ip_be, uint16_t port_be, const tcp_callbacks* cb, void* user) {
-    if (find_listener(ip_be, port_be) != nullptr || listeners_.size() >= 64) {
+    const uint16_t port = rte_be_to_cpu_16(port_be);
+    return listen_range(ip_be, port, port, cb, user);
+}
+
+bool tcp_stack::listen_range(uint32_t ip_be, uint16_t first, uint16_t last,
+                             const tcp_callbacks* cb, void* user) {
+    if (first == 0 || first > last || listeners_.size() >= 64) {
         return false;
     }
-    listeners_.push_back({ip_be, port_be, cb, user});
+    for (const auto& l : listeners_) {
+        const bool same_addr = l.ip == 0 || ip_be == 0 || l.ip == ip_be;
+        if (same_addr && first <= l.last && l.first <= last) {
+            return false;
+        }
+    }
+    listeners_.push_back({ip_be, first, last, cb, user});
     return true;
 }
 
-const listener* tcp_stack::find_listener(uint32_t ip, uint16_t port) const {
+const listener* tcp_stack::find_listener(uint32_t ip, uint16_t port_be) const {
+    const uint16_t port = rte_be_to_cpu_16(port_be);
     for (const auto& l : listeners_) {
-        if (l.port == port && (l.ip == 0 || l.ip == ip)) {
+        if (port >= l.first && port <= l.last && (l.ip == 0 || l.ip == ip)) {
             return &l;
         }
     }

@@ -181,9 +181,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) tcb {
     uint32_t age_next = UINT32_MAX, age_prev = UINT32_MAX;
 };
 
+// A passive open on one port or a range of them (the MSRP relay listens on
+// the media ports the settings give).
 struct listener {
-    uint32_t ip = 0;    // 0: any owned address
-    uint16_t port = 0;  // network order
+    uint32_t ip = 0;                   // 0: any owned address
+    uint16_t first = 0, last = 0;      // host order, inclusive
     const tcp_callbacks* cb = nullptr;
     void* user = nullptr;
 };
@@ -195,8 +197,12 @@ class tcp_stack {
                                              net::net_ctx& net, int socket_id);
     ~tcp_stack();
 
-    // The owning lcore from here on.
+    // The owning lcore from here on. False when the ports overlap a
+    // listener's on the same address (or any address), or 64 exist.
     bool listen(uint32_t ip_be, uint16_t port_be, const tcp_callbacks* cb, void* user);
+    // Every port from first to last (host order, inclusive).
+    bool listen_range(uint32_t ip_be, uint16_t first, uint16_t last, const tcp_callbacks* cb,
+                      void* user);
 
     counters cnt{};  // dp: writes, cp: reads (relaxed)
     tcp_params params;

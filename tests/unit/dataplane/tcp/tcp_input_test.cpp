@@ -326,6 +326,24 @@ TEST_F(tcp_rfc9293, a_full_half_open_table_evicts_its_oldest_entry) {
     EXPECT_EQ(stack_->cnt.conns_established, 1u);
 }
 
+TEST_F(tcp_rfc9293, a_listener_takes_a_port_range_and_overlaps_are_refused) {
+    static const dp::tcp::tcp_callbacks none{};
+    EXPECT_TRUE(stack_->listen_range(0, 2855, 2860, &none, nullptr));
+    EXPECT_FALSE(stack_->listen_range(0, 2858, 2870, &none, nullptr)) << "overlaps 2855-2860";
+    EXPECT_FALSE(stack_->listen(addr("198.18.0.1"), htons(2860), &none, nullptr));
+    EXPECT_FALSE(stack_->listen_range(0, 100, 99, &none, nullptr)) << "empty range";
+    EXPECT_TRUE(stack_->listen_range(0, 2861, 2870, &none, nullptr));
+    // Every port of the range accepts; the one after it refuses.
+    for (uint16_t port : {2855, 2857, 2870}) {
+        auto out = send(seg{500, 0, SYN, 8192, {2, 4, 0x05, 0xb4}, ""}, port);
+        ASSERT_EQ(out.size(), 1u);
+        EXPECT_EQ(out[0].flags, SYN | ACK) << "port " << port;
+    }
+    auto out = send(seg{500, 0, SYN, 8192, {}, ""}, 2871);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].flags, RST | ACK);
+}
+
 TEST_F(tcp_rfc9293, fin_from_the_peer_closes_both_ways) {
     const uint32_t iss = handshake(100, sink_port);
     auto out = send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);
