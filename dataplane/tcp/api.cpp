@@ -38,7 +38,7 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
         ++s.cnt.no_local_port;
         return tcp_conn{};
     }
-    t->state = tcp_state::syn_sent;
+    s.set_state(*t, tcp_state::syn_sent);
     t->iss = tcp_seq{static_cast<uint32_t>(rte_rand())};
     t->snd_una = t->iss;
     t->snd_nxt = t->iss + 1;
@@ -113,13 +113,13 @@ void tcp_close(tcp_stack& s, tcp_conn c) noexcept {
     switch (t.state) {
         case tcp_state::syn_received:
             s.half_open_leave(t);
-            t.state = tcp_state::fin_wait_1;
+            s.set_state(t, tcp_state::fin_wait_1);
             break;
         case tcp_state::established:
-            t.state = tcp_state::fin_wait_1;
+            s.set_state(t, tcp_state::fin_wait_1);
             break;
         case tcp_state::close_wait:
-            t.state = tcp_state::last_ack;
+            s.set_state(t, tcp_state::last_ack);
             break;
         default:
             return;

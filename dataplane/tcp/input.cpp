@@ -148,7 +148,7 @@ void rtt_sample(tcp_stack& s, tcb& t, uint64_t rtt_tsc) {
 }
 
 void enter_time_wait(tcp_stack& s, tcb& t) {
-    t.state = tcp_state::time_wait;
+    s.set_state(t, tcp_state::time_wait);
     t.rto_at = t.persist_at = t.delack_at = t.ka_at = 0;
     t.tw_at = s.net.now_tsc + ms_to_tsc(s, s.params.time_wait_ms);
     s.timer_set(t);
@@ -478,7 +478,7 @@ void passive_open(tcp_stack& s, uint16_t port_index, rte_mbuf* m, const rte_ipv4
         return;
     }
     rte_pktmbuf_free(m);
-    t->state = tcp_state::syn_received;
+    s.set_state(*t, tcp_state::syn_received);
     s.half_open_enter(*t);  // may evict the oldest half-open connection
     t->irs = v.seq;
     t->rcv_nxt = v.seq + 1;
@@ -563,13 +563,13 @@ void syn_sent_input(tcp_stack& s, tcb& t, uint16_t port_index, const rte_ipv4_hd
     t.ssthresh = UINT32_MAX;
     if (!has_ack) {
         // Simultaneous open: SYN-RECEIVED, answer with SYN-ACK.
-        t.state = tcp_state::syn_received;
+        s.set_state(t, tcp_state::syn_received);
         s.half_open_enter(t);
         send_segment(s, t, t.iss, flag_syn | flag_ack, 0, 0);
         return;
     }
     t.snd_una = v.ack;
-    t.state = tcp_state::established;
+    s.set_state(t, tcp_state::established);
     handshake_rtt(s, t, v);
     t.rto_at = 0;
     t.retries = 0;
@@ -770,7 +770,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     }
     if (t->state == tcp_state::syn_received) {
         if (seq_gt(v.ack, t->snd_una) && seq_le(v.ack, t->snd_max)) {
-            t->state = tcp_state::established;
+            s.set_state(*t, tcp_state::established);
             s.half_open_leave(*t);
             ++s.cnt.conns_established;
             t->snd_una = v.ack;
@@ -836,7 +836,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         switch (t->state) {
             case tcp_state::fin_wait_1:
                 if (fin_acked) {
-                    t->state = tcp_state::fin_wait_2;
+                    s.set_state(*t, tcp_state::fin_wait_2);
                 }
                 break;
             case tcp_state::closing:
@@ -931,13 +931,13 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         t->ack_now = true;
         switch (t->state) {
             case tcp_state::established:
-                t->state = tcp_state::close_wait;
+                s.set_state(*t, tcp_state::close_wait);
                 break;
             case tcp_state::fin_wait_1:
                 if (t->fin_sent && t->snd_una == t->snd_max) {
                     enter_time_wait(s, *t);
                 } else {
-                    t->state = tcp_state::closing;
+                    s.set_state(*t, tcp_state::closing);
                 }
                 break;
             case tcp_state::fin_wait_2:

@@ -74,8 +74,8 @@ bool tcp_stack::listen(uint32_t ip_be, uint16_t port_be, const tcp_callbacks* cb
     return listen_range(ip_be, port, port, cb, user);
 }
 
-bool tcp_stack::listen_range(uint32_t ip_be, uint16_t first, uint16_t last,
-                             const tcp_callbacks* cb, void* user) {
+bool tcp_stack::listen_range(uint32_t ip_be, uint16_t first, uint16_t last, const tcp_callbacks* cb,
+                             void* user) {
     if (first == 0 || first > last || listeners_.size() >= 64) {
         return false;
     }
@@ -125,6 +125,7 @@ tcb* tcp_stack::alloc(uint32_t local_ip, uint16_t local_port, uint32_t remote_ip
     tcb& t = tcbs_[static_cast<size_t>(pos)];
     t = tcb{};
     t.in_use = true;
+    ++state_count[static_cast<size_t>(tcp_state::closed)];  // set_state moves it on
     t.local_ip = local_ip;
     t.remote_ip = remote_ip;
     t.local_port = local_port;
@@ -157,6 +158,7 @@ void tcp_stack::release(tcb& t, tcp_cause why) {
     ooo_clear(t);
     conn_key k{t.local_ip, t.remote_ip, t.local_port, t.remote_port, t.port_index, 0};
     rte_hash_del_key(table_, &k);
+    --state_count[static_cast<size_t>(t.state)];
     t = tcb{};
     --used_;
     ++cnt.conns_closed;

@@ -184,8 +184,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) tcb {
 // A passive open on one port or a range of them (the MSRP relay listens on
 // the media ports the settings give).
 struct listener {
-    uint32_t ip = 0;                   // 0: any owned address
-    uint16_t first = 0, last = 0;      // host order, inclusive
+    uint32_t ip = 0;               // 0: any owned address
+    uint16_t first = 0, last = 0;  // host order, inclusive
     const tcp_callbacks* cb = nullptr;
     void* user = nullptr;
 };
@@ -228,6 +228,15 @@ class tcp_stack {
     void time_wait_leave(tcb& t);
 
     uint32_t connections() const { return used_; }
+    // Every state change goes through here, so the per-state gauges (what
+    // "show tcp" lists as connections by state) stay exact.
+    void set_state(tcb& t, tcp_state st) {
+        --state_count[static_cast<size_t>(t.state)];
+        ++state_count[static_cast<size_t>(st)];
+        t.state = st;
+    }
+    static constexpr size_t n_states = static_cast<size_t>(tcp_state::time_wait) + 1;
+    std::array<uint64_t, n_states> state_count{};  // dp: writes, cp: reads (relaxed)
     // SYN-RECEIVED connections, oldest first. When the table is full, a new
     // SYN evicts the oldest (counted syn_evicted): under a SYN flood the
     // table turns over and a real client's handshake still has the time a

@@ -528,6 +528,28 @@ void dataplane::register_stats(platform::registry& reg) {
         };
         reg.add_counters(std::move(t));
     }
+    if (!pollers_.empty() && pollers_[0].tcp) {
+        // Connections by state: gauges each lcore keeps exact on its own.
+        platform::counter_group t;
+        t.name = "tcp_states";
+        // From SYN-SENT: CLOSED is transient, listeners are not connections.
+        for (size_t i = 2; i < tcp::tcp_stack::n_states; ++i) {
+            t.names.emplace_back(tcp::state_name(static_cast<tcp::tcp_state>(i)));
+            t.descriptions.emplace_back("connections in this state now");
+        }
+        t.read = [this] {
+            std::vector<platform::counter_instance> out;
+            for (const auto& p : pollers_) {
+                std::vector<uint64_t> v;
+                for (size_t i = 2; i < tcp::tcp_stack::n_states; ++i) {
+                    v.push_back(__atomic_load_n(&p.tcp->state_count[i], __ATOMIC_RELAXED));
+                }
+                out.push_back({"lcore " + std::to_string(p.lcore), p.lcore, std::move(v)});
+            }
+            return out;
+        };
+        reg.add_counters(std::move(t));
+    }
     reg.add_table("ports", "ports, their link state and NIC counters",
                   [this] { return ports_->table(); });
     reg.add_table("pools", "mbuf pools: size and free objects", [this] {

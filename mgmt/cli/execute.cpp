@@ -31,7 +31,8 @@ reply show_stats(const cli_env& env, bool per_lcore, bool json, const std::strin
     std::string text;
     bool found = false;
     for (const auto& g : env.reg->counter_groups()) {
-        if (!only.empty() && g.name != only) {
+        // "tcp" shows tcp and tcp_states.
+        if (!only.empty() && g.name != only && g.name.rfind(only + "_", 0) != 0) {
             continue;
         }
         found = true;
@@ -86,7 +87,17 @@ reply show_stats(const cli_env& env, bool per_lcore, bool json, const std::strin
                       (only == "tcp" ? "TCP is off (no dataplane/tcp service port in the settings)"
                                      : "not in this build"));
     }
-    return json ? ok_json(only.empty() ? j : j[only]) : ok_text(text);
+    if (json && !only.empty()) {
+        // The group itself, with its companions ("tcp_states") inside.
+        nlohmann::json out = j[only];
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (it.key() != only) {
+                out[it.key()] = it.value();
+            }
+        }
+        return ok_json(out);
+    }
+    return json ? ok_json(j) : ok_text(text);
 }
 
 reply show_version(const cli_env& env, bool json) {

@@ -344,6 +344,22 @@ TEST_F(tcp_rfc9293, a_listener_takes_a_port_range_and_overlaps_are_refused) {
     EXPECT_EQ(out[0].flags, RST | ACK);
 }
 
+TEST_F(tcp_rfc9293, state_gauges_follow_every_transition) {
+    using dp::tcp::tcp_state;
+    auto gauge = [&](tcp_state st) { return stack_->state_count[static_cast<size_t>(st)]; };
+    const uint32_t iss = handshake(100);
+    EXPECT_EQ(gauge(tcp_state::established), 1u);
+    send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""});  // the echo closes too: LAST-ACK
+    EXPECT_EQ(gauge(tcp_state::established), 0u);
+    EXPECT_EQ(gauge(tcp_state::last_ack), 1u);
+    send(seg{102, iss + 2, ACK, 65535, {}, ""});
+    uint64_t total = 0;
+    for (uint64_t n : stack_->state_count) {
+        total += n;
+    }
+    EXPECT_EQ(total, 0u) << "released: no state holds it";
+}
+
 TEST_F(tcp_rfc9293, fin_from_the_peer_closes_both_ways) {
     const uint32_t iss = handshake(100, sink_port);
     auto out = send(seg{101, iss + 1, ACK | FIN, 65535, {}, ""}, sink_port);

@@ -1,0 +1,404 @@
+#include "dataplane/msrp/parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace imsd::dp::msrp {
+
+namespace {
+
+bool is_alnum(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+// RFC 4975 9: ident = ALPHANUM 3*31ident-char; ident-char = ALPHANUM / "." /
+// "-" / "+" / "%" / "="
+bool is_ident(std::string_view s) {
+    if (s.size() < 4 || s.size() > 32 || !is_alnum(s[0])) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return is_alnum(c) || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
+    });
+}
+
+// RFC 4975 9: hname = ALPHA *token-char (RFC 3261 token characters).
+bool is_hname(std::string_view s) {
+    if (s.empty() || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return is_alnum(c) || std::strchr("-.!%*_+`'~", c) != nullptr;
+    });
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x + 32) : x;
+        y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y + 32) : y;
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<uint64_t> number(std::string_view s) {
+    if (s.empty() || s.size() > 19) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
+}
+
+bool is_flag(char c) { return c == '$' || c == '+' || c == '#'; }
+
+}  // namespace
+
+std::optional<std::string_view> head::find(std::string_view name) const noexcept {
+    for (uint16_t i = 0; i < n_headers; ++i) {
+        if (iequal(headers[i].name, name)) {
+            return headers[i].value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<byte_range> parse_byte_range(std::string_view v) noexcept {
+    const size_t dash = v.find('-');
+    const size_t slash = v.find('/');
+    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
+        return std::nullopt;
+    }
+    byte_range r;
+    auto start = number(v.substr(0, dash));
+    if (!start || *start == 0) {
+        return std::nullopt;  // range-start counts from 1
+    }
+    r.start = *start;
+    const auto end = v.substr(dash + 1, slash - dash - 1);
+    const auto total = v.substr(slash + 1);
+    if (end != "*") {
+        r.end = number(end);
+        if (!r.end || *r.end < r.start - 1) {
+            return std::nullopt;
+        }
+    }
+    if (total != "*") {
+        r.total = number(total);
+        if (!r.total || (r.end && *r.end > *r.total)) {
+            return std::nullopt;
+        }
+    }
+    return r;
+}
+
+std::string_view next_uri(std::string_view& rest) noexcept {
+    const size_t b = rest.find_first_not_of(" \t");
+    if (b == std::string_view::npos) {
+        rest = {};
+        return {};
+    }
+    rest.remove_prefix(b);
+    const size_t e = rest.find_first_of(" \t");
+    std::string_view uri = rest.substr(0, e);
+    rest.remove_prefix(e == std::string_view::npos ? rest.size() : e);
+    return uri;
+}
+
+bool parser::feed(std::string_view bytes, sink& out) noexcept {
+    size_t i = 0;
+    while (i < bytes.size()) {
+        switch (state_) {
+            case state::failed:
+                return false;
+            case state::body:
+            case state::skip:
+                i += scan_body(bytes.substr(i), out);
+                break;
+            case state::line: {
+                // Copy up to the end of the current line (or of the input).
+                const size_t room = lim_.max_header_bytes - hdr_len_;
+                const char* nl =
+                    static_cast<const char*>(std::memchr(bytes.data() + i, '\n', bytes.size() - i));
+                const size_t want = nl != nullptr ? static_cast<size_t>(nl - bytes.data()) - i + 1
+                                                  : bytes.size() - i;
+                const size_t n = std::min(want, room);
+                std::memcpy(hdr_.data() + hdr_len_, bytes.data() + i, n);
+                hdr_len_ += static_cast<uint32_t>(n);
+                i += n;
+                const bool line_done = nl != nullptr && n == want;
+                if (line_done && hdr_len_ - line_start_ >= 2 && hdr_[hdr_len_ - 2] == '\r') {
+                    on_line(line_start_, hdr_len_ - 2, out);
+                    if (state_ == state::line && hdr_len_ != 0) {
+                        line_start_ = hdr_len_;
+                    }
+                } else if (line_done) {
+                    // A bare LF: not a line ending MSRP knows.
+                    if (line_start_ == 0) {
+                        fail(400, "start line not ended by CRLF", true, out);
+                    } else {
+                        fail(400, "header line not ended by CRLF", false, out);
+                    }
+                } else if (line_start_ == 0 && hdr_len_ > lim_.max_start_line_bytes) {
+                    fail(400, "start line too long", true, out);
+                } else if (hdr_len_ == lim_.max_header_bytes) {
+                    fail(400, "headers too large", line_start_ == 0, out);
+                }
+                break;
+            }
+        }
+    }
+    return state_ != state::failed;
+}
+
+bool parser::start_line(std::string_view line, sink& out) noexcept {
+    // req-start = pMSRP SP transact-id SP method CRLF
+    // resp-start = pMSRP SP transact-id SP status-code [SP comment] CRLF
+    if (line.size() > lim_.max_start_line_bytes || line.substr(0, 5) != "MSRP ") {
+        fail(400, "not an MSRP start line", true, out);
+        return false;
+    }
+    line.remove_prefix(5);
+    const size_t sp = line.find(' ');
+    const std::string_view tid = line.substr(0, sp);
+    if (sp == std::string_view::npos || !is_ident(tid)) {
+        fail(400, "bad transaction id", true, out);
+        return false;
+    }
+    head_ = head{};
+    tid_len_ = static_cast<uint8_t>(tid.size());
+    std::memcpy(tid_.data(), tid.data(), tid.size());
+    head_.tid = std::string_view(tid_.data(), tid_len_);
+    begin_delim();
+    const std::string_view rest = line.substr(sp + 1);
+    if (rest.size() >= 3 && number(rest.substr(0, 3)) && (rest.size() == 3 || rest[3] == ' ')) {
+        head_.request = false;
+        head_.status = static_cast<uint16_t>(*number(rest.substr(0, 3)));
+        head_.comment = rest.size() > 4 ? rest.substr(4) : std::string_view{};
+        return true;
+    }
+    if (rest.empty() ||
+        !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        // The transaction is known, so the request can be answered and
+        // skipped: the framing holds.
+        head_.request = true;
+        fail(400, "bad method", false, out);
+        return false;
+    }
+    head_.request = true;
+    head_.method_name = rest;
+    head_.kind = rest == "SEND" ? method::send : rest == "REPORT" ? method::report : method::other;
+    return true;
+}
+
+void parser::begin_delim() noexcept {
+    delim_[0] = '\r';
+    delim_[1] = '\n';
+    std::memset(delim_.data() + 2, '-', 7);
+    std::memcpy(delim_.data() + 9, tid_.data(), tid_len_);
+    delim_len_ = static_cast<uint8_t>(9 + tid_len_);
+    matched_ = 0;
+}
+
+void parser::on_line(uint32_t from, uint32_t to, sink& out) noexcept {
+    const std::string_view line(hdr_.data() + from, to - from);
+    if (from == 0) {
+        start_line(line, out);
+        return;
+    }
+    if (line.substr(0, 7) == "-------") {
+        // The end-line right after the headers: a message with no body.
+        const std::string_view rest = line.substr(7);
+        if (rest.size() == static_cast<size_t>(tid_len_) + 1 &&
+            rest.substr(0, tid_len_) == head_.tid && is_flag(rest.back())) {
+            if (head_.n_headers < 2 || !iequal(head_.headers[0].name, "To-Path") ||
+                !iequal(head_.headers[1].name, "From-Path")) {
+                fail(400, "To-Path and From-Path must come first", false, out);
+                finish(rest.back(), out);
+                return;
+            }
+            head_.has_body = false;
+            out.on_head(head_);
+            finish(rest.back(), out);
+            return;
+        }
+        fail(400, "end-line does not match the transaction", false, out);
+        return;
+    }
+    if (line.empty()) {
+        // The blank line: the body follows.
+        if (head_.n_headers < 2 || !iequal(head_.headers[0].name, "To-Path") ||
+            !iequal(head_.headers[1].name, "From-Path")) {
+            fail(400, "To-Path and From-Path must come first", false, out);
+            matched_ = 0;  // the body (skipped) starts now
+            return;
+        }
+        if (head_.request && !head_.find("Content-Type")) {
+            fail(400, "a body needs Content-Type", false, out);
+            matched_ = 0;
+            return;
+        }
+        head_.has_body = true;
+        out.on_head(head_);
+        state_ = state::body;
+        body_len_ = 0;
+        matched_ = 0;
+        return;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || !is_hname(line.substr(0, colon))) {
+        fail(400, "malformed header", false, out);
+        return;
+    }
+    if (head_.n_headers >= lim_.max_headers || head_.n_headers >= max_header_slots) {
+        fail(400, "too many headers", false, out);
+        return;
+    }
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+        value.remove_suffix(1);
+    }
+    head_.headers[head_.n_headers++] = header{line.substr(0, colon), value};
+}
+
+void parser::fail(uint16_t status, const char* reason, bool fatal, sink& out) noexcept {
+    if (cnt_ != nullptr) {
+        ++cnt_->errors;
+        cnt_->fatal_errors += fatal ? 1 : 0;
+    }
+    error e{status, reason, fatal, fatal ? std::string_view{} : head_.tid};
+    if (fatal) {
+        state_ = state::failed;
+        out.on_error(e);
+        return;
+    }
+    // Skip to this transaction's end-line. At a line start the CRLF before
+    // "-------" was already consumed: count it as matched.
+    const bool at_line_start =
+        hdr_len_ >= 2 && hdr_[hdr_len_ - 2] == '\r' && hdr_[hdr_len_ - 1] == '\n';
+    matched_ = state_ == state::line && at_line_start ? 2 : 0;
+    state_ = state::skip;
+    out.on_error(e);
+}
+
+void parser::finish(char flag, sink& out) noexcept {
+    if (cnt_ != nullptr) {
+        ++cnt_->messages;
+    }
+    out.on_end(flag);
+    state_ = state::line;
+    hdr_len_ = 0;
+    line_start_ = 0;
+    matched_ = 0;
+    body_len_ = 0;
+}
+
+size_t parser::scan_body(std::string_view bytes, sink& out) noexcept {
+    const bool emit = state_ == state::body;
+    size_t run = 0;  // start of the bytes known to be body, not yet handed over
+    auto flush = [&](size_t to) {
+        if (emit && to > run) {
+            body_len_ += to - run;
+            if (body_len_ > lim_.max_body_bytes) {
+                fail(413, "chunk larger than the limit", false, out);
+                return;
+            }
+            if (cnt_ != nullptr) {
+                cnt_->body_bytes += to - run;
+            }
+            out.on_body(bytes.substr(run, to - run), false);
+        }
+    };
+    // A partial match that failed: what was held back is body after all.
+    auto release_held = [&]() {
+        if (matched_ == 0) {
+            return;
+        }
+        std::array<char, 2 + 7 + 32 + 2> held{};
+        std::memcpy(held.data(), delim_.data(), std::min<size_t>(matched_, delim_len_));
+        if (matched_ > delim_len_) {
+            held[delim_len_] = flag_;
+        }
+        if (matched_ > delim_len_ + 1) {
+            held[delim_len_ + 1] = '\r';
+        }
+        const size_t n = matched_;
+        matched_ = 0;
+        if (emit) {
+            body_len_ += n;
+            if (body_len_ > lim_.max_body_bytes) {
+                fail(413, "chunk larger than the limit", false, out);
+                return;
+            }
+            if (cnt_ != nullptr) {
+                cnt_->body_bytes += n;
+            }
+            out.on_body(std::string_view(held.data(), n), true);
+        }
+    };
+    for (size_t k = 0; k < bytes.size(); ++k) {
+        const char c = bytes[k];
+        bool taken = false;
+        if (matched_ < delim_len_) {
+            taken = c == delim_[matched_];
+        } else if (matched_ == delim_len_) {
+            taken = is_flag(c);
+            if (taken) {
+                flag_ = c;
+            }
+        } else if (matched_ == delim_len_ + 1) {
+            taken = c == '\r';
+        } else {
+            taken = c == '\n';
+        }
+        if (taken) {
+            if (matched_ == 0) {
+                flush(k);
+                if (state_ != state::body && emit) {
+                    // flush hit the size limit: now skipping
+                    return k;
+                }
+            }
+            if (++matched_ == delim_len_ + 3) {
+                matched_ = 0;
+                finish(flag_, out);
+                return k + 1;
+            }
+            run = k + 1;
+            continue;
+        }
+        if (matched_ > 0) {
+            // Only delim_[0] is CR, and the flag, CR, LF cannot start it:
+            // after a failed match, this byte can only start a new one.
+            release_held();  // nothing before k is unflushed: run == k
+            if (state_ != state::body && emit) {
+                return k;
+            }
+            run = k;
+            if (c == delim_[0]) {
+                matched_ = 1;
+                run = k + 1;
+            }
+        }
+    }
+    if (matched_ == 0) {
+        flush(bytes.size());
+    }
+    return bytes.size();
+}
+
+}  // namespace imsd::dp::msrp

@@ -1,0 +1,4 @@
+# The sources of imsd::dp_msrp, listed once for the main build and the clang
+# fuzz sub-build.
+set(IMSD_DP_MSRP_SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/parser.cpp)

@@ -1,0 +1,311 @@
+// RFC 4975 section 9 parsing: every grammar element, every split position,
+// every error.
+
+#include "dataplane/msrp/parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace imsd::test {
+namespace {
+
+using dp::msrp::head;
+using dp::msrp::parser;
+
+// Records what the parser reports, copying the views (they live only
+// during the call).
+struct recorder : dp::msrp::sink {
+    struct message {
+        bool request = false;
+        std::string tid, method, comment;
+        uint16_t status = 0;
+        dp::msrp::method kind = dp::msrp::method::other;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string body;
+        char flag = 0;
+        bool has_head = false;
+        uint16_t error = 0;
+        std::string reason;
+        bool fatal = false;
+    };
+    std::vector<message> msgs;
+    size_t copied_bytes = 0;
+    message& cur() {
+        if (msgs.empty() || msgs.back().flag != 0 || msgs.back().fatal) {
+            msgs.emplace_back();
+        }
+        return msgs.back();
+    }
+    void on_head(const head& h) override {
+        auto& m = cur();
+        m.has_head = true;
+        m.request = h.request;
+        m.tid = h.tid;
+        m.method = h.method_name;
+        m.kind = h.kind;
+        m.status = h.status;
+        m.comment = h.comment;
+        for (uint16_t i = 0; i < h.n_headers; ++i) {
+            m.headers.emplace_back(h.headers[i].name, h.headers[i].value);
+        }
+    }
+    void on_body(std::string_view b, bool copied) override {
+        cur().body += b;
+        copied_bytes += copied ? b.size() : 0;
+    }
+    void on_end(char flag) override { cur().flag = flag; }
+    void on_error(const dp::msrp::error& e) override {
+        auto& m = cur();
+        m.error = e.status;
+        m.reason = e.reason;
+        m.fatal = e.fatal;
+        m.tid = e.tid;
+    }
+};
+
+const std::string send_msg =
+    "MSRP a786hjs2 SEND\r\n"
+    "To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp "
+    "msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n"
+    "From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n"
+    "Message-ID: 87652491\r\n"
+    "Byte-Range: 1-25/25\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "Hey Bob, are you there?\r\n"
+    "-------a786hjs2$\r\n";
+
+const std::string ok_resp =
+    "MSRP a786hjs2 200 OK\r\n"
+    "To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n"
+    "From-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n"
+    "-------a786hjs2$\r\n";
+
+std::vector<recorder::message> parse(const std::string& s, dp::msrp::limits l = {}) {
+    parser p(l);
+    recorder r;
+    p.feed(s, r);
+    return r.msgs;
+}
+
+TEST(msrp_parser, send_with_body_every_field) {
+    auto m = parse(send_msg);
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_TRUE(m[0].request);
+    EXPECT_EQ(m[0].tid, "a786hjs2");
+    EXPECT_EQ(m[0].method, "SEND");
+    EXPECT_EQ(m[0].kind, dp::msrp::method::send);
+    ASSERT_EQ(m[0].headers.size(), 5u);
+    EXPECT_EQ(m[0].headers[0].first, "To-Path");
+    EXPECT_EQ(m[0].headers[3], (std::pair<std::string, std::string>{"Byte-Range", "1-25/25"}));
+    EXPECT_EQ(m[0].body, "Hey Bob, are you there?");
+    EXPECT_EQ(m[0].flag, '$');
+    EXPECT_EQ(m[0].error, 0);
+}
+
+TEST(msrp_parser, response_with_comment_and_no_body) {
+    auto m = parse(ok_resp);
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_FALSE(m[0].request);
+    EXPECT_EQ(m[0].status, 200);
+    EXPECT_EQ(m[0].comment, "OK");
+    EXPECT_TRUE(m[0].body.empty());
+    EXPECT_EQ(m[0].flag, '$');
+    auto bare = parse("MSRP abcd 481\r\nTo-Path: a\r\nFrom-Path: b\r\n-------abcd$\r\n");
+    ASSERT_EQ(bare.size(), 1u);
+    EXPECT_EQ(bare[0].status, 481);
+    EXPECT_TRUE(bare[0].comment.empty());
+}
+
+TEST(msrp_parser, every_split_position_gives_the_same_result) {
+    const std::string stream = send_msg + ok_resp + send_msg;
+    const auto whole = parse(stream);
+    ASSERT_EQ(whole.size(), 3u);
+    for (size_t cut = 1; cut < stream.size(); ++cut) {
+        parser p(dp::msrp::limits{});
+        recorder r;
+        p.feed(std::string_view(stream).substr(0, cut), r);
+        p.feed(std::string_view(stream).substr(cut), r);
+        ASSERT_EQ(r.msgs.size(), 3u) << "cut at " << cut;
+        for (size_t i = 0; i < 3; ++i) {
+            EXPECT_EQ(r.msgs[i].body, whole[i].body) << "cut at " << cut;
+            EXPECT_EQ(r.msgs[i].headers, whole[i].headers) << "cut at " << cut;
+            EXPECT_EQ(r.msgs[i].flag, whole[i].flag) << "cut at " << cut;
+        }
+    }
+    // And one byte at a time.
+    parser p(dp::msrp::limits{});
+    recorder r;
+    for (char c : stream) {
+        p.feed(std::string_view(&c, 1), r);
+    }
+    ASSERT_EQ(r.msgs.size(), 3u);
+    EXPECT_EQ(r.msgs[2].body, "Hey Bob, are you there?");
+}
+
+TEST(msrp_parser, body_that_looks_like_an_end_line_is_body) {
+    // The delimiter's prefixes inside the body, the wrong transaction, a
+    // missing flag: all body. Only CRLF "-------a786hjs2" flag CRLF ends it.
+    const std::string body =
+        "line1\r\n-------\r\n-------a786hjs\r\n-------a786hjs2X\r\n-------a786hjs2$ tail\r\n"
+        "-------b786hjs2$";
+    std::string msg = send_msg;
+    msg.replace(msg.find("Hey Bob, are you there?"), 23, body);
+    for (size_t cut = 1; cut < msg.size(); cut += 3) {
+        parser p(dp::msrp::limits{});
+        recorder r;
+        p.feed(std::string_view(msg).substr(0, cut), r);
+        p.feed(std::string_view(msg).substr(cut), r);
+        ASSERT_EQ(r.msgs.size(), 1u) << cut;
+        EXPECT_EQ(r.msgs[0].body, body) << "cut at " << cut;
+        EXPECT_EQ(r.msgs[0].flag, '$');
+    }
+}
+
+TEST(msrp_parser, body_is_handed_over_without_copy_when_not_split_in_the_end_line) {
+    parser p(dp::msrp::limits{});
+    recorder r;
+    p.feed(send_msg, r);
+    EXPECT_EQ(r.copied_bytes, 0u);
+    // Split inside the end-line's "\r\n---": those bytes are held, then
+    // turn out to be the end-line (nothing copied) ...
+    const size_t cut = send_msg.find("\r\n-------") + 4;
+    recorder r2;
+    p.feed(std::string_view(send_msg).substr(0, cut), r2);
+    p.feed(std::string_view(send_msg).substr(cut), r2);
+    EXPECT_EQ(r2.copied_bytes, 0u);
+    EXPECT_EQ(r2.msgs[0].body, "Hey Bob, are you there?");
+}
+
+TEST(msrp_parser, continuation_flags) {
+    for (char f : {'$', '+', '#'}) {
+        std::string msg = send_msg;
+        msg[msg.size() - 3] = f;
+        auto m = parse(msg);
+        ASSERT_EQ(m.size(), 1u);
+        EXPECT_EQ(m[0].flag, f);
+    }
+}
+
+TEST(msrp_parser, report_and_unknown_methods_and_bodiless_send) {
+    auto m = parse(
+        "MSRP dkei38sd REPORT\r\nTo-Path: a\r\nFrom-Path: b\r\nMessage-ID: 12339sdqwer\r\n"
+        "Byte-Range: 1-106/106\r\nStatus: 000 200 OK\r\n-------dkei38sd$\r\n"
+        "MSRP 4k8b2s NICKNAME\r\nTo-Path: a\r\nFrom-Path: b\r\n-------4k8b2s$\r\n"
+        "MSRP ab12 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nMessage-ID: x\r\n-------ab12$\r\n");
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0].kind, dp::msrp::method::report);
+    EXPECT_EQ(m[1].kind, dp::msrp::method::other);
+    EXPECT_EQ(m[1].method, "NICKNAME") << "the relay answers 501";
+    EXPECT_EQ(m[2].kind, dp::msrp::method::send);
+    EXPECT_TRUE(m[2].body.empty());
+}
+
+TEST(msrp_parser, unusual_headers_are_kept_in_order) {
+    auto m = parse(
+        "MSRP t0001 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nContent-ID: <x@y>\r\n"
+        "Content-Description: a cat\r\nContent-Disposition: inline\r\nX-Vendor.Thing_1: v  \r\n"
+        "Success-Report: yes\r\nFailure-Report: partial\r\nContent-Type: image/png\r\n\r\n"
+        "PNG\r\n-------t0001+\r\n");
+    ASSERT_EQ(m.size(), 1u);
+    ASSERT_EQ(m[0].headers.size(), 9u);
+    EXPECT_EQ(m[0].headers[5], (std::pair<std::string, std::string>{"X-Vendor.Thing_1", "v"}));
+    EXPECT_EQ(m[0].body, "PNG");
+    EXPECT_EQ(m[0].flag, '+');
+}
+
+TEST(msrp_parser, byte_range_and_paths) {
+    auto r = dp::msrp::parse_byte_range("1-25/25");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->start, 1u);
+    EXPECT_EQ(*r->end, 25u);
+    EXPECT_EQ(*r->total, 25u);
+    r = dp::msrp::parse_byte_range("2049-*/*");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->end);
+    EXPECT_FALSE(r->total);
+    EXPECT_TRUE(dp::msrp::parse_byte_range("1-0/0")) << "an empty message";
+    for (const char* bad : {"0-5/5", "5-3/9", "1-9/5", "x-1/1", "1-2", "1/2-3", "-1/1", ""}) {
+        EXPECT_FALSE(dp::msrp::parse_byte_range(bad)) << bad;
+    }
+    std::string_view rest = " msrp://a:1/x;tcp  msrp://b:2/y;tcp ";
+    EXPECT_EQ(dp::msrp::next_uri(rest), "msrp://a:1/x;tcp");
+    EXPECT_EQ(dp::msrp::next_uri(rest), "msrp://b:2/y;tcp");
+    EXPECT_EQ(dp::msrp::next_uri(rest), "");
+}
+
+TEST(msrp_parser, header_errors_answer_400_and_the_connection_survives) {
+    const std::string bad =
+        "MSRP bad00001 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nno colon here\r\n"
+        "Content-Type: text/plain\r\n\r\nbody\r\n-------bad00001$\r\n";
+    auto m = parse(bad + send_msg);
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].error, 400);
+    EXPECT_FALSE(m[0].fatal);
+    EXPECT_EQ(m[0].tid, "bad00001");
+    EXPECT_EQ(m[0].flag, '$') << "skipped to its end-line";
+    EXPECT_EQ(m[1].body, "Hey Bob, are you there?") << "the next message is read";
+    // From-Path before To-Path; a body without Content-Type; a bad method.
+    for (const std::string& s :
+         {std::string("MSRP b0002 SEND\r\nFrom-Path: b\r\nTo-Path: a\r\n-------b0002$\r\n"),
+          std::string(
+              "MSRP b0003 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n\r\nx\r\n-------b0003$\r\n"),
+          std::string("MSRP b0004 send\r\nTo-Path: a\r\nFrom-Path: b\r\n-------b0004$\r\n")}) {
+        auto e = parse(s + ok_resp);
+        ASSERT_EQ(e.size(), 2u) << s;
+        EXPECT_EQ(e[0].error, 400) << s;
+        EXPECT_FALSE(e[0].fatal) << s;
+        EXPECT_EQ(e[1].status, 200) << s;
+    }
+}
+
+TEST(msrp_parser, limits_are_enforced) {
+    dp::msrp::limits l;
+    l.max_headers = 3;
+    auto m = parse(send_msg + ok_resp, l);
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].error, 400);
+    EXPECT_EQ(m[0].reason, "too many headers");
+    EXPECT_EQ(m[1].status, 200);
+    l = {};
+    l.max_body_bytes = 10;
+    m = parse(send_msg + ok_resp, l);
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_EQ(m[0].error, 413);
+    EXPECT_EQ(m[1].status, 200) << "skipped to the end-line, then on";
+    l = {};
+    l.max_header_bytes = 100;
+    m = parse(send_msg + ok_resp, l);
+    ASSERT_FALSE(m.empty());
+    EXPECT_EQ(m[0].error, 400);
+    EXPECT_FALSE(m[0].fatal) << "the start line was read: the framing holds";
+}
+
+TEST(msrp_parser, a_broken_start_line_is_fatal) {
+    for (const std::string& s :
+         {std::string("HTTP/1.1 200 OK\r\n\r\n"), std::string("MSRP x SEND\r\n"),
+          std::string("MSRP abcd\r\n"), std::string("MSRP abcd SEND\n"), std::string(300, 'M')}) {
+        parser p(dp::msrp::limits{});
+        recorder r;
+        EXPECT_FALSE(p.feed(s, r)) << s;
+        ASSERT_EQ(r.msgs.size(), 1u) << s;
+        EXPECT_TRUE(r.msgs[0].fatal) << s;
+        EXPECT_FALSE(p.feed(send_msg, r)) << "ignores input once failed";
+    }
+}
+
+TEST(msrp_parser, counters) {
+    dp::msrp::parse_counters c;
+    parser p(dp::msrp::limits{}, &c);
+    recorder r;
+    p.feed(send_msg + ok_resp + "garbage\r\n", r);
+    EXPECT_EQ(c.messages, 2u);
+    EXPECT_EQ(c.body_bytes, 23u);
+    EXPECT_EQ(c.errors, 1u);
+    EXPECT_EQ(c.fatal_errors, 1u);
+}
+
+}  // namespace
+}  // namespace imsd::test
