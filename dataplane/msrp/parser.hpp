@@ -140,7 +140,6 @@ class parser {
     uint8_t matched_ = 0;  // bytes of delim_ (then flag, CR, LF) matched
     char flag_ = 0;
     uint64_t body_len_ = 0;
-    bool body_over_ = false;
     std::array<char, 32> tid_{};  // the transaction id, kept past the header buffer
     uint8_t tid_len_ = 0;
 };
