@@ -240,6 +240,45 @@ int main(int argc, char** argv) {
         env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
             return d->start_tcp_source(ip, port, bytes);
         };
+        if (s.dataplane.msrp.enabled()) {
+            env.msrp_create = [d = dp->get()]() -> std::expected<nlohmann::json, platform::error> {
+                auto r = d->msrp_create();
+                if (!r) {
+                    return std::unexpected(r.error());
+                }
+                return nlohmann::json{
+                    {"id", r->id}, {"uri_a", r->local_uri[0]}, {"uri_b", r->local_uri[1]}};
+            };
+            env.msrp_path = [d = dp->get()](uint32_t id, int leg, const std::string& path,
+                                            bool active) {
+                return d->msrp_set_remote(id, leg, path, active);
+            };
+            env.msrp_release = [d = dp->get()](uint32_t id) { return d->msrp_release(id); };
+            env.msrp_sessions =
+                [d = dp->get()]() -> std::expected<platform::table, platform::error> {
+                auto rows = d->msrp_sessions();
+                if (!rows) {
+                    return std::unexpected(rows.error());
+                }
+                platform::table t;
+                t.columns = {
+                    "id",          "leg_a_uri", "leg_a_peer", "leg_a_connected", "leg_a_msgs",
+                    "leg_a_bytes", "leg_b_uri", "leg_b_peer", "leg_b_connected", "leg_b_msgs",
+                    "leg_b_bytes"};
+                for (const auto& r : *rows) {
+                    std::vector<platform::cell> row{uint64_t{r.id}};
+                    for (int l = 0; l < 2; ++l) {
+                        row.emplace_back(r.local_uri[l]);
+                        row.emplace_back(r.remote_path[l].empty() ? "-" : r.remote_path[l]);
+                        row.emplace_back(std::string(r.connected[l] ? "yes" : "no"));
+                        row.emplace_back(r.messages_in[l]);
+                        row.emplace_back(r.bytes_in[l]);
+                    }
+                    t.rows.push_back(std::move(row));
+                }
+                return t;
+            };
+        }
         auto cli = mgmt::cli::server::start(s.system.cli_socket, s.system.cli_group, env);
         if (!cli) {
             IMSD_LOG(mgmt, ERR, "{}", cli.error().to_string());

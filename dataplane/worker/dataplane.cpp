@@ -117,7 +117,7 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                      "delay {} us): not for production",
                      p.lcore, is.loss_ppm, is.duplicate_ppm, is.reorder_ppm, is.delay_us);
         }
-        if (s.dataplane.tcp.enabled()) {
+        if (s.dataplane.tcp.enabled() || s.dataplane.msrp.enabled()) {
             const auto& ts = s.dataplane.tcp;
             tcp::tcp_params tp;
             tp.max_connections = s.limits.max_connections_per_lcore;
@@ -159,6 +159,28 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
             }
             if (ts.sink_port != 0) {
                 tcp::start_sink_service(*p.tcp, 0, rte_cpu_to_be_16(ts.sink_port));
+            }
+            if (s.dataplane.msrp.enabled()) {
+                const auto& ms = s.dataplane.msrp;
+                msrp::relay_params rp;
+                rp.max_sessions = ms.max_sessions;
+                rp.max_conns = ms.max_connections;
+                rp.max_pending = ms.max_connections * 2;
+                rp.out_limit_bytes = ms.out_limit_bytes;
+                rp.response_timeout_ms = s.im.msrp_response_timeout_ms;
+                rp.parse.max_headers = static_cast<uint16_t>(
+                    std::min<uint32_t>(s.limits.max_sip_headers, msrp::max_header_slots));
+                rp.parse.max_body_bytes = s.limits.max_message_bytes;
+                rp.media_ip_be = s.ports[0].addresses[0].addr_be;
+                rp.port_first = ms.port_first;
+                rp.port_last = ms.port_last == 0 ? ms.port_first : ms.port_last;
+                p.msrp = msrp::relay::create(*p.tcp, rp);
+                if (!p.msrp) {
+                    return std::unexpected(
+                        make_error("dataplane/msrp", "cannot listen on the MSRP ports " +
+                                                         std::to_string(rp.port_first) + "-" +
+                                                         std::to_string(rp.port_last)));
+                }
             }
         }
         dp->pollers_.push_back(std::move(p));
@@ -282,6 +304,9 @@ void dataplane::loop(poller& p) noexcept {
                 }
             }
             p.tcp->timers_run(ctx.now_tsc);
+            if (p.msrp) {
+                p.msrp->poll(ctx.now_tsc);
+            }
         }
         if (ctx.now_tsc >= next_timer) {
             net::neighbour_timers(ctx);
@@ -413,6 +438,113 @@ std::expected<void, platform::error> dataplane::call_on_lcores(void (*fn)(tcp::t
         }
     }
     return {};
+}
+
+std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msrp_job>& job) {
+    if (pollers_.empty() || !pollers_[0].msrp) {
+        return std::unexpected(make_error(
+            "dataplane/msrp", "the MSRP relay is off (no dataplane/msrp in the settings)"));
+    }
+    poller& p = pollers_[0];
+    job->relay = p.msrp.get();
+    request req{request::call,
+                0,
+                0,
+                0,
+                0,
+                0,
+                nullptr,
+                [](tcp::tcp_stack&, void* arg) {
+                    auto& j = *static_cast<msrp_job*>(arg);
+                    switch (j.what) {
+                        case msrp_job::op::create:
+                            j.ok = j.relay->create_session(j.info);
+                            break;
+                        case msrp_job::op::set_remote:
+                            j.ok = j.relay->set_remote(j.id, j.leg, j.path, j.active);
+                            break;
+                        case msrp_job::op::release:
+                            j.ok = j.relay->release(j.id);
+                            break;
+                        case msrp_job::op::list:
+                            j.relay->list(j.rows);
+                            j.ok = true;
+                            break;
+                    }
+                    j.done.store(true, std::memory_order_release);
+                },
+                job.get()};
+    if (rte_ring_mp_enqueue_elem(p.requests, &req, sizeof(req)) != 0) {
+        return std::unexpected(
+            make_error("lcore " + std::to_string(p.lcore), "its request queue is full; try again"));
+    }
+    const uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+    while (!job->done.load(std::memory_order_acquire) && rte_get_tsc_cycles() < deadline) {
+        rte_delay_us_sleep(100);
+    }
+    if (!job->done.load(std::memory_order_acquire)) {
+        std::lock_guard lock(late_mu_);
+        late_msrp_jobs_.push_back(std::move(job));
+        return std::unexpected(
+            make_error("lcore " + std::to_string(p.lcore), "did not answer within 1 s"));
+    }
+    return {};
+}
+
+std::expected<msrp::session_info, platform::error> dataplane::msrp_create() {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::create;
+    if (auto r = run_msrp_job(job); !r) {
+        return std::unexpected(r.error());
+    }
+    if (!job->ok) {
+        return std::unexpected(
+            make_error("dataplane/msrp/max-sessions", "the session table is full"));
+    }
+    return job->info;
+}
+
+std::expected<void, platform::error> dataplane::msrp_set_remote(uint32_t id, int leg,
+                                                                const std::string& path,
+                                                                bool active) {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::set_remote;
+    job->id = id;
+    job->leg = leg;
+    job->path = path;
+    job->active = active;
+    if (auto r = run_msrp_job(job); !r) {
+        return r;
+    }
+    if (!job->ok) {
+        return std::unexpected(make_error("session " + std::to_string(id),
+                                          "no such session, or a path that is empty or longer "
+                                          "than 512 bytes"));
+    }
+    return {};
+}
+
+std::expected<void, platform::error> dataplane::msrp_release(uint32_t id) {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::release;
+    job->id = id;
+    if (auto r = run_msrp_job(job); !r) {
+        return r;
+    }
+    if (!job->ok) {
+        return std::unexpected(make_error("session " + std::to_string(id), "no such session"));
+    }
+    return {};
+}
+
+std::expected<std::vector<msrp::session_info>, platform::error> dataplane::msrp_sessions() {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::list;
+    job->rows.reserve(settings_.dataplane.msrp.max_sessions);
+    if (auto r = run_msrp_job(job); !r) {
+        return std::unexpected(r.error());
+    }
+    return std::move(job->rows);
 }
 
 // The owning lcore: what a "show connections" asked for, written into
@@ -549,6 +681,26 @@ void dataplane::register_stats(platform::registry& reg) {
             return out;
         };
         reg.add_counters(std::move(t));
+    }
+    if (!pollers_.empty() && pollers_[0].msrp) {
+        platform::counter_group m;
+        m.name = "msrp";
+        for (const auto& info : msrp::counter_infos) {
+            m.names.emplace_back(info.name);
+            m.descriptions.emplace_back(info.description);
+        }
+        m.read = [this] {
+            std::vector<platform::counter_instance> out;
+            for (const auto& p : pollers_) {
+                if (p.msrp) {
+                    auto a = msrp::read_counters(p.msrp->cnt);
+                    out.push_back({"lcore " + std::to_string(p.lcore), p.lcore,
+                                   std::vector<uint64_t>(a.begin(), a.end())});
+                }
+            }
+            return out;
+        };
+        reg.add_counters(std::move(m));
     }
     reg.add_table("ports", "ports, their link state and NIC counters",
                   [this] { return ports_->table(); });

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "dataplane/msrp/relay.hpp"
 #include "dataplane/net/context.hpp"
 #include "dataplane/port/impair.hpp"
 #include "dataplane/port/port.hpp"
@@ -70,6 +71,28 @@ class dataplane {
     std::expected<void, platform::error> call_on_lcores(void (*fn)(tcp::tcp_stack&, void*),
                                                         void* arg);
 
+    // --- the MSRP relay's control API (control thread). Sessions live on
+    // the first polling lcore (see docs/design/msrp.md: steering a leg's
+    // connection to its session's lcore is not done yet). Each call is
+    // answered from that lcore's loop within a poll.
+    struct msrp_job {
+        enum class op { create, set_remote, release, list } what = op::list;
+        uint32_t id = 0;
+        int leg = 0;
+        std::string path;
+        bool active = false;
+        bool ok = false;
+        msrp::session_info info;
+        std::vector<msrp::session_info> rows;
+        msrp::relay* relay = nullptr;
+        std::atomic<bool> done{false};
+    };
+    std::expected<msrp::session_info, platform::error> msrp_create();
+    std::expected<void, platform::error> msrp_set_remote(uint32_t id, int leg,
+                                                         const std::string& path, bool active);
+    std::expected<void, platform::error> msrp_release(uint32_t id);
+    std::expected<std::vector<msrp::session_info>, platform::error> msrp_sessions();
+
     // One TCP connection as "show connections" lists it.
     struct conn_row {
         unsigned lcore = 0;
@@ -98,6 +121,9 @@ class dataplane {
         unsigned lcore = 0;
         uint16_t queue = 0;
         std::unique_ptr<net::net_ctx> ctx;
+        // Declared before tcp so it outlives it: draining the stack calls
+        // back into the relay.
+        std::unique_ptr<msrp::relay> msrp;
         std::unique_ptr<tcp::tcp_stack> tcp;
         rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
         // Lab impairment, per port and direction; null when off.
@@ -122,6 +148,8 @@ class dataplane {
     std::atomic<uint32_t> next_poller_{0};  // round-robin for requests
     std::mutex late_mu_;
     std::vector<std::unique_ptr<dump_job>> late_jobs_;  // asked, never answered
+    std::vector<std::unique_ptr<msrp_job>> late_msrp_jobs_;
+    std::expected<void, platform::error> run_msrp_job(std::unique_ptr<msrp_job>& job);
     bool launched_ = false;
     bool shut_ = false;
 };

@@ -52,6 +52,17 @@ const std::vector<command_spec>& command_table() {
         {id::tcp_source, {"tcp", "source"}, {"<ipv4>", "<port>", "<bytes>"}, {}, false, true,
          "open a TCP connection from the dataplane and send <bytes> of the lab pattern "
          "(outcome: show tcp)"},
+        {id::msrp_create, {"msrp", "create"}, {}, {}, false, true,
+         "create an MSRP relay session; prints its id and imsd's URI on each leg (a, b)"},
+        {id::msrp_path, {"msrp", "path"}, {"<id>", "<a|b>", "<path>", "<active|passive>"}, {},
+         false, true,
+         "set a leg's peer path (quote several URIs as one argument) and who connects"},
+        {id::msrp_release, {"msrp", "release"}, {"<id>"}, {}, false, true,
+         "release a session: both legs closed once what is queued went out"},
+        {id::show_msrp_sessions, {"show", "msrp", "sessions"}, {}, {}, false, false,
+         "MSRP relay sessions: URIs, peer paths, connected legs, traffic"},
+        {id::show_msrp_stats, {"show", "msrp", "stats"}, {}, {"--per-lcore"}, false, false,
+         "MSRP relay counters: relayed requests and bytes, responses, errors by reason"},
     };
     // clang-format on
     return table;

@@ -34,6 +34,11 @@ enum class command_id : uint8_t {
     policy_test,
     policy_verdict,
     tcp_source,
+    msrp_create,
+    msrp_path,
+    msrp_release,
+    show_msrp_sessions,
+    show_msrp_stats,
 };
 
 struct command_spec {

@@ -519,6 +519,71 @@ reply tcp_source(const parsed_command& cmd, const cli_env& env, bool json) {
                    "source_failed)\n");
 }
 
+uint32_t session_id(const std::string& s, bool& ok) {
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    ok = ec == std::errc{} && p == s.data() + s.size() && v != 0;
+    return v;
+}
+
+reply msrp_command(const parsed_command& cmd, const cli_env& env, bool json) {
+    switch (cmd.spec->id) {
+        case command_id::msrp_create: {
+            auto r = env.msrp_create();
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            if (json) {
+                return ok_json(*r);
+            }
+            return ok_text("session " + std::to_string((*r)["id"].get<uint32_t>()) +
+                           "\n  a: " + (*r)["uri_a"].get<std::string>() +
+                           "\n  b: " + (*r)["uri_b"].get<std::string>() + "\n");
+        }
+        case command_id::msrp_path: {
+            bool ok = false;
+            const uint32_t id = session_id(cmd.args[0], ok);
+            const std::string& leg = cmd.args[1];
+            const std::string& mode = cmd.args[3];
+            if (!ok || (leg != "a" && leg != "b") || (mode != "active" && mode != "passive") ||
+                cmd.args[2].empty()) {
+                return reply{exit_usage,
+                             {},
+                             "imsctl: usage: " + usage(*cmd.spec) +
+                                 " (a session id, leg a or b, the peer's MSRP path, who "
+                                 "connects)\n"};
+            }
+            auto r = env.msrp_path(id, leg == "a" ? 0 : 1, cmd.args[2], mode == "active");
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            return json ? ok_json({{"id", id}, {"leg", leg}, {"path", cmd.args[2]}})
+                        : ok_text("session " + cmd.args[0] + " leg " + leg + ": path set (" + mode +
+                                  ")\n");
+        }
+        case command_id::msrp_release: {
+            bool ok = false;
+            const uint32_t id = session_id(cmd.args[0], ok);
+            if (!ok) {
+                return reply{exit_usage, {}, "imsctl: usage: " + usage(*cmd.spec) + "\n"};
+            }
+            auto r = env.msrp_release(id);
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            return json ? ok_json({{"released", id}})
+                        : ok_text("session " + cmd.args[0] + " released\n");
+        }
+        default: {
+            auto t = env.msrp_sessions();
+            if (!t) {
+                return failed(t.error().to_string());
+            }
+            return json ? ok_json(table_json(*t)) : ok_text(render_table(*t));
+        }
+    }
+}
+
 }  // namespace
 
 reply execute(const parsed_command& cmd, bool json, const cli_env& env, const std::string& caller) {
@@ -561,6 +626,14 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return env.settings ? policy_test(cmd, env, json) : not_here("settings runtime");
         case command_id::policy_verdict:
             return env.users ? policy_verdict(cmd, env, json) : not_here("user directory");
+        case command_id::msrp_create:
+        case command_id::msrp_path:
+        case command_id::msrp_release:
+        case command_id::show_msrp_sessions:
+            return env.msrp_create ? msrp_command(cmd, env, json)
+                                   : not_here("dataplane MSRP relay");
+        case command_id::show_msrp_stats:
+            return show_stats(env, cmd.flags.contains("--per-lcore"), json, "msrp");
         case command_id::tcp_source:
             return env.tcp_source ? tcp_source(cmd, env, json) : not_here("dataplane TCP");
     }

@@ -28,6 +28,13 @@ struct cli_env {
     std::function<std::expected<unsigned, platform::error>(uint32_t ip_be, uint16_t port,
                                                            uint64_t bytes)>
         tcp_source;
+    // The MSRP relay's control API ("msrp ...", "show msrp sessions").
+    std::function<std::expected<nlohmann::json, platform::error>()> msrp_create;
+    std::function<std::expected<void, platform::error>(uint32_t id, int leg,
+                                                       const std::string& path, bool active)>
+        msrp_path;
+    std::function<std::expected<void, platform::error>(uint32_t id)> msrp_release;
+    std::function<std::expected<platform::table, platform::error>()> msrp_sessions;
 };
 
 // `caller` names who asked (uid, pid) in logs of state changes.

@@ -146,6 +146,22 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
             d.arp_retries = number<uint32_t>(v);
         } else if (n == "tcp") {
             map_tcp(c, d.tcp);
+        } else if (n == "msrp") {
+            for_elements(c, [&](xmlNode* e) {
+                auto en = local_name(e);
+                auto ev = text_of(e);
+                if (en == "port-first") {
+                    d.msrp.port_first = number<uint16_t>(ev);
+                } else if (en == "port-last") {
+                    d.msrp.port_last = number<uint16_t>(ev);
+                } else if (en == "max-sessions") {
+                    d.msrp.max_sessions = number<uint32_t>(ev);
+                } else if (en == "max-connections") {
+                    d.msrp.max_connections = number<uint32_t>(ev);
+                } else if (en == "out-limit-bytes") {
+                    d.msrp.out_limit_bytes = number<uint32_t>(ev);
+                }
+            });
         } else if (n == "impair") {
             for_elements(c, [&](xmlNode* e) {
                 auto en = local_name(e);
@@ -327,6 +343,21 @@ std::vector<problem> cross_check(const platform::settings& s, int im_line) {
             }
         }
     }
+    if (s.dataplane.msrp.enabled()) {
+        const auto& mr = s.dataplane.msrp;
+        const uint16_t last = mr.port_last == 0 ? mr.port_first : mr.port_last;
+        if (last < mr.port_first) {
+            out.push_back({0, "dataplane/msrp: port-last is below port-first"});
+        }
+        for (uint16_t svc : {s.dataplane.tcp.echo_port, s.dataplane.tcp.sink_port}) {
+            if (svc != 0 && svc >= mr.port_first && svc <= last) {
+                out.push_back({0, "dataplane/msrp: the MSRP ports include the echo or sink port"});
+            }
+        }
+        if (s.ports.empty() || s.ports[0].addresses.empty()) {
+            out.push_back({0, "dataplane/msrp: the relay needs a media address on the first port"});
+        }
+    }
     if (s.dataplane.tcp.echo_port != 0 && s.dataplane.tcp.echo_port == s.dataplane.tcp.sink_port) {
         out.push_back({0, "dataplane/tcp: echo-port and sink-port are the same port"});
     }
@@ -432,6 +463,11 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/impair/reorder-ppm"] = std::to_string(d.impair.reorder_ppm);
     m["dataplane/impair/reorder-hold-us"] = std::to_string(d.impair.reorder_hold_us);
     m["dataplane/impair/delay-us"] = std::to_string(d.impair.delay_us);
+    m["dataplane/msrp/port-first"] = std::to_string(d.msrp.port_first);
+    m["dataplane/msrp/port-last"] = std::to_string(d.msrp.port_last);
+    m["dataplane/msrp/max-sessions"] = std::to_string(d.msrp.max_sessions);
+    m["dataplane/msrp/max-connections"] = std::to_string(d.msrp.max_connections);
+    m["dataplane/msrp/out-limit-bytes"] = std::to_string(d.msrp.out_limit_bytes);
     m["dataplane/tcp/echo-port"] = std::to_string(d.tcp.echo_port);
     m["dataplane/tcp/sink-port"] = std::to_string(d.tcp.sink_port);
     m["dataplane/tcp/rcv-buffer-bytes"] = std::to_string(d.tcp.rcv_buffer_bytes);

@@ -70,6 +70,16 @@ struct impair_settings {
     bool enabled() const { return loss_ppm || duplicate_ppm || reorder_ppm || delay_us; }
 };
 
+// The MSRP relay; port_first 0: off.
+struct msrp_relay_settings {
+    uint16_t port_first = 0;
+    uint16_t port_last = 0;  // 0: port_first
+    uint32_t max_sessions = 1024;
+    uint32_t max_connections = 2048;
+    uint32_t out_limit_bytes = 256 * 1024;
+    bool enabled() const { return port_first != 0; }
+};
+
 struct dataplane_settings {
     uint32_t mbufs = 8191;
     uint32_t mbuf_cache = 256;
@@ -80,6 +90,7 @@ struct dataplane_settings {
     uint32_t arp_retry_ms = 1000;
     uint32_t arp_retries = 3;
     tcp_settings tcp;
+    msrp_relay_settings msrp;
     impair_settings impair;
 };
 

@@ -1,0 +1,54 @@
+#pragma once
+
+// Per-lcore MSRP relay counters, one X-macro list (imsctl show msrp stats,
+// telemetry /imsd/stats).
+
+#include <array>
+#include <cstdint>
+
+#include "platform/stats/counter_list.hpp"
+
+#define IMSD_DP_MSRP_COUNTERS(_)                                                            \
+    _(sessions_created, info, "relay sessions created")                                     \
+    _(sessions_released, info, "relay sessions released")                                   \
+    _(sessions_full, drop, "session creations refused: the session table is full")          \
+    _(conns_accepted, info, "MSRP connections accepted")                                    \
+    _(conns_opened, info, "MSRP connections opened by imsd (active legs)")                  \
+    _(conns_bound, info, "connections bound to a session by the To-Path of a request")      \
+    _(conns_closed, info, "MSRP connections closed")                                        \
+    _(conns_full, drop, "MSRP connections refused: the connection table is full")           \
+    _(requests_relayed, info, "SEND requests relayed to the other leg")                     \
+    _(reports_relayed, info, "REPORT requests relayed to the other leg")                    \
+    _(body_bytes_relayed, info, "body bytes relayed")                                       \
+    _(chunks_aborted, info, "chunks ending in # relayed (message aborted)")                 \
+    _(responses_relayed, info, "responses translated back to the sender's transaction")     \
+    _(unknown_session, drop, "requests naming no session in To-Path, answered 481")         \
+    _(unknown_method, drop, "requests of an unknown method, answered 501")                  \
+    _(timeouts, drop, "requests with no response from the far side in time, answered 408")  \
+    _(stray_responses, drop, "responses matching no relayed transaction (late or foreign)") \
+    _(parse_errors, drop, "malformed requests answered 400 / 413, the connection kept")     \
+    _(framing_errors, drop, "connections closed: the MSRP framing was lost")                \
+    _(pending_full, drop, "requests relayed without awaiting a response: table full")       \
+    _(flow_paused, info, "times a leg was not read because the other leg's queue was full")
+
+namespace imsd::dp::msrp {
+
+struct counters {
+#define IMSD_X(name, kind, desc) uint64_t name;
+    IMSD_DP_MSRP_COUNTERS(IMSD_X)
+#undef IMSD_X
+};
+
+inline constexpr std::array counter_infos = {
+#define IMSD_X(name, kind, desc) platform::counter_info{#name, platform::counter_kind::kind, desc},
+    IMSD_DP_MSRP_COUNTERS(IMSD_X)
+#undef IMSD_X
+};
+inline constexpr size_t counter_count = counter_infos.size();
+static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));
+
+inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept {
+    return platform::read_counter_block<counter_count>(c);
+}
+
+}  // namespace imsd::dp::msrp

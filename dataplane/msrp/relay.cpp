@@ -1,0 +1,827 @@
+#include "dataplane/msrp/relay.hpp"
+
+#include <arpa/inet.h>
+#include <rte_random.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "dataplane/net/config.hpp"
+
+namespace imsd::dp::msrp {
+
+// Text assembled on the fast path: a fixed buffer, no heap.
+struct text {
+    std::array<char, header_capacity + 2 * max_path_bytes + 256> buf;
+    size_t n = 0;
+    text& operator<<(std::string_view v) {
+        const size_t k = std::min(v.size(), buf.size() - n);
+        std::memcpy(buf.data() + n, v.data(), k);
+        n += k;
+        return *this;
+    }
+    text& operator<<(char c) { return *this << std::string_view(&c, 1); }
+    text& operator<<(uint32_t v) {
+        char d[12];
+        auto r = std::to_chars(d, d + sizeof(d), v);
+        return *this << std::string_view(d, static_cast<size_t>(r.ptr - d));
+    }
+    std::string_view view() const { return {buf.data(), n}; }
+};
+
+struct relay::session {
+    bool in_use = false;
+    uint32_t id = 0;
+    struct leg {
+        std::array<char, session_id_chars> sid{};
+        std::array<char, max_path_bytes> path{};  // the peer's path
+        uint16_t path_len = 0;
+        bool active = false;
+        uint32_t conn = UINT32_MAX;
+        uint64_t messages_in = 0, bytes_in = 0;
+        std::string_view sid_view() const { return {sid.data(), sid.size()}; }
+        std::string_view path_view() const { return {path.data(), path_len}; }
+    };
+    std::array<leg, 2> legs{};
+};
+
+struct relay::conn : sink {
+    relay* r = nullptr;
+    uint32_t index = 0;
+    bool in_use = false;
+    tcp::tcp_conn tc;
+    parser p{limits{}};
+    uint32_t session = UINT32_MAX;
+    uint8_t leg = 0;
+    bool closing = false;
+    bool paused = false;  // not read: the other leg's queue is full
+    // Connections paused until this one's queue drains (a list through
+    // next_waiter): a leg may have several connections.
+    uint32_t waiters = UINT32_MAX;
+    uint32_t next_waiter = UINT32_MAX;
+    // Output queued for TCP (a chain), and its length.
+    rte_mbuf* outq = nullptr;
+    rte_mbuf* outq_last = nullptr;
+    uint32_t out_len = 0;
+    // The message being parsed: where it goes.
+    enum class fwd : uint8_t { none, relay, drop } mode = fwd::none;
+    uint32_t to_conn = UINT32_MAX;
+    std::array<char, 16> out_tid{};
+    uint8_t out_tid_len = 0;
+    bool had_body = false;
+    rte_mbuf* cur_seg = nullptr;  // the segment being fed to the parser
+
+    void on_head(const head& h) override { r->on_head(*this, h); }
+    void on_body(std::string_view b, bool copied) override { r->on_body(*this, b, copied); }
+    void on_end(char flag) override { r->on_end(*this, flag); }
+    void on_error(const error& e) override { r->on_error(*this, e); }
+};
+
+namespace {
+
+constexpr char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void random_chars(char* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        out[i] = base62[rte_rand_max(62)];
+    }
+}
+
+// The session id of an MSRP URI: msrp://host:port/<id>;tcp (RFC 4975 9).
+std::string_view session_part(std::string_view uri) {
+    const size_t scheme = uri.find("://");
+    if (scheme == std::string_view::npos) {
+        return {};
+    }
+    const size_t slash = uri.find('/', scheme + 3);
+    if (slash == std::string_view::npos) {
+        return {};
+    }
+    std::string_view id = uri.substr(slash + 1);
+    return id.substr(0, id.find(';'));
+}
+
+// host:port of an MSRP URI whose host is an IPv4 literal (the dataplane
+// resolves no names).
+bool authority(std::string_view uri, uint32_t& ip_be, uint16_t& port) {
+    const size_t scheme = uri.find("://");
+    if (scheme == std::string_view::npos) {
+        return false;
+    }
+    std::string_view a = uri.substr(scheme + 3);
+    a = a.substr(0, a.find('/'));
+    const size_t colon = a.rfind(':');
+    if (colon == std::string_view::npos) {
+        return false;
+    }
+    const std::string host(a.substr(0, colon));
+    unsigned p = 0;
+    const auto ps = a.substr(colon + 1);
+    if (std::from_chars(ps.data(), ps.data() + ps.size(), p).ec != std::errc{} || p == 0 ||
+        p > 65535) {
+        return false;
+    }
+    port = static_cast<uint16_t>(p);
+    return inet_pton(AF_INET, host.c_str(), &ip_be) == 1;
+}
+
+relay* relay_of(void* listener_user) { return static_cast<relay*>(listener_user); }
+
+const tcp::tcp_callbacks callbacks = {
+    .on_accept =
+        [](tcp::tcp_stack&, tcp::tcp_conn c, void* listener_user, void** user) {
+            relay_of(listener_user)->on_accept_conn(c, user);
+            return *user != nullptr;
+        },
+    .on_established =
+        [](tcp::tcp_stack&, tcp::tcp_conn, void* u) {
+            auto* k = static_cast<relay::conn*>(u);
+            k->r->on_established(*k);
+        },
+    .on_data =
+        [](tcp::tcp_stack&, tcp::tcp_conn, void* u) {
+            auto* k = static_cast<relay::conn*>(u);
+            k->r->on_data(*k);
+        },
+    .on_peer_fin =
+        [](tcp::tcp_stack& s, tcp::tcp_conn c, void* u) {
+            auto* k = static_cast<relay::conn*>(u);
+            k->closing = true;
+            tcp::tcp_close(s, c);
+        },
+    .on_writable =
+        [](tcp::tcp_stack&, tcp::tcp_conn, void* u) {
+            auto* k = static_cast<relay::conn*>(u);
+            k->r->on_writable(*k);
+        },
+    .on_closed =
+        [](tcp::tcp_stack&, tcp::tcp_conn, void* u, tcp::tcp_cause why) {
+            auto* k = static_cast<relay::conn*>(u);
+            k->r->on_closed(*k, why);
+        },
+};
+
+}  // namespace
+
+relay::relay(tcp::tcp_stack& s, const relay_params& p) : s_(s), p_(p) {}
+
+std::unique_ptr<relay> relay::create(tcp::tcp_stack& s, const relay_params& p) {
+    std::unique_ptr<relay> r(new relay(s, p));
+    r->conns_.reserve(p.max_conns);
+    for (uint32_t i = 0; i < p.max_conns; ++i) {
+        auto k = std::make_unique<conn>();
+        k->r = r.get();
+        k->index = i;
+        k->p = parser(p.parse);
+        r->conns_.push_back(std::move(k));
+        r->free_conns_.push_back(p.max_conns - 1 - i);
+    }
+    for (uint32_t i = 0; i < p.max_sessions; ++i) {
+        r->sessions_.push_back(std::make_unique<session>());
+    }
+    r->pending_.resize(p.max_pending);
+    for (uint32_t i = 0; i < p.max_pending; ++i) {
+        r->free_pending_.push_back(p.max_pending - 1 - i);
+    }
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &p.media_ip_be, ip, sizeof(ip));
+    const std::string prefix =
+        "msrp://" + std::string(ip) + ":" + std::to_string(p.port_first) + "/";
+    r->uri_prefix_len_ = static_cast<uint8_t>(prefix.size());
+    std::memcpy(r->uri_prefix_.data(), prefix.data(), prefix.size());
+    if (!s.listen_range(p.media_ip_be, p.port_first, p.port_last, &callbacks, r.get())) {
+        return nullptr;
+    }
+    return r;
+}
+
+relay::~relay() {
+    for (auto& k : conns_) {
+        rte_pktmbuf_free(k->outq);
+        k->outq = nullptr;
+    }
+}
+
+relay::conn* relay::alloc_conn() noexcept {
+    if (free_conns_.empty()) {
+        ++cnt.conns_full;
+        return nullptr;
+    }
+    conn& k = *conns_[free_conns_.back()];
+    free_conns_.pop_back();
+    k.in_use = true;
+    k.p = parser(p_.parse);
+    k.session = UINT32_MAX;
+    k.closing = k.paused = false;
+    k.waiters = k.next_waiter = UINT32_MAX;
+    k.mode = conn::fwd::none;
+    k.out_len = 0;
+    return &k;
+}
+
+void relay::free_conn(conn& k) noexcept {
+    rte_pktmbuf_free(k.outq);
+    k.outq = k.outq_last = nullptr;
+    k.out_len = 0;
+    if (k.session != UINT32_MAX) {
+        session& s = *sessions_[k.session];
+        if (s.in_use && s.legs[k.leg].conn == k.index) {
+            s.legs[k.leg].conn = UINT32_MAX;
+        }
+    }
+    k.in_use = false;
+    k.tc = tcp::tcp_conn{};
+    free_conns_.push_back(k.index);
+    ++cnt.conns_closed;
+    resume_waiters(k);  // nothing will drain here any more: let them read (and fail over)
+}
+
+void relay::on_accept_conn(tcp::tcp_conn c, void** user) noexcept {
+    conn* k = alloc_conn();
+    if (k == nullptr) {
+        *user = nullptr;
+        return;
+    }
+    k->tc = c;
+    ++cnt.conns_accepted;
+    *user = k;
+}
+
+void relay::on_established(conn& k) noexcept {
+    // An active leg: bind the connection at the far end with a bodiless
+    // SEND (RFC 4975 7.1.1), then whatever waited.
+    if (k.session != UINT32_MAX) {
+        session& s = *sessions_[k.session];
+        std::array<char, 12> tid{};
+        random_chars(tid.data(), tid.size());
+        const std::string_view t(tid.data(), tid.size());
+        text m;
+        m << "MSRP " << t << " SEND\r\nTo-Path: " << s.legs[k.leg].path_view() << "\r\nFrom-Path: ";
+        local_uri(m, s, k.leg);
+        m << "\r\n-------" << t << "$\r\n";
+        // Its 200 matches no relayed transaction: counted as stray, ignored.
+        rte_mbuf* saved = k.outq;
+        rte_mbuf* saved_last = k.outq_last;
+        const uint32_t saved_len = k.out_len;
+        k.outq = k.outq_last = nullptr;
+        k.out_len = 0;
+        out_bytes(k, m.view());
+        if (saved != nullptr) {
+            if (k.outq == nullptr) {
+                k.outq = saved;
+                k.outq_last = saved_last;
+            } else {
+                k.outq_last->next = saved;
+                k.outq->nb_segs = static_cast<uint16_t>(k.outq->nb_segs + saved->nb_segs);
+                k.outq->pkt_len += saved->pkt_len;
+                saved->pkt_len = saved->data_len;
+                k.outq_last = saved_last;
+            }
+            k.out_len += saved_len;
+        }
+    }
+    push_out(k);
+}
+
+relay::session* relay::session_by_id(uint32_t id) noexcept {
+    for (auto& s : sessions_) {
+        if (s->in_use && s->id == id) {
+            return s.get();
+        }
+    }
+    return nullptr;
+}
+
+relay::session* relay::find_session(std::string_view sid, int& leg) noexcept {
+    if (sid.size() != session_id_chars) {
+        return nullptr;
+    }
+    for (auto& s : sessions_) {
+        if (!s->in_use) {
+            continue;
+        }
+        for (int l = 0; l < 2; ++l) {
+            if (s->legs[l].sid_view() == sid) {
+                leg = l;
+                return s.get();
+            }
+        }
+    }
+    return nullptr;
+}
+
+void relay::local_uri(text& t, const session& s, int leg) const {
+    t << std::string_view(uri_prefix_.data(), uri_prefix_len_) << s.legs[leg].sid_view() << ";tcp";
+}
+
+std::string relay::local_uri(const session& s, int leg) const {
+    text t;
+    local_uri(t, s, leg);
+    return std::string(t.view());
+}
+
+bool relay::create_session(session_info& out) noexcept {
+    for (uint32_t i = 0; i < sessions_.size(); ++i) {
+        session& s = *sessions_[i];
+        if (s.in_use) {
+            continue;
+        }
+        s = session{};
+        s.in_use = true;
+        s.id = next_id_++;
+        for (auto& l : s.legs) {
+            random_chars(l.sid.data(), l.sid.size());
+        }
+        ++cnt.sessions_created;
+        out.id = s.id;
+        out.local_uri = {local_uri(s, 0), local_uri(s, 1)};
+        return true;
+    }
+    ++cnt.sessions_full;
+    return false;
+}
+
+bool relay::set_remote(uint32_t id, int leg, std::string_view path, bool active) noexcept {
+    session* s = session_by_id(id);
+    if (s == nullptr || leg < 0 || leg > 1 || path.empty() || path.size() > max_path_bytes) {
+        return false;
+    }
+    auto& l = s->legs[leg];
+    std::memcpy(l.path.data(), path.data(), path.size());
+    l.path_len = static_cast<uint16_t>(path.size());
+    l.active = active;
+    if (active && l.conn == UINT32_MAX) {
+        connect_leg(*s, leg);
+    }
+    return true;
+}
+
+void relay::connect_leg(session& s, int leg) noexcept {
+    auto& l = s.legs[leg];
+    std::string_view rest = l.path_view();
+    const std::string_view next_hop = next_uri(rest);
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    if (!authority(next_hop, ip, port)) {
+        return;
+    }
+    conn* k = alloc_conn();
+    if (k == nullptr) {
+        return;
+    }
+    for (uint32_t i = 0; i < sessions_.size(); ++i) {
+        if (sessions_[i].get() == &s) {
+            k->session = i;
+        }
+    }
+    k->leg = static_cast<uint8_t>(leg);
+    k->tc = tcp::tcp_connect(s_, p_.port_index, p_.media_ip_be, ip, htons(port), &callbacks, k);
+    if (!k->tc.valid()) {
+        free_conn(*k);
+        return;
+    }
+    l.conn = k->index;
+    ++cnt.conns_opened;
+}
+
+bool relay::release(uint32_t id) noexcept {
+    session* s = session_by_id(id);
+    if (s == nullptr) {
+        return false;
+    }
+    for (auto& l : s->legs) {
+        if (l.conn != UINT32_MAX) {
+            conn& k = *conns_[l.conn];
+            k.session = UINT32_MAX;
+            close_conn(k);
+            l.conn = UINT32_MAX;
+        }
+    }
+    s->in_use = false;
+    ++cnt.sessions_released;
+    return true;
+}
+
+void relay::close_conn(conn& k) noexcept {
+    // FIN after what is queued: push what fits now; the rest is dropped if
+    // the window never opens (TCP's retry limit ends the connection).
+    push_out(k);
+    k.closing = true;
+    tcp::tcp_close(s_, k.tc);
+}
+
+void relay::list(std::vector<session_info>& out) const {
+    for (const auto& s : sessions_) {
+        if (!s->in_use) {
+            continue;
+        }
+        session_info i;
+        i.id = s->id;
+        for (int l = 0; l < 2; ++l) {
+            i.local_uri[l] = local_uri(*s, l);
+            i.remote_path[l] = std::string(s->legs[l].path_view());
+            i.connected[l] = s->legs[l].conn != UINT32_MAX;
+            i.messages_in[l] = s->legs[l].messages_in;
+            i.bytes_in[l] = s->legs[l].bytes_in;
+        }
+        out.push_back(std::move(i));
+    }
+}
+
+// --- output -------------------------------------------------------------------------------
+
+bool relay::out_bytes(conn& k, std::string_view b) noexcept {
+    while (!b.empty()) {
+        rte_mbuf* last = k.outq_last;
+        if (last == nullptr || !RTE_MBUF_DIRECT(last) || rte_pktmbuf_tailroom(last) == 0 ||
+            rte_mbuf_refcnt_read(last) != 1) {
+            rte_mbuf* m = rte_pktmbuf_alloc(s_.net.pool);
+            if (m == nullptr) {
+                ++s_.net.cnt.mbuf_alloc_failed;
+                return false;
+            }
+            if (k.outq == nullptr) {
+                k.outq = m;
+            } else {
+                k.outq_last->next = m;
+                ++k.outq->nb_segs;
+            }
+            k.outq_last = last = m;
+        }
+        const uint32_t n =
+            std::min<uint32_t>(static_cast<uint32_t>(b.size()), rte_pktmbuf_tailroom(last));
+        std::memcpy(rte_pktmbuf_mtod_offset(last, char*, last->data_len), b.data(), n);
+        last->data_len = static_cast<uint16_t>(last->data_len + n);
+        k.outq->pkt_len += n;
+        k.out_len += n;
+        b.remove_prefix(n);
+    }
+    return true;
+}
+
+bool relay::out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept {
+    rte_mbuf* mi = s_.net.clone_pool != nullptr ? rte_pktmbuf_alloc(s_.net.clone_pool) : nullptr;
+    if (mi == nullptr) {
+        return out_bytes(k, std::string_view(rte_pktmbuf_mtod_offset(seg, const char*, off), len));
+    }
+    rte_pktmbuf_attach(mi, seg);
+    mi->data_off = static_cast<uint16_t>(seg->data_off + off);
+    mi->data_len = static_cast<uint16_t>(len);
+    mi->pkt_len = len;
+    if (k.outq == nullptr) {
+        k.outq = mi;
+    } else {
+        k.outq_last->next = mi;
+        ++k.outq->nb_segs;
+        k.outq->pkt_len += len;
+    }
+    k.outq_last = mi;
+    k.out_len += len;
+    return true;
+}
+
+void relay::push_out(conn& k) noexcept {
+    if (!k.in_use || k.outq == nullptr) {
+        return;
+    }
+    const tcp::tcp_state st = tcp::tcp_state_of(s_, k.tc);
+    if (st != tcp::tcp_state::established && st != tcp::tcp_state::close_wait) {
+        return;  // not yet (an active leg connecting): on_established pushes
+    }
+    // Whole segments from the head, as many as the send space takes.
+    const uint32_t space = tcp::tcp_send_space(s_, k.tc);
+    uint32_t take = 0;
+    uint16_t segs = 0;
+    rte_mbuf* cut = nullptr;  // the last segment taken
+    for (rte_mbuf* m = k.outq; m != nullptr && take + m->data_len <= space; m = m->next) {
+        take += m->data_len;
+        ++segs;
+        cut = m;
+    }
+    if (cut == nullptr) {
+        return;
+    }
+    rte_mbuf* head = k.outq;
+    rte_mbuf* rest = cut->next;
+    if (rest != nullptr) {
+        rest->nb_segs = static_cast<uint16_t>(head->nb_segs - segs);
+        rest->pkt_len = head->pkt_len - take;
+    }
+    cut->next = nullptr;
+    head->nb_segs = segs;
+    head->pkt_len = take;
+    k.outq = rest;
+    if (rest == nullptr) {
+        k.outq_last = nullptr;
+    }
+    k.out_len -= take;
+    if (!tcp::tcp_send(s_, k.tc, head)) {
+        rte_pktmbuf_free(head);  // cannot happen: the space was checked
+    }
+    tcp::tcp_flush(s_, k.tc);
+    if (k.outq != nullptr) {
+        s_.at(k.tc).want_writable = true;
+    }
+}
+
+void relay::respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept {
+    // RFC 4975 7.2: To-Path is the sender (the leg's peer), From-Path us.
+    if (k.session == UINT32_MAX) {
+        return;  // no paths to answer with (the caller counted why)
+    }
+    const session& s = *sessions_[k.session];
+    text m;
+    m << "MSRP " << tid << ' ' << uint32_t{status} << ' ' << std::string_view(comment)
+      << "\r\nTo-Path: " << s.legs[k.leg].path_view() << "\r\nFrom-Path: ";
+    local_uri(m, s, k.leg);
+    m << "\r\n-------" << tid << "$\r\n";
+    out_bytes(k, m.view());
+    push_out(k);
+}
+
+// --- input --------------------------------------------------------------------------------
+
+void relay::on_data(conn& k) noexcept {
+    if (!k.in_use) {
+        return;
+    }
+    // Flow control: while the other leg's queue is over its bound, leave
+    // the data in TCP (its window closes) until on_writable there.
+    if (k.session != UINT32_MAX) {
+        const session& s = *sessions_[k.session];
+        const uint32_t other = s.legs[k.leg ^ 1].conn;
+        if (other != UINT32_MAX && conns_[other]->out_len > p_.out_limit_bytes) {
+            if (!k.paused) {
+                ++cnt.flow_paused;
+                k.paused = true;
+                k.next_waiter = conns_[other]->waiters;
+                conns_[other]->waiters = k.index;
+            }
+            return;
+        }
+    }
+    k.paused = false;
+    rte_mbuf* m = tcp::tcp_recv(s_, k.tc);
+    if (m == nullptr) {
+        return;
+    }
+    for (rte_mbuf* seg = m; seg != nullptr && k.in_use; seg = seg->next) {
+        k.cur_seg = seg;
+        if (!k.p.feed(std::string_view(rte_pktmbuf_mtod(seg, const char*), seg->data_len), k)) {
+            break;
+        }
+    }
+    k.cur_seg = nullptr;
+    rte_pktmbuf_free(m);  // relayed slices hold their own references
+    if (k.in_use) {
+        tcp::tcp_flush(s_, k.tc);  // the window update
+        if (k.p.failed()) {
+            ++cnt.framing_errors;
+            tcp::tcp_abort(s_, k.tc);
+        }
+    }
+}
+
+void relay::on_writable(conn& k) noexcept {
+    push_out(k);
+    resume_waiters(k);
+}
+
+void relay::resume_waiters(conn& k) noexcept {
+    if (k.out_len > p_.out_limit_bytes) {
+        return;
+    }
+    // Resume reading whoever waited for this queue to drain.
+    uint32_t w = k.waiters;
+    k.waiters = UINT32_MAX;
+    while (w != UINT32_MAX) {
+        conn& r = *conns_[w];
+        w = r.next_waiter;
+        r.next_waiter = UINT32_MAX;
+        if (r.in_use && r.paused) {
+            r.paused = false;
+            on_data(r);
+        }
+    }
+}
+
+void relay::on_closed(conn& k, tcp::tcp_cause) noexcept {
+    if (k.in_use) {
+        free_conn(k);
+    }
+}
+
+void relay::on_head(conn& k, const head& h) noexcept {
+    k.mode = conn::fwd::drop;
+    k.had_body = h.has_body;
+    if (!h.request) {
+        // A response to a request we relayed: back to its sender. Our
+        // transaction ids are <pending index, base 36>.<nonce, base 36>.
+        const std::string_view tid = h.tid;
+        const size_t x = tid.find('.');
+        uint32_t idx = 0, nonce = 0;
+        if (x == std::string_view::npos ||
+            std::from_chars(tid.data(), tid.data() + x, idx, 36).ec != std::errc{} ||
+            std::from_chars(tid.data() + x + 1, tid.data() + tid.size(), nonce, 36).ec !=
+                std::errc{} ||
+            idx >= pending_.size() || !pending_[idx].in_use || pending_[idx].nonce != nonce) {
+            ++cnt.stray_responses;
+            return;
+        }
+        pending& pd = pending_[idx];
+        pd.in_use = false;
+        free_pending_.push_back(idx);
+        if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
+            conns_[pd.from_conn]->session == pd.session) {
+            ++cnt.responses_relayed;
+            std::array<char, 128> comment{};
+            std::memcpy(comment.data(), h.comment.data(),
+                        std::min(h.comment.size(), comment.size() - 1));
+            respond(*conns_[pd.from_conn], std::string_view(pd.tid.data(), pd.tid_len), h.status,
+                    comment.data());
+        }
+        return;
+    }
+    // A request: bind the connection to its session by To-Path (first request).
+    if (k.session == UINT32_MAX) {
+        std::string_view to = h.find("To-Path").value_or("");
+        const std::string_view first = next_uri(to);
+        int leg = 0;
+        session* s = find_session(session_part(first), leg);
+        if (s == nullptr) {
+            ++cnt.unknown_session;
+            if (h.kind != method::report) {
+                // 481 with paths taken from the request itself.
+                text m;
+                m << "MSRP " << h.tid
+                  << " 481 No such session\r\nTo-Path: " << h.find("From-Path").value_or("")
+                  << "\r\nFrom-Path: " << first << "\r\n-------" << h.tid << "$\r\n";
+                out_bytes(k, m.view());
+                push_out(k);
+            }
+            return;
+        }
+        for (uint32_t i = 0; i < sessions_.size(); ++i) {
+            if (sessions_[i].get() == s) {
+                k.session = i;
+            }
+        }
+        k.leg = static_cast<uint8_t>(leg);
+        s->legs[leg].conn = k.index;  // the newest connection carries what goes to this leg
+        ++cnt.conns_bound;
+        if (h.kind == method::send && h.n_headers >= 2 && !h.has_body && !h.find("Message-ID")) {
+            // The bodiless SEND that only binds the connection: answer it.
+            respond(k, h.tid, 200, "OK");
+            return;
+        }
+    }
+    if (h.kind == method::other) {
+        ++cnt.unknown_method;
+        respond(k, h.tid, 501, "Unknown method");
+        return;
+    }
+    session& s = *sessions_[k.session];
+    auto& from = s.legs[k.leg];
+    ++from.messages_in;
+    const int other_leg = k.leg ^ 1;
+    auto& to = s.legs[other_leg];
+    if (to.conn == UINT32_MAX) {
+        if (to.active && to.path_len != 0) {
+            connect_leg(s, other_leg);
+        }
+        if (to.conn == UINT32_MAX) {
+            // The far side has not connected: nothing to relay to.
+            if (h.kind == method::send) {
+                respond(k, h.tid, 481, "Far side not connected");
+            }
+            return;
+        }
+    }
+    conn& out = *conns_[to.conn];
+    // Our transaction id: where the response finds the sender.
+    const bool wants_response =
+        h.kind == method::send && h.find("Failure-Report").value_or("yes") != "no";
+    std::array<char, 16> tid{};
+    size_t tid_len = 0;
+    if (wants_response && !free_pending_.empty()) {
+        const uint32_t idx = free_pending_.back();
+        free_pending_.pop_back();
+        pending& pd = pending_[idx];
+        pd.in_use = true;
+        pd.nonce = static_cast<uint32_t>(rte_rand() & 0xffffff) | 0x1000000;  // 5+ digits
+        pd.from_conn = k.index;
+        pd.session = k.session;
+        pd.from_leg = k.leg;
+        pd.tid_len = static_cast<uint8_t>(h.tid.size());
+        std::memcpy(pd.tid.data(), h.tid.data(), h.tid.size());
+        pd.deadline_tsc = s_.net.now_tsc + s_.params.tsc_hz / 1000 * p_.response_timeout_ms;
+        auto r1 = std::to_chars(tid.data(), tid.data() + 7, idx, 36);
+        *r1.ptr = '.';  // not a base-36 digit, an ident-char (RFC 4975 9)
+        auto r2 = std::to_chars(r1.ptr + 1, tid.data() + tid.size(), pd.nonce, 36);
+        tid_len = static_cast<size_t>(r2.ptr - tid.data());
+    } else {
+        if (wants_response) {
+            ++cnt.pending_full;
+        }
+        tid[0] = 'n';
+        random_chars(tid.data() + 1, 11);
+        tid_len = 12;
+    }
+    std::memcpy(k.out_tid.data(), tid.data(), tid_len);
+    k.out_tid_len = static_cast<uint8_t>(tid_len);
+    k.to_conn = out.index;
+    k.mode = conn::fwd::relay;
+    // The rewritten start line and paths, then every other header as it came.
+    text hdr;
+    hdr << "MSRP " << std::string_view(tid.data(), tid_len) << ' ' << h.method_name
+        << "\r\nTo-Path: " << to.path_view() << "\r\nFrom-Path: ";
+    local_uri(hdr, s, other_leg);
+    hdr << "\r\n";
+    for (uint16_t i = 0; i < h.n_headers; ++i) {
+        const auto& hd = h.headers[i];
+        if (hd.name == "To-Path" || hd.name == "From-Path") {
+            continue;
+        }
+        hdr << hd.name << ": " << hd.value << "\r\n";
+    }
+    if (h.has_body) {
+        hdr << "\r\n";
+    }
+    out_bytes(out, hdr.view());
+    if (h.kind == method::report) {
+        ++cnt.reports_relayed;
+    } else {
+        ++cnt.requests_relayed;
+    }
+}
+
+void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
+    if (k.mode != conn::fwd::relay || b.empty()) {
+        return;
+    }
+    conn& out = *conns_[k.to_conn];
+    if (!out.in_use) {
+        return;
+    }
+    cnt.body_bytes_relayed += b.size();
+    if (k.session != UINT32_MAX) {
+        sessions_[k.session]->legs[k.leg].bytes_in += b.size();
+    }
+    if (copied || k.cur_seg == nullptr) {
+        out_bytes(out, b);
+        return;
+    }
+    const char* base = rte_pktmbuf_mtod(k.cur_seg, const char*);
+    out_slice(out, k.cur_seg, static_cast<uint32_t>(b.data() - base),
+              static_cast<uint32_t>(b.size()));
+}
+
+void relay::on_end(conn& k, char flag) noexcept {
+    if (k.mode == conn::fwd::relay && conns_[k.to_conn]->in_use) {
+        conn& out = *conns_[k.to_conn];
+        text end;
+        end << (k.had_body ? "\r\n-------" : "-------")
+            << std::string_view(k.out_tid.data(), k.out_tid_len) << flag << "\r\n";
+        out_bytes(out, end.view());
+        push_out(out);
+        cnt.chunks_aborted += flag == '#' ? 1 : 0;
+    }
+    k.mode = conn::fwd::none;
+}
+
+void relay::on_error(conn& k, const error& e) noexcept {
+    if (e.fatal) {
+        return;  // on_data closes the connection
+    }
+    ++cnt.parse_errors;
+    if (!e.tid.empty()) {
+        respond(k, e.tid, e.status, e.reason);
+    }
+    k.mode = conn::fwd::drop;
+}
+
+void relay::poll(uint64_t now_tsc) noexcept {
+    // RFC 4975 7.3: no response in time: 408 to the sender. A scan of the
+    // (bounded) table every 10 ms; timeouts are tens of seconds.
+    if (now_tsc < next_scan_tsc_) {
+        return;
+    }
+    next_scan_tsc_ = now_tsc + s_.params.tsc_hz / 100;
+    for (uint32_t idx = 0; idx < pending_.size(); ++idx) {
+        pending& pd = pending_[idx];
+        if (!pd.in_use || pd.deadline_tsc > now_tsc) {
+            continue;
+        }
+        pd.in_use = false;
+        free_pending_.push_back(idx);
+        ++cnt.timeouts;
+        if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
+            conns_[pd.from_conn]->session == pd.session) {
+            respond(*conns_[pd.from_conn], std::string_view(pd.tid.data(), pd.tid_len), 408,
+                    "Request Timeout");
+        }
+    }
+}
+
+}  // namespace imsd::dp::msrp

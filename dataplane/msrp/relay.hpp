@@ -1,0 +1,140 @@
+#pragma once
+
+// The back-to-back MSRP relay of one lcore (RFC 4975 as an endpoint on each
+// leg): a session has two legs, each with imsd's own MSRP URI
+// (msrp://<media-addr>:<port>/<session-id>;tcp, the session id 120 random
+// bits) and the peer's path. A request arriving on one leg is relayed to the
+// other with To-Path and From-Path rewritten to that leg's paths and a new
+// transaction id; Message-ID, Byte-Range, Content-Type, every other header
+// and the body pass unchanged, the body by reference (indirect mbufs on the
+// received buffers, no copy). The far side's response is translated back to
+// the sender's transaction (a 403/413/415/481 reaches it); none within the
+// response timeout gives the sender 408. REPORTs are relayed, never
+// answered. A chunk ending in '#' ends in '#' on the far side too.
+//
+// Flow control: what waits for one leg's TCP send space is queued per
+// connection; past `out_limit_bytes` the other leg is not read (its TCP
+// window closes) until the queue drains. Memory per session is bounded by
+// the two connections' TCP buffers plus two output queues.
+//
+// Owning lcore only, except where a comment says otherwise.
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/msrp/counters.hpp"
+#include "dataplane/msrp/parser.hpp"
+#include "dataplane/tcp/tcp.hpp"
+
+namespace imsd::dp::msrp {
+
+struct text;  // relay.cpp: fixed-buffer text assembly
+
+struct relay_params {
+    uint32_t max_sessions = 1024;
+    uint32_t max_conns = 2048;
+    uint32_t max_pending = 4096;           // transactions awaiting the far side's response
+    uint32_t response_timeout_ms = 30000;  // RFC 4975 7.3
+    uint32_t out_limit_bytes = 256 * 1024;
+    limits parse{};
+    uint32_t media_ip_be = 0;                      // the address in our URIs
+    uint16_t port_first = 2855, port_last = 2855;  // where peers connect
+    uint16_t port_index = 0;                       // the dataplane port of media_ip
+};
+
+inline constexpr size_t max_path_bytes = 512;
+inline constexpr size_t session_id_chars = 20;  // base62: 119 bits
+
+// One session as the control plane sees it.
+struct session_info {
+    uint32_t id = 0;
+    std::array<std::string, 2> local_uri;
+    std::array<std::string, 2> remote_path;
+    std::array<bool, 2> connected{};
+    std::array<uint64_t, 2> messages_in{}, bytes_in{};  // received on each leg
+};
+
+class relay {
+   public:
+    // Control thread at start-up: pools sized by p. Listens on p's ports.
+    static std::unique_ptr<relay> create(tcp::tcp_stack& s, const relay_params& p);
+    ~relay();
+
+    counters cnt{};  // dp: writes, cp: reads (relaxed)
+
+    // --- the control API (owning lcore; the dataplane runs these from its
+    // request ring on behalf of the control thread) ---
+    // A new session; its two local URIs in `out`. False when full (counted).
+    bool create_session(session_info& out) noexcept;
+    // The peer's path of a leg (To-Path of what imsd sends there; its first
+    // URI is the next hop) and who connects: active = imsd opens the
+    // connection (RFC 6135 a=setup) and sends a bodiless SEND to bind it.
+    bool set_remote(uint32_t id, int leg, std::string_view path, bool active) noexcept;
+    // Closes both legs with FIN once what is queued went out, frees the session.
+    bool release(uint32_t id) noexcept;
+    void list(std::vector<session_info>& out) const;
+    // Timers: response timeouts. Every poll; cheap when nothing is due.
+    void poll(uint64_t now_tsc) noexcept;
+
+    // Internal: the TCP callbacks and the parser sink reach these.
+    struct conn;
+    struct session;
+    void on_accept_conn(tcp::tcp_conn c, void** user) noexcept;
+    void on_data(conn& k) noexcept;
+    void on_writable(conn& k) noexcept;
+    void on_closed(conn& k, tcp::tcp_cause why) noexcept;
+    void on_established(conn& k) noexcept;
+    void on_head(conn& k, const head& h) noexcept;
+    void on_body(conn& k, std::string_view b, bool copied) noexcept;
+    void on_end(conn& k, char flag) noexcept;
+    void on_error(conn& k, const error& e) noexcept;
+
+   private:
+    relay(tcp::tcp_stack& s, const relay_params& p);
+    conn* alloc_conn() noexcept;
+    void free_conn(conn& k) noexcept;
+    session* find_session(std::string_view sid, int& leg) noexcept;
+    session* session_by_id(uint32_t id) noexcept;
+    std::string local_uri(const session& s, int leg) const;  // control thread's use
+    void local_uri(text& t, const session& s, int leg) const;
+    // Output: bytes and mbuf slices queued on a connection, pushed into TCP
+    // as its send space allows.
+    bool out_bytes(conn& k, std::string_view b) noexcept;
+    bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
+    void push_out(conn& k) noexcept;
+    void resume_waiters(conn& k) noexcept;
+    void respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept;
+    void connect_leg(session& s, int leg) noexcept;
+    void close_conn(conn& k) noexcept;
+
+    tcp::tcp_stack& s_;
+    relay_params p_;
+    std::vector<std::unique_ptr<conn>> conns_;
+    std::vector<uint32_t> free_conns_;
+    std::vector<std::unique_ptr<session>> sessions_;
+    uint32_t next_id_ = 1;
+    struct pending {
+        bool in_use = false;
+        uint32_t nonce = 0;
+        uint32_t from_conn = UINT32_MAX;  // who sent the request
+        uint32_t session = UINT32_MAX;
+        uint8_t from_leg = 0;
+        uint8_t tid_len = 0;
+        std::array<char, 32> tid{};  // the sender's transaction id
+        uint64_t deadline_tsc = 0;
+    };
+    std::vector<pending> pending_;
+    std::vector<uint32_t> free_pending_;
+    uint64_t next_scan_tsc_ = 0;
+    std::array<char, 40> uri_prefix_{};  // "msrp://<media-addr>:<port>/"
+    uint8_t uri_prefix_len_ = 0;
+};
+
+}  // namespace imsd::dp::msrp
