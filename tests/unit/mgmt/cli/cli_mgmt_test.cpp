@@ -210,6 +210,43 @@ TEST_F(cli_mgmt, tcp_source_checks_its_arguments_and_reports_the_lcore) {
     }
 }
 
+TEST_F(cli_mgmt, msrp_commands_check_their_arguments) {
+    EXPECT_EQ(run({"msrp", "create"}).exit, exit_failed) << "no relay in this environment";
+    int paths = 0;
+    env_.msrp_create = []() -> std::expected<nlohmann::json, platform::error> {
+        return nlohmann::json{{"id", 7}, {"uri_a", "msrp://a"}, {"uri_b", "msrp://b"}};
+    };
+    env_.msrp_path = [&](uint32_t id, int leg, const std::string& path,
+                         bool active) -> std::expected<void, platform::error> {
+        EXPECT_EQ(id, 7u);
+        EXPECT_EQ(leg, 1);
+        EXPECT_EQ(path, "msrp://x:1/y;tcp msrp://z:2/w;tcp");
+        EXPECT_TRUE(active);
+        ++paths;
+        return {};
+    };
+    env_.msrp_release = [](uint32_t id) -> std::expected<void, platform::error> {
+        if (id != 7) {
+            return std::unexpected(platform::error{"session", "no such session"});
+        }
+        return {};
+    };
+    auto r = run({"msrp", "create"});
+    EXPECT_EQ(r.exit, exit_ok);
+    EXPECT_NE(r.out.find("session 7"), std::string::npos);
+    EXPECT_EQ(run({"msrp", "path", "7", "b", "msrp://x:1/y;tcp msrp://z:2/w;tcp", "active"}).exit,
+              exit_ok);
+    EXPECT_EQ(paths, 1);
+    for (auto bad : {std::vector<std::string>{"msrp", "path", "0", "a", "msrp://x", "active"},
+                     std::vector<std::string>{"msrp", "path", "7", "c", "msrp://x", "active"},
+                     std::vector<std::string>{"msrp", "path", "7", "a", "msrp://x", "sometimes"},
+                     std::vector<std::string>{"msrp", "release", "seven"}}) {
+        EXPECT_EQ(run(bad).exit, exit_usage) << bad[1] << " " << bad[2];
+    }
+    EXPECT_EQ(run({"msrp", "release", "7"}).exit, exit_ok);
+    EXPECT_EQ(run({"msrp", "release", "8"}).exit, exit_failed);
+}
+
 TEST_F(cli_mgmt, show_connections_filters_by_state_port_and_remote) {
     EXPECT_EQ(run({"show", "connections"}).exit, exit_failed) << "no dataplane here";
     env_.connections = []() -> std::expected<platform::table, platform::error> {

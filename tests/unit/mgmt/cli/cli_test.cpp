@@ -67,9 +67,11 @@ TEST(cli_grammar, wrong_arguments_and_options_are_usage_errors) {
 }
 
 TEST(cli_grammar, completions_follow_the_table) {
-    EXPECT_EQ(completions({}), words({"help", "log", "policy", "settings", "show", "tcp", "user"}));
+    EXPECT_EQ(completions({}),
+              words({"help", "log", "msrp", "policy", "settings", "show", "tcp", "user"}));
     EXPECT_EQ(completions(words({"show"})),
-              words({"connections", "pools", "ports", "stats", "tcp", "version"}));
+              words({"connections", "msrp", "pools", "ports", "stats", "tcp", "version"}));
+    EXPECT_EQ(completions(words({"show", "msrp"})), words({"sessions", "stats"}));
     EXPECT_EQ(completions(words({"show", "stats"})), words({"--per-lcore"}));
 }
 
