@@ -500,6 +500,7 @@ void relay::push_out(conn& k) noexcept {
         cut = m;
     }
     if (cut == nullptr) {
+        s_.at(k.tc).want_writable = true;  // nothing fits yet: on_writable when it does
         return;
     }
     rte_mbuf* head = k.outq;
