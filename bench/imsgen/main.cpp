@@ -5,6 +5,9 @@
 //   bulk  --bytes N [--conns C]     C sources sending N bytes in all to a sink
 //   rr    --messages M --size B --conns C   request/response over C connections
 //   churn --messages M --size B --conns C   M connections, one exchange each
+//   msrp  --uri-a U --messages M --size B --window W   both legs of one relayed
+//         MSRP session (bench/imsgen/msrp_load.hpp): prints "listening" on
+//         stderr once leg B listens, then waits for imsd to connect to it
 // It prints one JSON line: elapsed seconds, what was moved, and its own CPU
 // use (process CPU seconds, and the busy cycles of its polling lcore).
 
@@ -19,6 +22,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/imsgen/msrp_load.hpp"
 #include "bench/imsgen/workloads.hpp"
 #include "dataplane/worker/dataplane.hpp"
 #include "platform/eal/eal.hpp"
@@ -67,6 +71,9 @@ struct options {
     uint32_t size = 256;
     uint32_t timeout_s = 120;
     uint32_t mbufs = 32767;
+    std::string uri_a;
+    uint16_t listen_port = 7000;
+    uint32_t window = 32;
 };
 
 bool wait_for(const std::function<bool()>& cond, uint32_t timeout_s) {
@@ -91,13 +98,17 @@ int main(int argc, char** argv) {
     app.add_option("--peer", o.peer, "imsd's address");
     app.add_option("--file-prefix", o.prefix, "EAL file prefix");
     app.add_option("--lcores", o.lcores, "EAL lcores (one: single-core), e.g. 0@1");
-    app.add_option("--mode", o.mode, "bulk | rr | churn")
-        ->check(CLI::IsMember({"bulk", "rr", "churn"}));
+    app.add_option("--mode", o.mode, "bulk | rr | churn | msrp")
+        ->check(CLI::IsMember({"bulk", "rr", "churn", "msrp"}));
+    app.add_option("--uri-a", o.uri_a, "msrp: imsd's URI on leg A");
+    app.add_option("--listen-port", o.listen_port, "msrp: leg B's port");
+    app.add_option("--window", o.window, "msrp: SENDs outstanding")->check(CLI::Range(1u, 1024u));
     app.add_option("--port", o.port, "imsd's service port (sink for bulk, echo otherwise)");
     app.add_option("--bytes", o.bytes, "bulk: bytes in all");
     app.add_option("--conns", o.conns, "connections at a time")->check(CLI::Range(1u, 4096u));
     app.add_option("--messages", o.messages, "rr / churn: messages (exchanges) in all");
-    app.add_option("--size", o.size, "rr / churn: message bytes")->check(CLI::Range(1u, 1400u));
+    app.add_option("--size", o.size, "rr / churn: message bytes (msrp: body bytes)")
+        ->check(CLI::Range(1u, 1u << 20));
     app.add_option("--timeout", o.timeout_s, "seconds before giving up");
     app.add_option("--mbufs", o.mbufs, "mbuf pool size");
     CLI11_PARSE(app, argc, argv);
@@ -170,6 +181,58 @@ int main(int argc, char** argv) {
             if (!up) {
                 result = "link never came up";
                 status = 1;
+                (*dp)->request_stop();
+                return;
+            }
+            if (o.mode == "msrp") {
+                auto wait_msrp = [&](const std::atomic<bool>& flag) {
+                    return wait_for([&] { return flag.load(std::memory_order_acquire); },
+                                    o.timeout_s);
+                };
+                auto& m = *new bench::msrp_load();  // lives until exit: callbacks hold it
+                m.local_ip = pfx.addr_be;
+                m.imsd_ip = peer_be;
+                m.imsd_port = o.port;
+                m.listen_port = o.listen_port;
+                m.uri_a = o.uri_a;
+                char ip[INET_ADDRSTRLEN] = {};
+                inet_ntop(AF_INET, &pfx.addr_be, ip, sizeof(ip));
+                m.our_uri_a = "msrp://" + std::string(ip) + ":40000/imsgenlegA0001;tcp";
+                m.our_uri_b = "msrp://" + std::string(ip) + ":" + std::to_string(o.listen_port) +
+                              "/imsgenlegB0001;tcp";
+                m.messages = o.messages;
+                m.msg_bytes = o.size;
+                // Keep what is outstanding within the TCP send buffer.
+                m.window = std::max<uint32_t>(
+                    1, std::min<uint32_t>(o.window, (192u * 1024) / (o.size + 300)));
+                (void)(*dp)->call_on_lcores(bench::msrp_listen, &m);
+                std::fprintf(stderr, "listening %s\n", m.our_uri_b.c_str());
+                std::fflush(stderr);
+                if (!wait_msrp(m.b_bound)) {
+                    result = "imsd never connected leg B";
+                    status = 1;
+                    (*dp)->request_stop();
+                    return;
+                }
+                const uint64_t busy0 = counter(reg, "dataplane", "poll_busy_cycles");
+                (void)(*dp)->call_on_lcores(bench::msrp_start, &m);
+                const bool ok = wait_msrp(m.done);
+                const double secs = static_cast<double>(m.end_tsc - m.start_tsc) /
+                                    static_cast<double>(rte_get_tsc_hz());
+                const double busy_s =
+                    static_cast<double>(counter(reg, "dataplane", "poll_busy_cycles") - busy0) /
+                    static_cast<double>(rte_get_tsc_hz());
+                char line[512];
+                std::snprintf(line, sizeof(line),
+                              "{\"mode\": \"msrp\", \"ok\": %s, \"seconds\": %.4f, "
+                              "\"messages\": %llu, \"received_b\": %llu, \"errors\": %llu, "
+                              "\"size\": %u, \"window\": %u, \"gen_busy_s\": %.4f}",
+                              ok && m.errors == 0 ? "true" : "false", secs,
+                              static_cast<unsigned long long>(m.answered),
+                              static_cast<unsigned long long>(m.received_b),
+                              static_cast<unsigned long long>(m.errors), o.size, m.window, busy_s);
+                result = line;
+                status = ok && m.errors == 0 ? 0 : 1;
                 (*dp)->request_stop();
                 return;
             }
