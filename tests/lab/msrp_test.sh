@@ -99,7 +99,7 @@ pass "$(mstat requests_relayed) requests and $(mstat body_bytes_relayed) body by
 
 if [ -n "$capture" ]; then
     sleep 0.5
-    kill -INT "$tshark_pid" 2>/dev/null; sleep 1
+    kill -INT "$tshark_pid" 2>/dev/null; sleep 1; cp "$capture" /tmp/msrp-last.pcap
     dissect=$(tshark -r "$capture" -d tcp.port==2855,msrp -d tcp.port==7000,msrp -Y msrp \
         -T fields -e msrp.method -e msrp.status.code 2>&1)
     frames=$(grep -c . <<<"$dissect")
