@@ -254,6 +254,9 @@ int main(int argc, char** argv) {
                 return d->msrp_set_remote(id, leg, path, active);
             };
             env.msrp_release = [d = dp->get()](uint32_t id) { return d->msrp_release(id); };
+            env.msrp_reports = [d = dp->get()](uint32_t id, int leg) {
+                return d->msrp_report_leg(id, leg);
+            };
             env.msrp_sessions =
                 [d = dp->get()]() -> std::expected<platform::table, platform::error> {
                 auto rows = d->msrp_sessions();
@@ -261,10 +264,20 @@ int main(int argc, char** argv) {
                     return std::unexpected(rows.error());
                 }
                 platform::table t;
-                t.columns = {
-                    "id",          "leg_a_uri", "leg_a_peer", "leg_a_connected", "leg_a_msgs",
-                    "leg_a_bytes", "leg_b_uri", "leg_b_peer", "leg_b_connected", "leg_b_msgs",
-                    "leg_b_bytes"};
+                t.columns = {"id",
+                             "leg_a_uri",
+                             "leg_a_peer",
+                             "leg_a_connected",
+                             "leg_a_msgs",
+                             "leg_a_bytes",
+                             "leg_b_uri",
+                             "leg_b_peer",
+                             "leg_b_connected",
+                             "leg_b_msgs",
+                             "leg_b_bytes",
+                             "sent_counts",
+                             "reports",
+                             "last_distribution_count"};
                 for (const auto& r : *rows) {
                     std::vector<platform::cell> row{uint64_t{r.id}};
                     for (int l = 0; l < 2; ++l) {
@@ -274,6 +287,11 @@ int main(int argc, char** argv) {
                         row.emplace_back(r.messages_in[l]);
                         row.emplace_back(r.bytes_in[l]);
                     }
+                    row.emplace_back(std::string(r.report_leg < 0    ? "off"
+                                                 : r.report_leg == 0 ? "leg a"
+                                                                     : "leg b"));
+                    row.emplace_back(r.reports);
+                    row.emplace_back(r.last_distribution);
                     t.rows.push_back(std::move(row));
                 }
                 return t;

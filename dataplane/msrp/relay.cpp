@@ -44,6 +44,37 @@ struct relay::session {
         std::string_view path_view() const { return {path.data(), path_len}; }
     };
     std::array<leg, 2> legs{};
+    // OMA IM 6.1.1.2.2 delivery reports: the leg facing the served client
+    // (-1: off). Its SENDs are relayed with "Success-Report:
+    // yes;Include-Sent-Count"; where the client had not asked for reports,
+    // the Message-ID is remembered here and the REPORT coming back for it
+    // is consumed, not relayed.
+    int8_t report_leg = -1;
+    static constexpr size_t max_consumed = 32;
+    std::array<std::array<char, 32>, max_consumed> consume_ids{};
+    std::array<uint8_t, max_consumed> consume_len{};
+    uint8_t consume_next = 0;
+    uint64_t reports = 0;            // Distribution-Count REPORTs received
+    uint64_t last_distribution = 0;  // the latest Distribution-Count
+    bool take_consumed(std::string_view mid) {
+        for (size_t i = 0; i < max_consumed; ++i) {
+            if (consume_len[i] != 0 &&
+                std::string_view(consume_ids[i].data(), consume_len[i]) == mid) {
+                consume_len[i] = 0;
+                return true;
+            }
+        }
+        return false;
+    }
+    void add_consumed(std::string_view mid) {
+        if (mid.empty() || mid.size() > 32) {
+            return;
+        }
+        auto& slot = consume_ids[consume_next];
+        std::memcpy(slot.data(), mid.data(), mid.size());
+        consume_len[consume_next] = static_cast<uint8_t>(mid.size());
+        consume_next = static_cast<uint8_t>((consume_next + 1) % max_consumed);
+    }
 };
 
 struct relay::conn : sink {
@@ -385,6 +416,15 @@ void relay::connect_leg(session& s, int leg) noexcept {
     ++cnt.conns_opened;
 }
 
+bool relay::set_report_leg(uint32_t id, int leg) noexcept {
+    session* s = session_by_id(id);
+    if (s == nullptr || leg < -1 || leg > 1) {
+        return false;
+    }
+    s->report_leg = static_cast<int8_t>(leg);
+    return true;
+}
+
 bool relay::release(uint32_t id) noexcept {
     session* s = session_by_id(id);
     if (s == nullptr) {
@@ -425,6 +465,9 @@ void relay::list(std::vector<session_info>& out) const {
             i.messages_in[l] = s->legs[l].messages_in;
             i.bytes_in[l] = s->legs[l].bytes_in;
         }
+        i.report_leg = s->report_leg;
+        i.reports = s->reports;
+        i.last_distribution = s->last_distribution;
         out.push_back(std::move(i));
     }
 }
@@ -683,6 +726,24 @@ void relay::on_head(conn& k, const head& h) noexcept {
         return;
     }
     session& s = *sessions_[k.session];
+    // OMA IM 6.1.1.2.2: a REPORT coming back towards the served client.
+    if (h.kind == method::report && s.report_leg >= 0 && k.leg != s.report_leg) {
+        if (const auto dc = h.find("Distribution-Count")) {
+            uint64_t n = 0;
+            if (std::from_chars(dc->data(), dc->data() + dc->size(), n).ec == std::errc{}) {
+                ++s.reports;
+                s.last_distribution = n;
+                ++cnt.distribution_reports;
+                cnt.distribution_count_total += n;
+            } else {
+                ++cnt.parse_errors;
+            }
+        }
+        if (s.take_consumed(h.find("Message-ID").value_or(""))) {
+            ++cnt.reports_consumed;  // imsd asked for it, not the client
+            return;
+        }
+    }
     auto& from = s.legs[k.leg];
     ++from.messages_in;
     const int other_leg = k.leg ^ 1;
@@ -739,13 +800,30 @@ void relay::on_head(conn& k, const head& h) noexcept {
         << "\r\nTo-Path: " << to.path_view() << "\r\nFrom-Path: ";
     local_uri(hdr, s, other_leg);
     hdr << "\r\n";
+    const bool ask_count = h.kind == method::send && s.report_leg == k.leg;
+    bool asked = false;
     for (uint16_t i = 0; i < h.n_headers; ++i) {
         const auto& hd = h.headers[i];
         if (hd.name == "To-Path" || hd.name == "From-Path") {
             continue;
         }
+        if (ask_count && hd.name == "Success-Report") {
+            // The client's "yes" gains the parameter; its "no" becomes our
+            // request (the REPORT is then ours to consume).
+            if (hd.value != "yes") {
+                s.add_consumed(h.find("Message-ID").value_or(""));
+            }
+            hdr << "Success-Report: yes;Include-Sent-Count\r\n";
+            asked = true;
+            continue;
+        }
         hdr << hd.name << ": " << hd.value << "\r\n";
     }
+    if (ask_count && !asked) {
+        s.add_consumed(h.find("Message-ID").value_or(""));
+        hdr << "Success-Report: yes;Include-Sent-Count\r\n";
+    }
+    cnt.sent_count_requests += ask_count ? 1 : 0;
     if (h.has_body) {
         hdr << "\r\n";
     }

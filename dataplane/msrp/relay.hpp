@@ -59,6 +59,9 @@ struct session_info {
     std::array<std::string, 2> remote_path;
     std::array<bool, 2> connected{};
     std::array<uint64_t, 2> messages_in{}, bytes_in{};  // received on each leg
+    int report_leg = -1;             // the served client's leg for sent counts, -1 off
+    uint64_t reports = 0;            // Distribution-Count REPORTs received
+    uint64_t last_distribution = 0;  // the latest Distribution-Count
 };
 
 class relay {
@@ -77,6 +80,9 @@ class relay {
     // URI is the next hop) and who connects: active = imsd opens the
     // connection (RFC 6135 a=setup) and sends a bodiless SEND to bind it.
     bool set_remote(uint32_t id, int leg, std::string_view path, bool active) noexcept;
+    // OMA IM 6.1.1.2.2: SENDs from `leg` (the served client's; -1: off)
+    // ask for delivery reports with sent counts (docs/design/msrp.md).
+    bool set_report_leg(uint32_t id, int leg) noexcept;
     // Closes both legs with FIN once what is queued went out, frees the session.
     bool release(uint32_t id) noexcept;
     void list(std::vector<session_info>& out) const;

@@ -466,6 +466,9 @@ std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msr
                         case msrp_job::op::release:
                             j.ok = j.relay->release(j.id);
                             break;
+                        case msrp_job::op::report_leg:
+                            j.ok = j.relay->set_report_leg(j.id, j.leg);
+                            break;
                         case msrp_job::op::list:
                             j.relay->list(j.rows);
                             j.ok = true;
@@ -528,6 +531,20 @@ std::expected<void, platform::error> dataplane::msrp_release(uint32_t id) {
     auto job = std::make_unique<msrp_job>();
     job->what = msrp_job::op::release;
     job->id = id;
+    if (auto r = run_msrp_job(job); !r) {
+        return r;
+    }
+    if (!job->ok) {
+        return std::unexpected(make_error("session " + std::to_string(id), "no such session"));
+    }
+    return {};
+}
+
+std::expected<void, platform::error> dataplane::msrp_report_leg(uint32_t id, int leg) {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::report_leg;
+    job->id = id;
+    job->leg = leg;
     if (auto r = run_msrp_job(job); !r) {
         return r;
     }

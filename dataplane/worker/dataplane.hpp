@@ -76,7 +76,7 @@ class dataplane {
     // connection to its session's lcore is not done yet). Each call is
     // answered from that lcore's loop within a poll.
     struct msrp_job {
-        enum class op { create, set_remote, release, list } what = op::list;
+        enum class op { create, set_remote, report_leg, release, list } what = op::list;
         uint32_t id = 0;
         int leg = 0;
         std::string path;
@@ -91,6 +91,8 @@ class dataplane {
     std::expected<void, platform::error> msrp_set_remote(uint32_t id, int leg,
                                                          const std::string& path, bool active);
     std::expected<void, platform::error> msrp_release(uint32_t id);
+    // OMA IM 6.1.1.2.2 sent counts on the served client's leg (-1: off).
+    std::expected<void, platform::error> msrp_report_leg(uint32_t id, int leg);
     std::expected<std::vector<msrp::session_info>, platform::error> msrp_sessions();
 
     // One TCP connection as "show connections" lists it.

@@ -57,6 +57,8 @@ const std::vector<command_spec>& command_table() {
         {id::msrp_path, {"msrp", "path"}, {"<id>", "<a|b>", "<path>", "<active|passive>"}, {},
          false, true,
          "set a leg's peer path (quote several URIs as one argument) and who connects"},
+        {id::msrp_reports, {"msrp", "reports"}, {"<id>", "<a|b|off>"}, {}, false, true,
+         "ask for delivery reports with sent counts on the served client's leg (OMA IM 6.1.1.2.2)"},
         {id::msrp_release, {"msrp", "release"}, {"<id>"}, {}, false, true,
          "release a session: both legs closed once what is queued went out"},
         {id::show_msrp_sessions, {"show", "msrp", "sessions"}, {}, {}, false, false,

@@ -37,6 +37,7 @@ enum class command_id : uint8_t {
     msrp_create,
     msrp_path,
     msrp_release,
+    msrp_reports,
     show_msrp_sessions,
     show_msrp_stats,
 };

@@ -561,6 +561,21 @@ reply msrp_command(const parsed_command& cmd, const cli_env& env, bool json) {
                         : ok_text("session " + cmd.args[0] + " leg " + leg + ": path set (" + mode +
                                   ")\n");
         }
+        case command_id::msrp_reports: {
+            bool ok = false;
+            const uint32_t id = session_id(cmd.args[0], ok);
+            const std::string& leg = cmd.args[1];
+            if (!ok || (leg != "a" && leg != "b" && leg != "off")) {
+                return reply{exit_usage, {}, "imsctl: usage: " + usage(*cmd.spec) + "\n"};
+            }
+            auto r = env.msrp_reports(id, leg == "a" ? 0 : leg == "b" ? 1 : -1);
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            return json ? ok_json({{"id", id}, {"reports", leg}})
+                        : ok_text("session " + cmd.args[0] + ": sent counts " +
+                                  (leg == "off" ? std::string("off") : "on leg " + leg) + "\n");
+        }
         case command_id::msrp_release: {
             bool ok = false;
             const uint32_t id = session_id(cmd.args[0], ok);
@@ -629,6 +644,7 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
         case command_id::msrp_create:
         case command_id::msrp_path:
         case command_id::msrp_release:
+        case command_id::msrp_reports:
         case command_id::show_msrp_sessions:
             return env.msrp_create ? msrp_command(cmd, env, json)
                                    : not_here("dataplane MSRP relay");

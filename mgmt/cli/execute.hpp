@@ -34,6 +34,7 @@ struct cli_env {
                                                        const std::string& path, bool active)>
         msrp_path;
     std::function<std::expected<void, platform::error>(uint32_t id)> msrp_release;
+    std::function<std::expected<void, platform::error>(uint32_t id, int leg)> msrp_reports;
     std::function<std::expected<platform::table, platform::error>()> msrp_sessions;
 };
 

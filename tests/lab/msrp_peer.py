@@ -160,6 +160,13 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
         if mid is None:
             continue  # the bodiless SEND that binds the connection
         seen["headers"][mid] = headers
+        if mid.startswith("m-rep"):
+            # The far side's delivery report, with the recipients it reached.
+            rt = tid()
+            st.send(("MSRP %s REPORT\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: %s\r\n"
+                     "Byte-Range: 1-%d/%d\r\nStatus: 000 200 OK\r\nDistribution-Count: 3\r\n"
+                     "-------%s$\r\n" % (rt, hget(headers, "From-Path"), our_uri, mid, len(body),
+                                          len(body), rt)).encode())
         seen["flags"].setdefault(mid, []).append(flag)
         msg = seen["messages"].setdefault(mid, {"data": bytearray(), "chunks": 0})
         br = hget(headers, "Byte-Range") or "1-*/*"
@@ -186,6 +193,23 @@ def expect_response(st, t, want, what):
                 raise SystemExit("FAIL: %s: got %s, wanted %d" % (what, start, want))
             return headers
     raise SystemExit("FAIL: %s: no response" % what)
+
+
+def collect(st, seconds):
+    """Every message that arrives within `seconds`."""
+    got = []
+    end = time.time() + seconds
+    while time.time() < end:
+        st.s.settimeout(max(0.05, end - time.time()))
+        try:
+            m = st.read_message()
+        except (socket.timeout, TimeoutError):
+            break
+        if m is None:
+            break
+        got.append(m)
+    st.s.settimeout(TIMEOUT)
+    return got
 
 
 def client(ip, port, our_uri, imsd_uri, scenario):
@@ -268,6 +292,25 @@ def client(ip, port, our_uri, imsd_uri, scenario):
         t = send_request(st, bogus, our_uri, b"hello?", mid="m-x", byte_range="1-6/6")
         expect_response(st, t, 481, "unknown session")
         print("ok: a request naming no session gets 481")
+    elif scenario == "reports":
+        # imsd asks for sent counts on this leg (imsctl msrp reports <id> a).
+        t = send_request(st, imsd_uri, our_uri, b"count me", mid="m-rep-yes", byte_range="1-8/8",
+                         extra=("Success-Report: yes",))
+        got = collect(st, 2.0)
+        if not any(m[0].split(" ")[1] == t and m[0].split(" ")[2] == "200" for m in got):
+            raise SystemExit("FAIL: reports: no 200 for m-rep-yes")
+        reps = [m for m in got if m[0].endswith("REPORT") and hget(m[1], "Message-ID") == "m-rep-yes"]
+        if len(reps) != 1 or hget(reps[0][1], "Distribution-Count") != "3":
+            raise SystemExit("FAIL: reports: the REPORT the client asked for: %r" % reps)
+        t = send_request(st, imsd_uri, our_uri, b"count me too", mid="m-rep-none",
+                         byte_range="1-12/12")
+        got = collect(st, 2.0)
+        if not any(m[0].split(" ")[1] == t and m[0].split(" ")[2] == "200" for m in got):
+            raise SystemExit("FAIL: reports: no 200 for m-rep-none")
+        if any(m[0].endswith("REPORT") for m in got):
+            raise SystemExit("FAIL: reports: a REPORT the client never asked for reached it")
+        print("ok: Success-Report yes: the REPORT with Distribution-Count 3 relayed; "
+              "none asked: imsd asked and consumed it")
     elif scenario == "quit":
         t = send_request(st, imsd_uri, our_uri, b"bye", mid="quit", byte_range="1-3/3")
         expect_response(st, t, 200, "last message")

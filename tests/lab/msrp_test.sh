@@ -72,7 +72,8 @@ imsctl msrp path "$sid" b "$bob" active >/dev/null || fail "msrp path b"
 imsctl msrp path "$sid" a "$alice" passive >/dev/null || fail "msrp path a"
 for _ in $(seq 50); do [ "$(mstat conns_opened)" -ge 1 ] && break; sleep 0.1; done
 
-for scenario in text file abort statuses unknown quit; do
+imsctl msrp reports "$sid" a >/dev/null || fail "msrp reports"
+for scenario in text file abort statuses unknown reports quit; do
     out=$(peer_py client "$ours" 2855 "$alice" "$uri_a" $scenario 2>&1) \
         || fail "$scenario: $out ($(imsctl show msrp stats | grep -v ' 0 '); $(imsctl show connections))"
     pass "$out"
@@ -87,6 +88,16 @@ sha=$(json_get "$report" "j['messages']['m-file']['sha256']")
 [ "$(json_get "$report" "j['messages']['m-text']['chunks']")" = 1 ] || fail "text not at B"
 [ "$(json_get "$report" "[v for n, v in j['headers']['m-text'] if n == 'Byte-Range'][0]")" = "1-23/23" ] \
     || fail "Byte-Range changed"
+for mid in m-rep-yes m-rep-none m-text; do
+    [ "$(json_get "$report" "[v for n, v in j['headers']['$mid'] if n == 'Success-Report'][0]")" = "yes;Include-Sent-Count" ] \
+        || fail "$mid: Success-Report at B: $(json_get "$report" "j['headers']['$mid']")"
+done
+[ "$(mstat distribution_reports)" = 2 ] || fail "distribution_reports $(mstat distribution_reports)"
+[ "$(mstat distribution_count_total)" = 6 ] || fail "distribution_count_total $(mstat distribution_count_total)"
+[ "$(mstat reports_consumed)" = 1 ] || fail "reports_consumed $(mstat reports_consumed)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "j[0]['last_distribution_count']")" = 3 ] \
+    || fail "show msrp sessions: $(imsctl show msrp sessions)"
+pass "sent counts: Success-Report: yes;Include-Sent-Count on every SEND from leg a, 2 Distribution-Count REPORTs (6 recipients), 1 consumed"
 pass "at B: paths rewritten on all $(json_get "$report" "j['requests']") requests, file sha256 $sha, # relayed"
 [ "$(mstat unknown_session)" = 1 ] || fail "unknown_session $(mstat unknown_session)"
 [ "$(mstat chunks_aborted)" = 1 ] || fail "chunks_aborted $(mstat chunks_aborted)"
