@@ -6,7 +6,12 @@
 # relays the SEND one way and the 200 the other. For 256 B, 4 KiB and 64 KiB
 # bodies it prints relayed messages per second and imsd's CPU-seconds per
 # 1M messages (the busy cycles of its polling lcore over the run).
-# The kernel relay comparison (HAProxy) is not in this script yet.
+# In the same run, the same messages through HAProxy in TCP mode (one
+# thread, CPU 0) over a veth pair (MTU 1500, offloads off) between
+# bench/ktcp's MSRP client and server (CPU 1; both framing MSRP with imsd's
+# parser): HAProxy's user + system CPU per 1M messages, and the ratio.
+# HAProxy only copies bytes; imsd parses, rewrites paths and transaction ids
+# and translates responses on the way.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -14,6 +19,7 @@ build=${IMSD_BUILD_DIR:-$top/build}
 IMSD_BIN=${IMSD_BIN:-$build/daemon/imsd}
 IMSCTL_BIN=${IMSCTL_BIN:-$build/mgmt/imsctl}
 IMSGEN_BIN=${IMSGEN_BIN:-$build/bench/imsgen}
+KTCP_BIN=${KTCP_BIN:-$build/bench/ktcp}
 . "$top/tests/lab/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (DPDK with net_memif)"
 for b in "$IMSD_BIN" "$IMSCTL_BIN" "$IMSGEN_BIN"; do
@@ -50,6 +56,7 @@ cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll
 start_imsd "$LAB_TMP/imsd.xml"
 c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))  # the TSC rate, measured
 
+declare -A ours_cpu ours_rate
 printf '%-8s %10s %12s %14s %16s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg"
 for size in 256 4096 65536; do
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
@@ -72,11 +79,14 @@ for size in 256 4096 65536; do
     out=$(tail -n1 "$LAB_TMP/gen.out")
     json_get "$out" "j['ok'] and j['messages'] == $n and j['received_b'] == $n" | grep -q True \
         || fail "imsgen ($size B): $out"
-    python3 -c '
+    line=$(python3 -c '
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
 print("%-8s %10d %12.0f %14.3f %16.0f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6, busy / n))
-' "$out" "$(( b1 - b0 ))" "$tsc" "$size"
+' "$out" "$(( b1 - b0 ))" "$tsc" "$size")
+    echo "$line"
+    ours_rate[$size]=$(awk '{print $3}' <<<"$line")
+    ours_cpu[$size]=$(awk '{print $4}' <<<"$line")
     imsctl msrp release "$sid" >/dev/null
     # imsgen restarts per size: the memif link comes back for the next one.
     sleep 0.5
@@ -86,4 +96,67 @@ stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
 ! grep -q "mbuf leak" "$IMSD_LOG" || fail "imsd leaked mbufs"
 echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; $relayed relayed in all)"
+
+# --- the same through HAProxy ---------------------------------------------------------------
+if ! command -v haproxy >/dev/null || [ ! -x "$KTCP_BIN" ]; then
+    echo "NOTE: haproxy or ktcp missing (scripts/deps installs haproxy): no kernel relay comparison" >&2
+    echo "msrp_relay_bench: done"
+    exit 0
+fi
+command -v ethtool >/dev/null || fail "ethtool is not installed (scripts/deps installs it)"
+nc="imsd-hc-$id" nr="imsd-hr-$id"
+ip netns add "$nc" && LAB_NETNS+=("$nc")
+ip netns add "$nr" && LAB_NETNS+=("$nr")
+ip link add "hc$id" netns "$nc" type veth peer name "hr$id" netns "$nr"
+ip -n "$nc" addr add 198.18.22.2/24 dev "hc$id"
+ip -n "$nr" addr add 198.18.22.1/24 dev "hr$id"
+for x in "$nc hc$id" "$nr hr$id"; do
+    set -- $x
+    ip -n "$1" link set "$2" mtu 1500 up
+    ip -n "$1" link set lo up
+    ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1 \
+        || fail "ethtool -K $2"
+done
+cat >"$LAB_TMP/haproxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 64
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+frontend msrp
+    bind 198.18.22.1:2855
+    default_backend far
+backend far
+    server b 198.18.22.2:7000
+CFG
+ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-server 7000 >"$LAB_TMP/ks.txt" 2>&1 &
+LAB_PIDS+=("$!")
+ip netns exec "$nr" taskset -c 0 haproxy -db -f "$LAB_TMP/haproxy.cfg" >"$LAB_TMP/haproxy.log" 2>&1 &
+hp=$!; LAB_PIDS+=("$hp")
+for _ in $(seq 50); do grep -q listening "$LAB_TMP/ks.txt" && break; sleep 0.1; done
+sleep 0.5
+kill -0 "$hp" 2>/dev/null || fail "haproxy did not start: $(cat "$LAB_TMP/haproxy.log")"
+hz=$(getconf CLK_TCK)
+echo
+printf '%-8s %10s %12s %16s %14s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" "imsd CPU-s/1M" "ratio"
+for size in 256 4096 65536; do
+    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
+    n=$(( n / scale ))
+    window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1
+    h0=$(awk '{print $14+$15}' "/proc/$hp/stat")
+    out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
+        || fail "ktcp msrp-client ($size B): $out"
+    h1=$(awk '{print $14+$15}' "/proc/$hp/stat")
+    python3 -c '
+import json, sys
+j = json.loads(sys.argv[1]); n = j["messages"]; cpu = (int(sys.argv[2]) / int(sys.argv[3]))
+assert j["ok"] and n == int(sys.argv[5]), j
+h = cpu / n * 1e6; ours = float(sys.argv[6])
+print("%-8s %10d %12.0f %16.3f %14.3f %7.1fx" % (sys.argv[4], n, n / j["seconds"], h, ours, h / ours))
+' "$out" "$(( h1 - h0 ))" "$hz" "$size" "$n" "${ours_cpu[$size]}" || fail "haproxy run ($size B): $out"
+done
+echo "(ratio: HAProxy's CPU per message over imsd's; /proc counts in ${hz}ths of a second)"
 echo "msrp_relay_bench: done"

@@ -5,6 +5,10 @@
 //   ktcp bulk <ip> <port> <bytes>           one connection, writes then closes
 //   ktcp rr <ip> <port> <conns> <messages> <size>
 //   ktcp churn <ip> <port> <messages> <size>   connect, one exchange, close
+//   ktcp msrp-server <port>                 answers every MSRP SEND with 200
+//   ktcp msrp-client <ip> <port> <messages> <size> <window>
+//       SENDs with `window` outstanding, through a kernel relay (HAProxy);
+//       both ends frame MSRP with imsd's own parser (dataplane/msrp)
 // Clients print one JSON line with the elapsed seconds and their own CPU
 // seconds (getrusage); the script reads the server's from /proc.
 
@@ -22,7 +26,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "dataplane/msrp/parser.hpp"
 
 namespace {
 
@@ -133,6 +140,73 @@ int server(int port, bool echo) {
     }
 }
 
+// MSRP over a blocking socket: the peer of a relay, on imsd's parser.
+struct msrp_end : imsd::dp::msrp::sink {
+    int fd = -1;
+    bool server = false;
+    std::string out;  // responses to write after a read
+    uint64_t answered = 0;
+    std::string tid, from;
+    bool have_request = false;
+    void on_head(const imsd::dp::msrp::head& h) override {
+        if (server && h.request) {
+            tid = h.tid;
+            from = h.find("From-Path").value_or("");
+            have_request = true;
+        } else if (!server && !h.request) {
+            answered += h.status == 200 ? 1 : 0;
+        }
+    }
+    void on_body(std::string_view, bool) override {}
+    void on_end(char) override {
+        if (server && have_request) {
+            out += "MSRP " + tid + " 200 OK\r\nTo-Path: " + from +
+                   "\r\nFrom-Path: msrp://kernel-b:7000/kb;tcp\r\n-------" + tid + "$\r\n";
+            have_request = false;
+        }
+    }
+    void on_error(const imsd::dp::msrp::error&) override {}
+};
+
+int msrp_server(int port) {
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(lfd, 16) != 0) {
+        die("bind/listen");
+    }
+    std::printf("listening\n");
+    std::fflush(stdout);
+    for (;;) {
+        int c = accept(lfd, nullptr, nullptr);
+        if (c < 0) {
+            continue;
+        }
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        imsd::dp::msrp::limits l;
+        l.max_body_bytes = 1 << 20;
+        imsd::dp::msrp::parser p(l);
+        msrp_end e;
+        e.server = true;
+        std::vector<char> buf(1 << 16);
+        for (;;) {
+            ssize_t r = read(c, buf.data(), buf.size());
+            if (r <= 0) {
+                break;
+            }
+            p.feed(std::string_view(buf.data(), static_cast<size_t>(r)), e);
+            if (!e.out.empty() && !write_all(c, e.out.data(), e.out.size())) {
+                break;
+            }
+            e.out.clear();
+        }
+        close(c);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +217,9 @@ int main(int argc, char** argv) {
     const std::string mode = argv[1];
     if (mode == "server" && argc == 4) {
         return server(std::atoi(argv[2]), std::strcmp(argv[3], "echo") == 0);
+    }
+    if (mode == "msrp-server" && argc == 3) {
+        return msrp_server(std::atoi(argv[2]));
     }
     const auto t0 = std::chrono::steady_clock::now();
     const double cpu0 = cpu_seconds();
@@ -223,6 +300,49 @@ int main(int argc, char** argv) {
             ok = write_all(fd, msg.data(), size) && read_exact(fd, in.data(), size);
             close(fd);
         }
+    } else if (mode == "msrp-client" && argc == 7) {
+        const auto a = address(argv[2], std::atoi(argv[3]));
+        const uint64_t messages = std::strtoull(argv[4], nullptr, 10);
+        const size_t size = std::strtoull(argv[5], nullptr, 10);
+        const uint64_t window = std::strtoull(argv[6], nullptr, 10);
+        int fd = connect_to(a);
+        const std::string body(size, 'm');
+        auto request = [&](uint64_t n) {
+            const std::string t = "k" + std::to_string(100000000 + n);
+            return "MSRP " + t +
+                   " SEND\r\nTo-Path: msrp://relay:2855/ka;tcp\r\nFrom-Path: "
+                   "msrp://kernel-a:40000/ka;tcp\r\nMessage-ID: m" +
+                   std::to_string(n) + "\r\nByte-Range: 1-" + std::to_string(size) + "/" +
+                   std::to_string(size) + "\r\nContent-Type: text/plain\r\n\r\n" + body +
+                   "\r\n-------" + t + "$\r\n";
+        };
+        imsd::dp::msrp::parser p(imsd::dp::msrp::limits{});
+        msrp_end e;
+        uint64_t sent = 0;
+        std::string batch;
+        for (; sent < window && sent < messages; ++sent) {
+            batch += request(sent);
+        }
+        ok = write_all(fd, batch.data(), batch.size());
+        std::vector<char> buf(1 << 16);
+        while (ok && e.answered < messages) {
+            ssize_t r = read(fd, buf.data(), buf.size());
+            if (r <= 0) {
+                ok = false;
+                break;
+            }
+            const uint64_t before = e.answered;
+            p.feed(std::string_view(buf.data(), static_cast<size_t>(r)), e);
+            batch.clear();
+            for (uint64_t k = before; k < e.answered && sent < messages; ++k, ++sent) {
+                batch += request(sent);
+            }
+            if (!batch.empty()) {
+                ok = write_all(fd, batch.data(), batch.size());
+            }
+        }
+        moved = e.answered;
+        close(fd);
     } else {
         std::fprintf(stderr, "ktcp: bad arguments for %s\n", mode.c_str());
         return 2;
