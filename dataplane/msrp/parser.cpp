@@ -176,7 +176,15 @@ bool parser::start_line(std::string_view line, sink& out) noexcept {
         fail(400, "bad transaction id", true, out);
         return false;
     }
-    head_ = head{};
+    // Field by field: a fresh head{} would zero its 64 header slots (2 KiB)
+    // per message (perf on the 256 B relay: 7% of imsd's time).
+    head_.request = false;
+    head_.kind = method::other;
+    head_.method_name = {};
+    head_.status = 0;
+    head_.comment = {};
+    head_.n_headers = 0;
+    head_.has_body = false;
     tid_len_ = static_cast<uint8_t>(tid.size());
     std::memcpy(tid_.data(), tid.data(), tid.size());
     head_.tid = std::string_view(tid_.data(), tid_len_);
