@@ -197,6 +197,15 @@ const tcp::tcp_callbacks callbacks = {
 
 relay::relay(tcp::tcp_stack& s, const relay_params& p) : s_(s), p_(p) {}
 
+size_t relay::idle_session_bytes() noexcept {
+    return sizeof(session) + 2 * sizeof(conn) + 2 * sizeof(tcp::tcb);
+}
+
+size_t relay::pool_bytes() const noexcept {
+    return sessions_.size() * sizeof(session) + conns_.size() * sizeof(conn) +
+           pending_.size() * sizeof(pending);
+}
+
 std::unique_ptr<relay> relay::create(tcp::tcp_stack& s, const relay_params& p) {
     std::unique_ptr<relay> r(new relay(s, p));
     r->conns_.reserve(p.max_conns);

@@ -72,6 +72,13 @@ class relay {
 
     counters cnt{};  // dp: writes, cp: reads (relaxed)
 
+    // Memory an idle relayed session holds: its session entry, two relay
+    // connections (each with its parser and header buffer) and two TCP
+    // control blocks. Queues and TCP buffers come on top while data flows.
+    static size_t idle_session_bytes() noexcept;
+    // What the pools take at start, in bytes.
+    size_t pool_bytes() const noexcept;
+
     // --- the control API (owning lcore; the dataplane runs these from its
     // request ring on behalf of the control thread) ---
     // A new session; its two local URIs in `out`. False when full (counted).

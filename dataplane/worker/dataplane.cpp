@@ -175,6 +175,13 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                 rp.port_first = ms.port_first;
                 rp.port_last = ms.port_last == 0 ? ms.port_first : ms.port_last;
                 p.msrp = msrp::relay::create(*p.tcp, rp);
+                if (p.msrp) {
+                    IMSD_LOG(dataplane, INFO,
+                             "lcore {}: MSRP relay on ports {}-{}: {} sessions, {} connections, "
+                             "{} bytes per idle session, {} KiB of pools",
+                             p.lcore, rp.port_first, rp.port_last, rp.max_sessions, rp.max_conns,
+                             msrp::relay::idle_session_bytes(), p.msrp->pool_bytes() / 1024);
+                }
                 if (!p.msrp) {
                     return std::unexpected(
                         make_error("dataplane/msrp", "cannot listen on the MSRP ports " +
