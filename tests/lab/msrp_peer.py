@@ -116,9 +116,13 @@ def send_request(st, to_path, from_path, body=None, mid=None, byte_range=None, f
 
 def server(ip, port, our_uri, imsd_uri, report, rules=""):
     status_for = {}
+    slow = 0.0  # "slow=<ms>": a reader that takes its time over each message
     for r in filter(None, rules.split(",")):
         k, v = r.split("=")
-        status_for[k] = int(v)
+        if k == "slow":
+            slow = int(v) / 1000.0
+        else:
+            status_for[k] = int(v)
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((ip, int(port)))
@@ -147,6 +151,8 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
         parts = start.split(" ")
         if parts[2] != "SEND":
             continue
+        if slow:
+            time.sleep(slow)
         seen["requests"] += 1
         seen["tids"].append(parts[1])
         if hget(headers, "To-Path") != our_uri or hget(headers, "From-Path") != imsd_uri:

@@ -4,8 +4,11 @@
 # connects to (imsd active, binding the connection with a bodiless SEND).
 # A text message, a 5 MiB file in 2 KiB chunks (SHA-256 at the far end), a
 # message aborted with #, the far side's 413 / 415 back to the sender, an
-# unknown session (481); paths rewritten on every relayed request; the
-# capture checked with tshark's MSRP dissector when tshark is installed.
+# unknown session (481); sent counts (Include-Sent-Count, Distribution-Count);
+# paths rewritten on every relayed request; the capture checked with tshark's
+# MSRP dissector when tshark is installed; then a second session with a slow
+# reader on leg B (leg A paused by flow control) released in mid-transfer,
+# with every mbuf back.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -147,6 +150,41 @@ PY
 else
     echo "NOTE: tshark is not installed (scripts/deps installs it): capture not checked" >&2
 fi
+# Release in mid-transfer: a second session, the 5 MiB file under way, then
+# released: both legs closed, nothing leaked.
+idle=$(json_get "$(imsctl --json show pools)" "sum(p['in_use'] for p in j)")
+s2=$(imsctl --json msrp create) || fail "msrp create (2): $s2"
+sid2=$(json_get "$s2" "j['id']")
+uri_a2=$(json_get "$s2" "j['uri_a']")
+uri_b2=$(json_get "$s2" "j['uri_b']")
+bob2="msrp://$peer:7001/bobsession0002;tcp"
+# Leg B reads slowly (2 ms a message): the relay's queue towards it fills,
+# leg A stops being read (flow control), and the release comes mid-way.
+peer_py server "$peer" 7001 "$bob2" "$uri_b2" "$LAB_TMP/bob2.json" "slow=2" >"$LAB_TMP/bob2.txt" 2>&1 &
+bob2_pid=$!; LAB_PIDS+=("$bob2_pid")
+for _ in $(seq 50); do grep -q listening "$LAB_TMP/bob2.txt" && break; sleep 0.1; done
+imsctl msrp path "$sid2" b "$bob2" active >/dev/null || fail "msrp path b (2)"
+imsctl msrp path "$sid2" a "$alice" passive >/dev/null || fail "msrp path a (2)"
+relayed0=$(mstat requests_relayed)
+paused0=$(mstat flow_paused)
+peer_py client "$ours" 2855 "$alice" "$uri_a2" file >"$LAB_TMP/alice2.txt" 2>&1 &
+alice2=$!; LAB_PIDS+=("$alice2")
+for _ in $(seq 100); do [ $(( $(mstat requests_relayed) - relayed0 )) -ge 200 ] && break; sleep 0.05; done
+[ $(( $(mstat requests_relayed) - relayed0 )) -ge 200 ] || fail "second transfer did not start"
+sleep 1
+[ "$(mstat flow_paused)" -gt "$paused0" ] || fail "a slow reader on leg B never paused leg A"
+imsctl msrp release "$sid2" >/dev/null || fail "release mid-transfer"
+wait "$alice2" && fail "the client finished a transfer that was released under it"
+wait "$bob2_pid" || fail "leg B (2): $(cat "$LAB_TMP/bob2.txt")"
+for _ in $(seq 100); do
+    [ "$(json_get "$(imsctl --json show pools)" "sum(p['in_use'] for p in j)")" = "$idle" ] && break
+    sleep 0.1
+done
+[ "$(json_get "$(imsctl --json show pools)" "sum(p['in_use'] for p in j)")" = "$idle" ] \
+    || fail "mbufs in use after the release: $(imsctl show pools)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "session 2 still listed"
+pass "slow reader on B: leg A paused $(( $(mstat flow_paused) - paused0 )) times; released in mid-transfer after $(( $(mstat requests_relayed) - relayed0 )) chunks: both legs closed, mbufs back to $idle in use"
+
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
 ! grep -q "mbuf leak" "$IMSD_LOG" || fail "mbuf leak at exit"
