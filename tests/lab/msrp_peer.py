@@ -159,7 +159,7 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
             seen["bad_paths"] += 1
         mid = hget(headers, "Message-ID")
         status = status_for.get(mid, 200)
-        if hget(headers, "Failure-Report") != "no":
+        if status and hget(headers, "Failure-Report") != "no":  # 0: never answer
             st.send(("MSRP %s %d %s\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n" %
                      (parts[1], status, "OK" if status == 200 else "Refused",
                       hget(headers, "From-Path"), our_uri, parts[1])).encode())
@@ -293,6 +293,14 @@ def client(ip, port, our_uri, imsd_uri, scenario):
             t = send_request(st, imsd_uri, our_uri, b"refuse me", mid=mid, byte_range="1-9/9")
             expect_response(st, t, code, "far side's %d" % code)
         print("ok: the far side's 413 and 415 reached the sender")
+    elif scenario == "timeout":
+        t0 = time.time()
+        t = send_request(st, imsd_uri, our_uri, b"anyone?", mid="m-408", byte_range="1-7/7")
+        expect_response(st, t, 408, "no answer from the far side")
+        took = time.time() - t0
+        if took < 2.5:
+            raise SystemExit("FAIL: 408 after %.2f s, before the 3 s timeout" % took)
+        print("ok: the far side never answered: 408 after %.1f s (RFC 4975 7.3)" % took)
     elif scenario == "unknown":
         bogus = imsd_uri.rsplit("/", 1)[0] + "/NoSuchSession0000000;tcp"
         t = send_request(st, bogus, our_uri, b"hello?", mid="m-x", byte_range="1-6/6")

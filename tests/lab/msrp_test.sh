@@ -4,7 +4,7 @@
 # connects to (imsd active, binding the connection with a bodiless SEND).
 # A text message, a 5 MiB file in 2 KiB chunks (SHA-256 at the far end), a
 # message aborted with #, the far side's 413 / 415 back to the sender, an
-# unknown session (481); sent counts (Include-Sent-Count, Distribution-Count);
+# unknown session (481), no answer from the far side (408); sent counts (Include-Sent-Count, Distribution-Count);
 # paths rewritten on every relayed request; the capture checked with tshark's
 # MSRP dissector when tshark is installed; then a second session with a slow
 # reader on leg B (leg A paused by flow control) released in mid-transfer,
@@ -38,6 +38,7 @@ cat >"$LAB_TMP/imsd.xml" <<XML
   <ports>
     <port name="lab0"><device>net_tap_msrp$id,iface=$tap</device><address>$ours/24</address></port>
   </ports>
+  <im><msrp-response-timeout-ms>3000</msrp-response-timeout-ms></im>
 </imsd>
 XML
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
@@ -59,7 +60,7 @@ pass "session $sid: a $uri_a, b $uri_b"
 
 bob="msrp://$peer:7000/bobsession0001;tcp"
 alice="msrp://$peer:40000/alicesession01;tcp"
-peer_py server "$peer" 7000 "$bob" "$uri_b" "$LAB_TMP/bob.json" "m-413=413,m-415=415" \
+peer_py server "$peer" 7000 "$bob" "$uri_b" "$LAB_TMP/bob.json" "m-413=413,m-415=415,m-408=0" \
     >"$LAB_TMP/bob.txt" 2>&1 &
 bob_pid=$!; LAB_PIDS+=("$bob_pid")
 for _ in $(seq 50); do grep -q listening "$LAB_TMP/bob.txt" && break; sleep 0.1; done
@@ -72,7 +73,7 @@ imsctl msrp reports "$sid" a >/dev/null || fail "msrp reports"
 # reports a few of the frames of a long chunked transfer as malformed
 # whoever sends them (seen with the python peer's own frames too); the
 # file's integrity is checked end to end by SHA-256 instead.
-for scenario in file text abort statuses unknown reports quit; do
+for scenario in file text abort statuses timeout unknown reports quit; do
     if [ "$scenario" = text ]; then
         capture=""
         if command -v tshark >/dev/null; then
@@ -109,6 +110,7 @@ done
 pass "sent counts: Success-Report: yes;Include-Sent-Count on every SEND from leg a, 2 Distribution-Count REPORTs (6 recipients), 1 consumed"
 pass "at B: paths rewritten on all $(json_get "$report" "j['requests']") requests, file sha256 $sha, # relayed"
 [ "$(mstat unknown_session)" = 1 ] || fail "unknown_session $(mstat unknown_session)"
+[ "$(mstat timeouts)" = 1 ] || fail "timeouts $(mstat timeouts)"
 [ "$(mstat chunks_aborted)" = 1 ] || fail "chunks_aborted $(mstat chunks_aborted)"
 [ "$(mstat responses_relayed)" -ge 2565 ] || fail "responses_relayed $(mstat responses_relayed)"
 sessions=$(imsctl --json show msrp sessions)
