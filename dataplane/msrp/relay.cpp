@@ -696,12 +696,17 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
         return;
     }
-    // A request: bind the connection to its session by To-Path (first request).
-    if (k.session == UINT32_MAX) {
-        std::string_view to = h.find("To-Path").value_or("");
-        const std::string_view first = next_uri(to);
+    // A request names its session by the first URI of To-Path (RFC 4975
+    // 7.3.1): the connection's own session on the fast path; else looked
+    // up (a new connection binds; a shared one carries another session's
+    // request); none: 481.
+    std::string_view to_path = h.find("To-Path").value_or("");
+    const std::string_view first = next_uri(to_path);
+    const std::string_view sid = session_part(first);
+    if (k.session == UINT32_MAX || !sessions_[k.session]->in_use ||
+        sessions_[k.session]->legs[k.leg].sid_view() != sid) {
         int leg = 0;
-        session* s = find_session(session_part(first), leg);
+        session* s = find_session(sid, leg);
         if (s == nullptr) {
             ++cnt.unknown_session;
             if (h.kind != method::report) {
@@ -715,6 +720,9 @@ void relay::on_head(conn& k, const head& h) noexcept {
             }
             return;
         }
+        if (k.session == UINT32_MAX) {
+            ++cnt.conns_bound;
+        }
         for (uint32_t i = 0; i < sessions_.size(); ++i) {
             if (sessions_[i].get() == s) {
                 k.session = i;
@@ -722,12 +730,11 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
         k.leg = static_cast<uint8_t>(leg);
         s->legs[leg].conn = k.index;  // the newest connection carries what goes to this leg
-        ++cnt.conns_bound;
-        if (h.kind == method::send && h.n_headers >= 2 && !h.has_body && !h.find("Message-ID")) {
-            // The bodiless SEND that only binds the connection: answer it.
-            respond(k, h.tid, 200, "OK");
-            return;
-        }
+    }
+    if (h.kind == method::send && !h.has_body && !h.find("Message-ID")) {
+        // A bodiless SEND that only binds the connection (RFC 4975 7.1.1).
+        respond(k, h.tid, 200, "OK");
+        return;
     }
     if (h.kind == method::other) {
         ++cnt.unknown_method;

@@ -302,6 +302,11 @@ def client(ip, port, our_uri, imsd_uri, scenario):
             raise SystemExit("FAIL: 408 after %.2f s, before the 3 s timeout" % took)
         print("ok: the far side never answered: 408 after %.1f s (RFC 4975 7.3)" % took)
     elif scenario == "unknown":
+        t = tid()
+        st.send(("MSRP %s NICKNAME\r\nTo-Path: %s\r\nFrom-Path: %s\r\nUse-Nickname: \"al\"\r\n"
+                 "-------%s$\r\n" % (t, imsd_uri, our_uri, t)).encode())
+        expect_response(st, t, 501, "unknown method")
+        print("ok: an unknown method (NICKNAME) gets 501")
         bogus = imsd_uri.rsplit("/", 1)[0] + "/NoSuchSession0000000;tcp"
         t = send_request(st, bogus, our_uri, b"hello?", mid="m-x", byte_range="1-6/6")
         expect_response(st, t, 481, "unknown session")

@@ -4,7 +4,7 @@
 # connects to (imsd active, binding the connection with a bodiless SEND).
 # A text message, a 5 MiB file in 2 KiB chunks (SHA-256 at the far end), a
 # message aborted with #, the far side's 413 / 415 back to the sender, an
-# unknown session (481), no answer from the far side (408); sent counts (Include-Sent-Count, Distribution-Count);
+# unknown method (501), unknown session (481), no answer from the far side (408); sent counts (Include-Sent-Count, Distribution-Count);
 # paths rewritten on every relayed request; the capture checked with tshark's
 # MSRP dissector when tshark is installed; then a second session with a slow
 # reader on leg B (leg A paused by flow control) released in mid-transfer,
@@ -111,6 +111,7 @@ pass "sent counts: Success-Report: yes;Include-Sent-Count on every SEND from leg
 pass "at B: paths rewritten on all $(json_get "$report" "j['requests']") requests, file sha256 $sha, # relayed"
 [ "$(mstat unknown_session)" = 1 ] || fail "unknown_session $(mstat unknown_session)"
 [ "$(mstat timeouts)" = 1 ] || fail "timeouts $(mstat timeouts)"
+[ "$(mstat unknown_method)" = 1 ] || fail "unknown_method $(mstat unknown_method)"
 [ "$(mstat chunks_aborted)" = 1 ] || fail "chunks_aborted $(mstat chunks_aborted)"
 [ "$(mstat responses_relayed)" -ge 2565 ] || fail "responses_relayed $(mstat responses_relayed)"
 sessions=$(imsctl --json show msrp sessions)
