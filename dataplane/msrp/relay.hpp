@@ -2,7 +2,7 @@
 
 // The back-to-back MSRP relay of one lcore (RFC 4975 as an endpoint on each
 // leg): a session has two legs, each with imsd's own MSRP URI
-// (msrp://<media-addr>:<port>/<session-id>;tcp, the session id 120 random
+// (msrp://<media-addr>:<port>/<session-id>;tcp, the session id 119 random
 // bits) and the peer's path. A request arriving on one leg is relayed to the
 // other with To-Path and From-Path rewritten to that leg's paths and a new
 // transaction id; Message-ID, Byte-Range, Content-Type, every other header
