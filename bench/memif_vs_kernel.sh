@@ -39,24 +39,9 @@ id=$(( $$ % 100000 ))
 sock="$LAB_TMP/imsd.sock"
 memif="$LAB_TMP/memif.sock"
 hz=$(getconf CLK_TCK)
-cat >"$LAB_TMP/imsd.xml" <<XML
-<?xml version="1.0"?>
-<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
-  <system>
-    <cli-socket>$sock</cli-socket>
-    <lcores>0</lcores>
-    <file-prefix>imsdbench$id</file-prefix>
-    <store-path>$LAB_TMP/store.db</store-path>
-  </system>
-  <dataplane>
-    <mbufs>32767</mbufs>
-    <tcp><echo-port>7</echo-port><sink-port>9</sink-port></tcp>
-  </dataplane>
-  <ports>
-    <port name="m0"><device>net_memif0,role=server,socket=$memif</device><address>198.18.20.1/24</address></port>
-  </ports>
-</imsd>
-XML
+lab_conf "imsdbench$id" \
+    "<mbufs>32767</mbufs><tcp><echo-port>7</echo-port><sink-port>9</sink-port></tcp>" \
+    "net_memif0,role=server,socket=$memif" "198.18.20.1/24"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 machine_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }  # user nice system irq softirq
 proc_cpu() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -106,18 +91,7 @@ stop_imsd
 
 # --- the kernel -------------------------------------------------------------------------------
 na="imsd-kc-$id" nb="imsd-ks-$id"
-ip netns add "$na" && LAB_NETNS+=("$na")
-ip netns add "$nb" && LAB_NETNS+=("$nb")
-ip link add "kc$id" netns "$na" type veth peer name "ks$id" netns "$nb"
-ip -n "$na" addr add 198.18.21.2/24 dev "kc$id"
-ip -n "$nb" addr add 198.18.21.1/24 dev "ks$id"
-for x in "$na kc$id" "$nb ks$id"; do
-    set -- $x
-    ip -n "$1" link set "$2" mtu 1500 up
-    ip -n "$1" link set lo up
-    ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1 \
-        || fail "ethtool -K $2"
-done
+veth_pair "$na" "kc$id" 198.18.21.2/24 "$nb" "ks$id" 198.18.21.1/24
 ip netns exec "$nb" taskset -c 0 "$KTCP_BIN" server 7 echo >"$LAB_TMP/ks7.txt" &
 ks7=$!; LAB_PIDS+=("$ks7")
 ip netns exec "$nb" taskset -c 0 "$KTCP_BIN" server 9 sink >"$LAB_TMP/ks9.txt" &

@@ -31,24 +31,9 @@ scale=1
 id=$(( $$ % 100000 ))
 sock="$LAB_TMP/imsd.sock"
 memif="$LAB_TMP/memif.sock"
-cat >"$LAB_TMP/imsd.xml" <<XML
-<?xml version="1.0"?>
-<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
-  <system>
-    <cli-socket>$sock</cli-socket>
-    <lcores>0</lcores>
-    <file-prefix>imsdrelay$id</file-prefix>
-    <store-path>$LAB_TMP/store.db</store-path>
-  </system>
-  <dataplane>
-    <mbufs>65535</mbufs>
-    <msrp><port-first>2855</port-first></msrp>
-  </dataplane>
-  <ports>
-    <port name="m0"><device>net_memif0,role=server,socket=$memif</device><address>198.18.20.1/24</address></port>
-  </ports>
-</imsd>
-XML
+lab_conf "imsdrelay$id" \
+    "<mbufs>65535</mbufs><msrp><port-first>2855</port-first></msrp>" \
+    "net_memif0,role=server,socket=$memif" "198.18.20.1/24"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles']"; }
 cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles'] + j['dataplane']['total']['poll_idle_cycles']"; }
@@ -105,18 +90,7 @@ if ! command -v haproxy >/dev/null || [ ! -x "$KTCP_BIN" ]; then
 fi
 command -v ethtool >/dev/null || fail "ethtool is not installed (scripts/deps installs it)"
 nc="imsd-hc-$id" nr="imsd-hr-$id"
-ip netns add "$nc" && LAB_NETNS+=("$nc")
-ip netns add "$nr" && LAB_NETNS+=("$nr")
-ip link add "hc$id" netns "$nc" type veth peer name "hr$id" netns "$nr"
-ip -n "$nc" addr add 198.18.22.2/24 dev "hc$id"
-ip -n "$nr" addr add 198.18.22.1/24 dev "hr$id"
-for x in "$nc hc$id" "$nr hr$id"; do
-    set -- $x
-    ip -n "$1" link set "$2" mtu 1500 up
-    ip -n "$1" link set lo up
-    ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off rx off sg off >/dev/null 2>&1 \
-        || fail "ethtool -K $2"
-done
+veth_pair "$nc" "hc$id" 198.18.22.2/24 "$nr" "hr$id" 198.18.22.1/24
 cat >"$LAB_TMP/haproxy.cfg" <<CFG
 global
     nbthread 1

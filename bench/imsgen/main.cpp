@@ -24,6 +24,7 @@
 
 #include "bench/imsgen/msrp_load.hpp"
 #include "bench/imsgen/workloads.hpp"
+#include "bench/support/cpu_time.hpp"
 #include "dataplane/worker/dataplane.hpp"
 #include "platform/eal/eal.hpp"
 #include "platform/log/log.hpp"
@@ -33,13 +34,6 @@
 using namespace imsd;
 
 namespace {
-
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 // The total of one counter of a group ("dataplane", "tcp") over its lcores.
 uint64_t counter(const platform::registry& reg, const std::string& group, const std::string& name) {
@@ -169,6 +163,15 @@ int main(int argc, char** argv) {
         }
         bench::workload w;
         std::string result;
+        // The lcore's busy cycles so far, and what they come to in seconds.
+        auto busy_cycles = [&] { return counter(reg, "dataplane", "poll_busy_cycles"); };
+        auto busy_seconds_since = [&](uint64_t from) {
+            return static_cast<double>(busy_cycles() - from) /
+                   static_cast<double>(rte_get_tsc_hz());
+        };
+        auto tsc_seconds = [](uint64_t from, uint64_t to) {
+            return static_cast<double>(to - from) / static_cast<double>(rte_get_tsc_hz());
+        };
         std::thread control([&] {
             // The memif link comes up once imsd (the server) accepts us.
             const bool up = wait_for(
@@ -214,14 +217,11 @@ int main(int argc, char** argv) {
                     (*dp)->request_stop();
                     return;
                 }
-                const uint64_t busy0 = counter(reg, "dataplane", "poll_busy_cycles");
+                const uint64_t busy0 = busy_cycles();
                 (void)(*dp)->call_on_lcores(bench::msrp_start, &m);
                 const bool ok = wait_msrp(m.done);
-                const double secs = static_cast<double>(m.end_tsc - m.start_tsc) /
-                                    static_cast<double>(rte_get_tsc_hz());
-                const double busy_s =
-                    static_cast<double>(counter(reg, "dataplane", "poll_busy_cycles") - busy0) /
-                    static_cast<double>(rte_get_tsc_hz());
+                const double secs = tsc_seconds(m.start_tsc, m.end_tsc);
+                const double busy_s = busy_seconds_since(busy0);
                 char line[512];
                 std::snprintf(line, sizeof(line),
                               "{\"mode\": \"msrp\", \"ok\": %s, \"seconds\": %.4f, "
@@ -270,18 +270,15 @@ int main(int argc, char** argv) {
                   : o.mode == "rr" ? bench::workload::kind::rr
                                    : bench::workload::kind::churn,
                   o.conns);
-            const uint64_t busy0 = counter(reg, "dataplane", "poll_busy_cycles");
+            const uint64_t busy0 = busy_cycles();
             const uint64_t retrans0 = counter(reg, "tcp", "retrans_segs");
-            const double cpu0 = cpu_seconds();
+            const double cpu0 = imsd::bench::process_cpu_seconds();
             const bool ok = run(w);
             const uint64_t moved =
                 o.mode == "bulk" ? w.completed * (o.bytes / o.conns) : w.completed;
             const uint64_t failed = w.failed, corrupt = w.corrupt;
-            const double secs = static_cast<double>(w.end_tsc - w.start_tsc) /
-                                static_cast<double>(rte_get_tsc_hz());
-            const double busy_s =
-                static_cast<double>(counter(reg, "dataplane", "poll_busy_cycles") - busy0) /
-                static_cast<double>(rte_get_tsc_hz());
+            const double secs = tsc_seconds(w.start_tsc, w.end_tsc);
+            const double busy_s = busy_seconds_since(busy0);
             char line[512];
             std::snprintf(
                 line, sizeof(line),
@@ -291,7 +288,7 @@ int main(int argc, char** argv) {
                 o.mode.c_str(), ok && failed == 0 && corrupt == 0 ? "true" : "false", secs,
                 o.mode == "bulk" ? "bytes" : "messages", static_cast<unsigned long long>(moved),
                 static_cast<unsigned long long>(failed), static_cast<unsigned long long>(corrupt),
-                cpu_seconds() - cpu0, busy_s,
+                imsd::bench::process_cpu_seconds() - cpu0, busy_s,
                 static_cast<unsigned long long>(counter(reg, "tcp", "retrans_segs") - retrans0));
             result = line;
             status = ok && failed == 0 && corrupt == 0 ? 0 : 1;

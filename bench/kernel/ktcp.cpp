@@ -29,16 +29,10 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/support/cpu_time.hpp"
 #include "dataplane/msrp/parser.hpp"
 
 namespace {
-
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
@@ -222,7 +216,7 @@ int main(int argc, char** argv) {
         return msrp_server(std::atoi(argv[2]));
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const double cpu0 = cpu_seconds();
+    const double cpu0 = imsd::bench::process_cpu_seconds();
     uint64_t moved = 0;
     bool ok = true;
     if (mode == "bulk" && argc == 5) {
@@ -352,6 +346,6 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"mode\": \"%s\", \"ok\": %s, \"seconds\": %.4f, \"%s\": %llu, \"cli_cpu_s\": %.4f}\n",
         mode.c_str(), ok ? "true" : "false", secs, mode == "bulk" ? "bytes" : "messages",
-        static_cast<unsigned long long>(moved), cpu_seconds() - cpu0);
+        static_cast<unsigned long long>(moved), imsd::bench::process_cpu_seconds() - cpu0);
     return ok ? 0 : 1;
 }

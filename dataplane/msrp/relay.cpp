@@ -33,6 +33,7 @@ struct text {
 struct relay::session {
     bool in_use = false;
     uint32_t id = 0;
+    uint32_t index = 0;  // its place in sessions_
     struct leg {
         std::array<char, session_id_chars> sid{};
         std::array<char, max_path_bytes> path{};  // the peer's path
@@ -333,22 +334,23 @@ relay::session* relay::session_by_id(uint32_t id) noexcept {
     return nullptr;
 }
 
-relay::session* relay::find_session(std::string_view sid, int& leg) noexcept {
+uint32_t relay::find_session(std::string_view sid, int& leg) noexcept {
     if (sid.size() != session_id_chars) {
-        return nullptr;
+        return UINT32_MAX;
     }
-    for (auto& s : sessions_) {
-        if (!s->in_use) {
+    for (uint32_t i = 0; i < sessions_.size(); ++i) {
+        const session& s = *sessions_[i];
+        if (!s.in_use) {
             continue;
         }
         for (int l = 0; l < 2; ++l) {
-            if (s->legs[l].sid_view() == sid) {
+            if (s.legs[l].sid_view() == sid) {
                 leg = l;
-                return s.get();
+                return i;
             }
         }
     }
-    return nullptr;
+    return UINT32_MAX;
 }
 
 void relay::local_uri(text& t, const session& s, int leg) const {
@@ -368,6 +370,7 @@ bool relay::create_session(session_info& out) noexcept {
             continue;
         }
         s = session{};
+        s.index = i;
         s.in_use = true;
         s.id = next_id_++;
         for (auto& l : s.legs) {
@@ -410,11 +413,7 @@ void relay::connect_leg(session& s, int leg) noexcept {
     if (k == nullptr) {
         return;
     }
-    for (uint32_t i = 0; i < sessions_.size(); ++i) {
-        if (sessions_[i].get() == &s) {
-            k->session = i;
-        }
-    }
+    k->session = s.index;
     k->leg = static_cast<uint8_t>(leg);
     k->tc = tcp::tcp_connect(s_, p_.port_index, p_.media_ip_be, ip, htons(port), &callbacks, k);
     if (!k->tc.valid()) {
@@ -706,8 +705,8 @@ void relay::on_head(conn& k, const head& h) noexcept {
     if (k.session == UINT32_MAX || !sessions_[k.session]->in_use ||
         sessions_[k.session]->legs[k.leg].sid_view() != sid) {
         int leg = 0;
-        session* s = find_session(sid, leg);
-        if (s == nullptr) {
+        const uint32_t found = find_session(sid, leg);
+        if (found == UINT32_MAX) {
             ++cnt.unknown_session;
             if (h.kind != method::report) {
                 // 481 with paths taken from the request itself.
@@ -723,13 +722,10 @@ void relay::on_head(conn& k, const head& h) noexcept {
         if (k.session == UINT32_MAX) {
             ++cnt.conns_bound;
         }
-        for (uint32_t i = 0; i < sessions_.size(); ++i) {
-            if (sessions_[i].get() == s) {
-                k.session = i;
-            }
-        }
+        k.session = found;
         k.leg = static_cast<uint8_t>(leg);
-        s->legs[leg].conn = k.index;  // the newest connection carries what goes to this leg
+        sessions_[found]->legs[leg].conn =
+            k.index;  // the newest connection carries what goes to this leg
     }
     if (h.kind == method::send && !h.has_body && !h.find("Message-ID")) {
         // A bodiless SEND that only binds the connection (RFC 4975 7.1.1).

@@ -113,7 +113,9 @@ class relay {
     relay(tcp::tcp_stack& s, const relay_params& p);
     conn* alloc_conn() noexcept;
     void free_conn(conn& k) noexcept;
-    session* find_session(std::string_view sid, int& leg) noexcept;
+    // The index of the session one of whose legs has this id (and which
+    // leg), or UINT32_MAX.
+    uint32_t find_session(std::string_view sid, int& leg) noexcept;
     session* session_by_id(uint32_t id) noexcept;
     std::string local_uri(const session& s, int leg) const;  // control thread's use
     void local_uri(text& t, const session& s, int leg) const;

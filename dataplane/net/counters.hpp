@@ -66,26 +66,6 @@ namespace imsd::dp::net {
 using platform::counter_info;
 using platform::counter_kind;
 
-// Field order equals list order; every field is a uint64_t, so the struct
-// can be read as an array by the control plane.
-struct counters {
-#define IMSD_X(name, kind, desc) uint64_t name;
-    IMSD_DP_NET_COUNTERS(IMSD_X)
-#undef IMSD_X
-};
-
-inline constexpr std::array counter_infos = {
-#define IMSD_X(name, kind, desc) counter_info{#name, counter_kind::kind, desc},
-    IMSD_DP_NET_COUNTERS(IMSD_X)
-#undef IMSD_X
-};
-
-inline constexpr size_t counter_count = counter_infos.size();
-static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));
-
-// Control thread: another lcore's counters.
-inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept {
-    return platform::read_counter_block<counter_count>(c);
-}
+IMSD_DEFINE_COUNTERS(IMSD_DP_NET_COUNTERS)
 
 }  // namespace imsd::dp::net

@@ -56,23 +56,6 @@ namespace imsd::dp::tcp {
 using platform::counter_info;
 using platform::counter_kind;
 
-struct counters {
-#define IMSD_X(name, kind, desc) uint64_t name;
-    IMSD_DP_TCP_COUNTERS(IMSD_X)
-#undef IMSD_X
-};
-
-inline constexpr std::array counter_infos = {
-#define IMSD_X(name, kind, desc) counter_info{#name, counter_kind::kind, desc},
-    IMSD_DP_TCP_COUNTERS(IMSD_X)
-#undef IMSD_X
-};
-inline constexpr size_t counter_count = counter_infos.size();
-static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));
-
-// Control thread: another lcore's counters.
-inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept {
-    return platform::read_counter_block<counter_count>(c);
-}
+IMSD_DEFINE_COUNTERS(IMSD_DP_TCP_COUNTERS)
 
 }  // namespace imsd::dp::tcp

@@ -33,3 +33,22 @@ std::array<uint64_t, N> read_counter_block(const Block& b) noexcept {
 }
 
 }  // namespace imsd::platform
+
+// One X-macro list (entries `_(name, kind, "description")`) defines, in the
+// namespace where it is used: the per-lcore block `counters` (one uint64_t
+// per entry, in list order, so the control plane can read it as an array),
+// `counter_infos`, `counter_count` and `read_counters` (control thread:
+// another lcore's block).
+#define IMSD_COUNTER_FIELD_(name, kind, desc) uint64_t name;
+#define IMSD_COUNTER_INFO_(name, kind, desc) \
+    ::imsd::platform::counter_info{#name, ::imsd::platform::counter_kind::kind, desc},
+#define IMSD_DEFINE_COUNTERS(LIST)                                                         \
+    struct counters {                                                                      \
+        LIST(IMSD_COUNTER_FIELD_)                                                          \
+    };                                                                                     \
+    inline constexpr std::array counter_infos = {LIST(IMSD_COUNTER_INFO_)};                \
+    inline constexpr size_t counter_count = counter_infos.size();                          \
+    static_assert(sizeof(counters) == counter_count * sizeof(uint64_t));                   \
+    inline std::array<uint64_t, counter_count> read_counters(const counters& c) noexcept { \
+        return ::imsd::platform::read_counter_block<counter_count>(c);                     \
+    }

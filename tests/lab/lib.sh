@@ -76,6 +76,48 @@ wire_netns() {
     ip -n "$ns" link set lo up
 }
 
+# lab_conf <file-prefix> <dataplane elements> <device> <address/len> [after <ports>]:
+# writes $LAB_TMP/imsd.xml for one port on the main lcore, its CLI on
+# $LAB_TMP/imsd.sock and its store in $LAB_TMP.
+lab_conf() {
+    cat >"$LAB_TMP/imsd.xml" <<XML
+<?xml version="1.0"?>
+<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
+  <system>
+    <cli-socket>$LAB_TMP/imsd.sock</cli-socket>
+    <lcores>0</lcores>
+    <file-prefix>$1</file-prefix>
+    <store-path>$LAB_TMP/store.db</store-path>
+  </system>
+  <dataplane>
+    $2
+  </dataplane>
+  <ports>
+    <port name="lab0"><device>$3</device><address>$4</address></port>
+  </ports>
+  ${5:-}
+</imsd>
+XML
+}
+
+# veth_pair <ns-a> <if-a> <addr-a/len> <ns-b> <if-b> <addr-b/len>: two new
+# namespaces (recorded for clean-up) joined by a veth pair, MTU 1500, every
+# offload off (segmentation and checksums in software, as imsd does them).
+veth_pair() {
+    ip netns add "$1" && LAB_NETNS+=("$1")
+    ip netns add "$4" && LAB_NETNS+=("$4")
+    ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" || fail "veth $2/$5"
+    local ns dev addr
+    for x in "$1 $2 $3" "$4 $5 $6"; do
+        read -r ns dev addr <<<"$x"
+        ip -n "$ns" addr add "$addr" dev "$dev"
+        ip -n "$ns" link set "$dev" mtu 1500 up
+        ip -n "$ns" link set lo up
+        ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off rx off sg off \
+            >/dev/null 2>&1 || fail "ethtool -K $dev"
+    done
+}
+
 # stop_imsd: SIGTERM, bounded wait; sets IMSD_STATUS.
 stop_imsd() {
     kill -TERM "$IMSD_PID"

@@ -21,26 +21,10 @@ prefix="imsdmsrp$id"
 sock="$LAB_TMP/imsd.sock"
 ours="198.18.16.1"
 peer="198.18.16.2"
-cat >"$LAB_TMP/imsd.xml" <<XML
-<?xml version="1.0"?>
-<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
-  <system>
-    <cli-socket>$sock</cli-socket>
-    <lcores>0</lcores>
-    <file-prefix>$prefix</file-prefix>
-    <store-path>$LAB_TMP/store.db</store-path>
-  </system>
-  <dataplane>
-    <mbufs>16383</mbufs>
-    <idle-sleep-us>10</idle-sleep-us>
-    <msrp><port-first>2855</port-first></msrp>
-  </dataplane>
-  <ports>
-    <port name="lab0"><device>net_tap_msrp$id,iface=$tap</device><address>$ours/24</address></port>
-  </ports>
-  <im><msrp-response-timeout-ms>3000</msrp-response-timeout-ms></im>
-</imsd>
-XML
+lab_conf "$prefix" \
+    "<mbufs>16383</mbufs><idle-sleep-us>10</idle-sleep-us><msrp><port-first>2855</port-first></msrp>" \
+    "net_tap_msrp$id,iface=$tap" "$ours/24" \
+    "<im><msrp-response-timeout-ms>3000</msrp-response-timeout-ms></im>"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 peer_py() { timeout 180 ip netns exec "$ns" python3 "$here/msrp_peer.py" "$@"; }

@@ -19,25 +19,9 @@ prefix="imsdconf$id"
 sock="$LAB_TMP/imsd.sock"
 ours="198.18.15.1"
 peer="198.18.15.2"
-cat >"$LAB_TMP/imsd.xml" <<XML
-<?xml version="1.0"?>
-<imsd xmlns="urn:imsd:params:xml:ns:settings:1" version="1">
-  <system>
-    <cli-socket>$sock</cli-socket>
-    <lcores>0</lcores>
-    <file-prefix>$prefix</file-prefix>
-    <store-path>$LAB_TMP/store.db</store-path>
-  </system>
-  <dataplane>
-    <mbufs>8191</mbufs>
-    <idle-sleep-us>10</idle-sleep-us>
-    <tcp><echo-port>7</echo-port><sink-port>9</sink-port><time-wait-ms>1000</time-wait-ms><max-half-open>64</max-half-open></tcp>
-  </dataplane>
-  <ports>
-    <port name="lab0"><device>net_tap_conf$id,iface=$tap</device><address>$ours/24</address></port>
-  </ports>
-</imsd>
-XML
+lab_conf "$prefix" \
+    "<mbufs>8191</mbufs><idle-sleep-us>10</idle-sleep-us><tcp><echo-port>7</echo-port><sink-port>9</sink-port><time-wait-ms>1000</time-wait-ms><max-half-open>64</max-half-open></tcp>" \
+    "net_tap_conf$id,iface=$tap" "$ours/24"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 tcp_stat() { json_get "$(imsctl --json show tcp)" "j['total']['$1']"; }
 
