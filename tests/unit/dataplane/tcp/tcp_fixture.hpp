@@ -94,6 +94,17 @@ class tcp_test : public net_test {
             fth->cksum ^= 0x1234;
             corrupt_next_ = false;
         }
+        if (split_next_at_ != 0) {
+            // As a gathering sender or a scattering NIC hands it over: the
+            // first bytes in one mbuf, the rest chained behind.
+            const size_t at = split_next_at_;
+            split_next_at_ = 0;
+            rte_mbuf* head = make(std::vector<uint8_t>(frame.begin(), frame.begin() + at));
+            rte_mbuf* tail = make(std::vector<uint8_t>(frame.begin() + at, frame.end()));
+            EXPECT_EQ(rte_pktmbuf_chain(head, tail), 0);
+            dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(&head, 1));
+            return parse(take_tx());
+        }
         return parse(inject(frame));
     }
 
@@ -170,6 +181,7 @@ class tcp_test : public net_test {
     uint32_t rcv_buffer = 64 * 1024;
     std::unique_ptr<dp::tcp::tcp_stack> stack_;
     bool corrupt_next_ = false;
+    size_t split_next_at_ = 0;  // send(): the frame in two chained mbufs, cut here
 };
 
 }  // namespace imsd::test

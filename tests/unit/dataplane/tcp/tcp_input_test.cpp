@@ -409,6 +409,42 @@ const dp::tcp::tcp_callbacks probe_cb = {
         },
 };
 
+TEST_F(tcp_rfc9293, a_segment_whose_payload_is_chained_behind_its_headers_queues_no_empty_mbuf) {
+    // A listener that leaves the data queued, so the receive queue can be
+    // inspected.
+    static const dp::tcp::tcp_callbacks keep{
+        .on_accept = [](dp::tcp::tcp_stack&, dp::tcp::tcp_conn, void*,
+                        void** user) { return (*user = nullptr, true); },
+    };
+    ASSERT_TRUE(stack_->listen(0, htons(2000), &keep, nullptr));
+    const uint32_t iss = handshake(100, 2000);
+    split_next_at_ = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
+    send(seg{101, iss + 1, ACK | PSH, 65535, {}, "gathered payload"}, 2000);
+    const dp::tcp::tcb* t = nullptr;
+    for (const auto& c : stack_->all()) {
+        if (c.in_use && c.local_port == htons(2000)) {
+            t = &c;
+        }
+    }
+    ASSERT_NE(t, nullptr);
+    ASSERT_NE(t->rcvq, nullptr);
+    EXPECT_EQ(t->rcvq->nb_segs, 1) << "the headers-only mbuf is freed, not queued empty";
+    EXPECT_EQ(t->rcvq->data_len, 16);
+    EXPECT_EQ(std::string(rte_pktmbuf_mtod(t->rcvq, const char*), 16), "gathered payload");
+}
+
+TEST_F(tcp_rfc9293, a_detached_connection_calls_its_user_no_more) {
+    connect_probe probe;
+    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                  htons(peer_port), &probe_cb, &probe);
+    ASSERT_TRUE(c.valid());
+    take_tx();
+    dp::tcp::tcp_detach(*stack_, c);
+    dp::tcp::tcp_abort(*stack_, c);
+    EXPECT_EQ(probe.closed, 0) << "on_closed went to a user that had let go";
+    EXPECT_EQ(stack_->connections(), 0u);
+}
+
 TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     connect_probe probe;
     auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
