@@ -186,8 +186,39 @@ int main(int argc, char** argv) {
             return fail(dp.error(), exit_start_failed);
         }
         (*dp)->register_stats(reg);
-        (*runtime)->add_hook(
-            [d = dp->get()](const platform::settings& next) { return d->apply(next); });
+        // The content rules and the relay's message limits (im/session),
+        // then the addresses: a refused policy changes nothing.
+        auto relay_limits = [](const platform::settings& st) {
+            dp::policy::limits l;
+            for (const auto& t : st.im.session.content_types) {
+                l.accept_types += (l.accept_types.empty() ? "" : " ") + t;
+            }
+            l.max_size_bytes = st.im.session.max_size_bytes;
+            return l;
+        };
+        {
+            auto live = (*runtime)->current();
+            if (auto r = (*dp)->apply_policy(mgmt::compiled_rules::share(live->rules, live->generation),
+                                             relay_limits(live->settings));
+                !r) {
+                IMSD_LOG(platform, ERR, "{}", r.error().to_string());
+                (*dp)->shutdown();
+                dp->reset();
+                platform::eal_stop();
+                return fail(r.error(), exit_bad_settings);
+            }
+        }
+        (*runtime)->add_hook([d = dp->get(), relay_limits](
+                                 const platform::settings& next,
+                                 const std::shared_ptr<const mgmt::compiled_rules>& rules,
+                                 uint64_t generation) -> std::expected<void, platform::error> {
+            if (auto r = d->apply_policy(mgmt::compiled_rules::share(rules, generation),
+                                         relay_limits(next));
+                !r) {
+                return r;
+            }
+            return d->apply(next);
+        });
         platform::counter_group mgmt_counters;
         mgmt_counters.name = "mgmt";
         mgmt_counters.instance = "";
@@ -257,6 +288,10 @@ int main(int argc, char** argv) {
             env.msrp_reports = [d = dp->get()](uint32_t id, int leg) {
                 return d->msrp_report_leg(id, leg);
             };
+            env.msrp_accept = [d = dp->get()](uint32_t id, const std::string& types,
+                                              const std::string& wrapped, uint64_t max) {
+                return d->msrp_media_policy(id, types, wrapped, max);
+            };
             env.msrp_sessions =
                 [d = dp->get()]() -> std::expected<platform::table, platform::error> {
                 auto rows = d->msrp_sessions();
@@ -277,7 +312,9 @@ int main(int argc, char** argv) {
                              "leg_b_bytes",
                              "sent_counts",
                              "reports",
-                             "last_distribution_count"};
+                             "last_distribution_count",
+                             "accept_types",
+                             "max_size"};
                 for (const auto& r : *rows) {
                     std::vector<platform::cell> row{uint64_t{r.id}};
                     for (int l = 0; l < 2; ++l) {
@@ -292,6 +329,8 @@ int main(int argc, char** argv) {
                                                                      : "leg b"));
                     row.emplace_back(r.reports);
                     row.emplace_back(r.last_distribution);
+                    row.emplace_back(r.accept_types.empty() ? std::string("*") : r.accept_types);
+                    row.emplace_back(r.max_size);
                     t.rows.push_back(std::move(row));
                 }
                 return t;

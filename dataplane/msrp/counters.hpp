@@ -33,7 +33,17 @@
     _(sent_count_requests, info, "SENDs relayed with Success-Report: yes;Include-Sent-Count") \
     _(distribution_reports, info, "REPORTs with a Distribution-Count from the far side")      \
     _(distribution_count_total, info, "sum of the Distribution-Counts received (recipients)") \
-    _(reports_consumed, info, "REPORTs imsd had asked for itself, not relayed to the client")
+    _(reports_consumed, info, "REPORTs imsd had asked for itself, not relayed to the client")   \
+    _(policy_blocked, drop, "chunks stopped by a block rule: 403, the far side's copy ended #") \
+    _(policy_allowed, info, "messages exempted by an allow rule matching first")              \
+    _(policy_counted, info, "count-rule matches in relayed messages")                         \
+    _(type_refused, drop, "chunks refused 415: Content-Type not accepted (settings or SDP)")  \
+    _(size_refused, drop, "chunks refused 413: message larger than the settings or a=max-size") \
+    _(scan_no_memory, drop, "messages refused 403: no scan stream state left (scan-streams)") \
+    _(interleave_refused, drop, "chunks refused 403: a third message interleaved on a connection") \
+    _(failure_reports, info, "Failure REPORTs sent to senders who asked for them")            \
+    _(scan_bytes, info, "body bytes scanned by the content rules")                           \
+    _(scan_cycles, info, "TSC cycles spent scanning bodies (scan_bytes / this: bytes per cycle)")
 
 namespace imsd::dp::msrp {
 

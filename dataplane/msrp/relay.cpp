@@ -1,6 +1,7 @@
 #include "dataplane/msrp/relay.hpp"
 
 #include <arpa/inet.h>
+#include <rte_cycles.h>
 #include <rte_random.h>
 
 #include <algorithm>
@@ -57,6 +58,14 @@ struct relay::session {
     uint8_t consume_next = 0;
     uint64_t reports = 0;            // Distribution-Count REPORTs received
     uint64_t last_distribution = 0;  // the latest Distribution-Count
+    // The SDP's a=accept-types (space-separated) and a=max-size.
+    std::array<char, 256> accept_types{};
+    std::array<char, 256> wrapped_types{};
+    uint16_t accept_types_len = 0;
+    uint16_t wrapped_types_len = 0;
+    uint64_t max_size = 0;
+    std::string_view accept_view() const { return {accept_types.data(), accept_types_len}; }
+    std::string_view wrapped_view() const { return {wrapped_types.data(), wrapped_types_len}; }
     bool take_consumed(std::string_view mid) {
         for (size_t i = 0; i < max_consumed; ++i) {
             if (consume_len[i] != 0 &&
@@ -103,6 +112,34 @@ struct relay::conn : sink {
     uint8_t out_tid_len = 0;
     bool had_body = false;
     rte_mbuf* cur_seg = nullptr;  // the segment being fed to the parser
+    // The chunk being received, as far as refusing it needs.
+    std::array<char, 32> in_tid{};
+    uint8_t in_tid_len = 0;
+    bool in_wants_response = false;  // Failure-Report not "no"
+    bool in_wants_report = false;    // Failure-Report "yes" / "partial" asked for explicitly
+    uint32_t out_pending = UINT32_MAX;
+    std::array<char, 32> in_mid{};
+    uint8_t in_mid_len = 0;
+    std::array<char, 64> in_range{};  // the chunk's Byte-Range value, for a Failure REPORT
+    uint8_t in_range_len = 0;
+    // Messages whose chunks are being policed on this connection (two may
+    // interleave): the scan stream runs across their chunks.
+    struct message {
+        bool in_use = false;
+        bool blocked = false;  // refused: its later chunks get 403
+        bool cpim = false;     // the encapsulated type is still to be checked
+        uint8_t mid_len = 0;
+        std::array<char, 32> mid{};
+        uint64_t bytes = 0;
+        uint64_t max_size = 0;  // 0: none
+        uint64_t total = 0;     // Byte-Range total, 0: "*"
+        policy::message_scan scan;
+        policy::cpim_reader cpim_r;
+        std::string_view mid_view() const { return {mid.data(), mid_len}; }
+    };
+    std::array<message, 2> msgs;
+    int8_t cur_msg = -1;
+    std::string_view in_tid_view() const { return {in_tid.data(), in_tid_len}; }
 
     void on_head(const head& h) override { r->on_head(*this, h); }
     void on_body(std::string_view b, bool copied) override { r->on_body(*this, b, copied); }
@@ -241,6 +278,9 @@ relay::~relay() {
     for (auto& k : conns_) {
         rte_pktmbuf_free(k->outq);
         k->outq = nullptr;
+        for (auto& m : k->msgs) {
+            m.scan.abort();
+        }
     }
 }
 
@@ -258,10 +298,19 @@ relay::conn* relay::alloc_conn() noexcept {
     k.waiters = k.next_waiter = UINT32_MAX;
     k.mode = conn::fwd::none;
     k.out_len = 0;
+    k.cur_msg = -1;
+    for (auto& m : k.msgs) {
+        m.in_use = false;
+    }
     return &k;
 }
 
 void relay::free_conn(conn& k) noexcept {
+    for (auto& m : k.msgs) {
+        m.scan.abort();
+        m.in_use = false;
+    }
+    k.cur_msg = -1;
     rte_pktmbuf_free(k.outq);
     k.outq = k.outq_last = nullptr;
     k.out_len = 0;
@@ -433,6 +482,21 @@ bool relay::set_report_leg(uint32_t id, int leg) noexcept {
     return true;
 }
 
+bool relay::set_media_policy(uint32_t id, std::string_view types, std::string_view wrapped,
+                             uint64_t max_size) noexcept {
+    session* s = session_by_id(id);
+    if (s == nullptr || types.size() > s->accept_types.size() ||
+        wrapped.size() > s->wrapped_types.size()) {
+        return false;
+    }
+    std::memcpy(s->accept_types.data(), types.data(), types.size());
+    s->accept_types_len = static_cast<uint16_t>(types.size());
+    std::memcpy(s->wrapped_types.data(), wrapped.data(), wrapped.size());
+    s->wrapped_types_len = static_cast<uint16_t>(wrapped.size());
+    s->max_size = max_size;
+    return true;
+}
+
 bool relay::release(uint32_t id) noexcept {
     session* s = session_by_id(id);
     if (s == nullptr) {
@@ -476,6 +540,9 @@ void relay::list(std::vector<session_info>& out) const {
         i.report_leg = s->report_leg;
         i.reports = s->reports;
         i.last_distribution = s->last_distribution;
+        i.accept_types = std::string(s->accept_view());
+        i.wrapped_types = std::string(s->wrapped_view());
+        i.max_size = s->max_size;
         out.push_back(std::move(i));
     }
 }
@@ -684,6 +751,9 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pending& pd = pending_[idx];
         pd.in_use = false;
         free_pending_.push_back(idx);
+        if (pd.swallow) {
+            return;  // the far side's answer to a chunk imsd aborted
+        }
         if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
             conns_[pd.from_conn]->session == pd.session) {
             ++cnt.responses_relayed;
@@ -773,9 +843,26 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
     }
     conn& out = *conns_[to.conn];
+    const std::string_view failure_report = h.find("Failure-Report").value_or("yes");
+    const bool wants_response = h.kind == method::send && failure_report != "no";
+    k.in_tid_len = static_cast<uint8_t>(std::min(h.tid.size(), k.in_tid.size()));
+    std::memcpy(k.in_tid.data(), h.tid.data(), k.in_tid_len);
+    k.in_wants_response = wants_response;
+    k.in_wants_report = h.find("Failure-Report").has_value() && failure_report != "no";
+    {
+        const std::string_view mid = h.find("Message-ID").value_or("");
+        const std::string_view range = h.find("Byte-Range").value_or("1-*/*");
+        k.in_mid_len = static_cast<uint8_t>(std::min(mid.size(), k.in_mid.size()));
+        std::memcpy(k.in_mid.data(), mid.data(), k.in_mid_len);
+        k.in_range_len = static_cast<uint8_t>(std::min(range.size(), k.in_range.size()));
+        std::memcpy(k.in_range.data(), range.data(), k.in_range_len);
+    }
+    k.out_pending = UINT32_MAX;
+    k.cur_msg = -1;
+    if (h.kind == method::send && h.has_body && !admit(k, s, h)) {
+        return;  // refused by the content policy, answered
+    }
     // Our transaction id: where the response finds the sender.
-    const bool wants_response =
-        h.kind == method::send && h.find("Failure-Report").value_or("yes") != "no";
     std::array<char, 16> tid{};
     size_t tid_len = 0;
     if (wants_response && !free_pending_.empty()) {
@@ -783,6 +870,8 @@ void relay::on_head(conn& k, const head& h) noexcept {
         free_pending_.pop_back();
         pending& pd = pending_[idx];
         pd.in_use = true;
+        pd.swallow = false;
+        k.out_pending = idx;
         pd.nonce = static_cast<uint32_t>(rte_rand() & 0xffffff) | 0x1000000;  // 5+ digits
         pd.from_conn = k.index;
         pd.session = k.session;
@@ -855,6 +944,37 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (!out.in_use) {
         return;
     }
+    if (k.cur_msg >= 0) {
+        // Content policy: every byte is checked before any of it goes out.
+        conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+        m.bytes += b.size();
+        if (m.max_size != 0 && m.bytes > m.max_size) {
+            ++cnt.size_refused;
+            refuse(k, 413, "Message too large");
+            return;
+        }
+        if (m.cpim && !m.cpim_r.done()) {
+            m.cpim_r.feed(b);
+            if (m.cpim_r.failed() ||
+                (m.cpim_r.done() && !type_allowed(k, m.cpim_r.content_type(), true))) {
+                ++cnt.type_refused;
+                refuse(k, 415, m.cpim_r.failed() ? "CPIM headers unreadable"
+                                                 : "Content type not accepted (in CPIM)");
+                return;
+            }
+        }
+        if (m.scan.is_open()) {
+            const uint64_t t0 = rte_rdtsc();
+            const bool pass = m.scan.feed(b);
+            cnt.scan_cycles += rte_rdtsc() - t0;
+            cnt.scan_bytes += b.size();
+            if (!pass) {
+                ++cnt.policy_blocked;
+                refuse(k, 403, "Content blocked by policy");
+                return;
+            }
+        }
+    }
     cnt.body_bytes_relayed += b.size();
     if (k.session != UINT32_MAX) {
         sessions_[k.session]->legs[k.leg].bytes_in += b.size();
@@ -869,6 +989,27 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
 }
 
 void relay::on_end(conn& k, char flag) noexcept {
+    if (k.cur_msg >= 0 && k.mode == conn::fwd::relay && flag == '$') {
+        // The whole message is in: rules that need its end, and a CPIM
+        // payload whose headers never ended.
+        conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+        if (m.cpim && !m.cpim_r.done()) {
+            ++cnt.type_refused;
+            refuse(k, 415, "CPIM headers unreadable");
+        } else if (m.scan.is_open()) {
+            const uint64_t t0 = rte_rdtsc();
+            const bool pass = m.scan.finish();
+            cnt.scan_cycles += rte_rdtsc() - t0;
+            if (!pass) {
+                ++cnt.policy_blocked;
+                refuse(k, 403, "Content blocked by policy");
+            }
+        }
+    }
+    if (k.cur_msg >= 0 && flag != '+') {
+        end_message(k);  // '$' or '#': the message is over (a refused one too)
+    }
+    k.cur_msg = -1;
     if (k.mode == conn::fwd::relay && conns_[k.to_conn]->in_use) {
         conn& out = *conns_[k.to_conn];
         text end;
@@ -892,6 +1033,154 @@ void relay::on_error(conn& k, const error& e) noexcept {
     k.mode = conn::fwd::drop;
 }
 
+// --- content policy -----------------------------------------------------------------------
+
+bool relay::type_allowed(const conn& k, std::string_view type, bool wrapped) const noexcept {
+    if (policy != nullptr && !policy::type_accepted(type, policy->lim().accept_types)) {
+        return false;
+    }
+    if (k.session == UINT32_MAX) {
+        return true;
+    }
+    const session& s = *sessions_[k.session];
+    const std::string_view list =
+        wrapped && s.wrapped_types_len != 0 ? s.wrapped_view() : s.accept_view();
+    return policy::type_accepted(type, list);
+}
+
+bool relay::admit(conn& k, session& s, const head& h) noexcept {
+    // A later chunk of a message already being policed continues its scan.
+    const std::string_view mid(k.in_mid.data(), k.in_mid_len);
+    for (size_t i = 0; i < k.msgs.size(); ++i) {
+        if (k.msgs[i].in_use && k.msgs[i].mid_view() == mid) {
+            k.cur_msg = static_cast<int8_t>(i);
+            if (k.msgs[i].blocked) {
+                refuse(k, 403, "Message refused by policy");
+                return false;
+            }
+            return true;
+        }
+    }
+    // RFC 4975 8.6: what the session's SDP and the settings accept.
+    const std::string_view ctype = h.find("Content-Type").value_or("");
+    if (!type_allowed(k, ctype, false)) {
+        ++cnt.type_refused;
+        refuse(k, 415, "Content type not accepted");
+        return false;
+    }
+    const uint64_t set_max = policy != nullptr ? policy->lim().max_size_bytes : 0;
+    const uint64_t max = set_max == 0     ? s.max_size
+                         : s.max_size == 0 ? set_max
+                                           : std::min(set_max, s.max_size);
+    const auto range = parse_byte_range(std::string_view(k.in_range.data(), k.in_range_len));
+    const uint64_t total = range && range->total ? *range->total : 0;
+    if (max != 0 && total > max) {
+        ++cnt.size_refused;
+        refuse(k, 413, "Message too large");
+        return false;
+    }
+    const bool rules = policy != nullptr && policy->has_rules();
+    const bool cpim = policy::is_cpim(ctype) &&
+                      ((policy != nullptr && !policy->lim().accept_types.empty()) ||
+                       s.accept_types_len != 0 || s.wrapped_types_len != 0);
+    if (!rules && !cpim && max == 0) {
+        return true;  // nothing to hold this message to past its head
+    }
+    // A slot: a free one, else one whose message was refused.
+    int8_t idx = -1;
+    for (size_t i = 0; i < k.msgs.size() && idx < 0; ++i) {
+        idx = k.msgs[i].in_use ? idx : static_cast<int8_t>(i);
+    }
+    for (size_t i = 0; i < k.msgs.size() && idx < 0; ++i) {
+        idx = k.msgs[i].blocked ? static_cast<int8_t>(i) : idx;
+    }
+    if (idx < 0) {
+        ++cnt.interleave_refused;
+        refuse(k, 403, "Too many interleaved messages");
+        return false;
+    }
+    conn::message& m = k.msgs[static_cast<size_t>(idx)];
+    m.scan.abort();
+    m.in_use = true;
+    m.blocked = false;
+    m.cpim = cpim;
+    m.cpim_r = policy::cpim_reader{};
+    m.bytes = range ? range->start - 1 : 0;
+    m.max_size = max;
+    m.total = total;
+    m.mid_len = k.in_mid_len;
+    std::memcpy(m.mid.data(), k.in_mid.data(), k.in_mid_len);
+    k.cur_msg = idx;
+    if (rules && !m.scan.open(*policy, p_.lcore_index)) {
+        ++cnt.scan_no_memory;
+        refuse(k, 403, "Content scan unavailable");
+        return false;
+    }
+    return true;
+}
+
+void relay::refuse(conn& k, uint16_t status, const char* comment) noexcept {
+    if (k.cur_msg >= 0) {
+        conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+        m.blocked = true;  // its later chunks are refused too
+        m.scan.abort();
+    }
+    if (k.mode == conn::fwd::relay) {
+        // The far side's copy of the chunk ends here, aborted (RFC 4975 7.1.1
+        // '#'): it never sees the bytes that were refused.
+        conn& out = *conns_[k.to_conn];
+        if (out.in_use) {
+            text end;
+            end << (k.had_body ? "\r\n-------" : "-------")
+                << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
+            out_bytes(out, end.view());
+            push_out(out);
+            ++cnt.chunks_aborted;
+        }
+        if (k.out_pending != UINT32_MAX) {
+            pending_[k.out_pending].swallow = true;
+        }
+    }
+    if (k.in_wants_response) {
+        respond(k, k.in_tid_view(), status, comment);  // RFC 4975 7.3: before the chunk ends
+    }
+    if (k.in_wants_report) {
+        failure_report(k, status, comment);
+    }
+    k.mode = conn::fwd::drop;
+}
+
+void relay::failure_report(conn& k, uint16_t status, const char* comment) noexcept {
+    // RFC 4975 7.1.2: a REPORT with the failure, towards the sender, for the
+    // chunk that failed.
+    if (k.session == UINT32_MAX || k.in_mid_len == 0) {
+        return;
+    }
+    const session& s = *sessions_[k.session];
+    std::array<char, 12> tid{};
+    random_chars(tid.data(), tid.size());
+    const std::string_view t(tid.data(), tid.size());
+    text m;
+    m << "MSRP " << t << " REPORT\r\nTo-Path: " << s.legs[k.leg].path_view() << "\r\nFrom-Path: ";
+    local_uri(m, s, k.leg);
+    m << "\r\nMessage-ID: " << std::string_view(k.in_mid.data(), k.in_mid_len)
+      << "\r\nByte-Range: " << std::string_view(k.in_range.data(), k.in_range_len)
+      << "\r\nStatus: 000 " << uint32_t{status} << ' ' << std::string_view(comment) << "\r\n-------"
+      << t << "$\r\n";
+    out_bytes(k, m.view());
+    push_out(k);
+    ++cnt.failure_reports;
+}
+
+void relay::end_message(conn& k) noexcept {
+    conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+    m.scan.abort();  // still open only when the sender aborted it ('#')
+    cnt.policy_allowed += m.scan.verdict().allowed ? 1 : 0;
+    cnt.policy_counted += m.scan.verdict().counted;
+    m.in_use = false;
+    m.blocked = false;
+}
+
 void relay::poll(uint64_t now_tsc) noexcept {
     // RFC 4975 7.3: no response in time: 408 to the sender. A scan of the
     // (bounded) table every 10 ms; timeouts are tens of seconds.
@@ -906,6 +1195,9 @@ void relay::poll(uint64_t now_tsc) noexcept {
         }
         pd.in_use = false;
         free_pending_.push_back(idx);
+        if (pd.swallow) {
+            continue;  // a chunk imsd aborted: its sender had its answer
+        }
         ++cnt.timeouts;
         if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
             conns_[pd.from_conn]->session == pd.session) {

@@ -12,6 +12,14 @@
 // response timeout gives the sender 408. REPORTs are relayed, never
 // answered. A chunk ending in '#' ends in '#' on the far side too.
 //
+// Content policy (dataplane/policy): a SEND's body is scanned, as a stream
+// across its chunks and segments, before any of it goes out; a block rule
+// matching stops the chunk in flight (403 to the sender, the far side's copy
+// of the chunk ended with '#', a Failure REPORT where the sender asked).
+// Content-Type lists (415) and a maximum message size (413) come from the
+// settings (im/session) and the session's SDP (a=accept-types, a=max-size);
+// message/cpim payloads are held to them by their encapsulated type too.
+//
 // Flow control: what waits for one leg's TCP send space is queued per
 // connection; past `out_limit_bytes` the other leg is not read (its TCP
 // window closes) until the queue drains. Memory per session is bounded by
@@ -31,6 +39,7 @@
 
 #include "dataplane/msrp/counters.hpp"
 #include "dataplane/msrp/parser.hpp"
+#include "dataplane/policy/policy.hpp"
 #include "dataplane/tcp/tcp.hpp"
 
 namespace imsd::dp::msrp {
@@ -47,6 +56,7 @@ struct relay_params {
     uint32_t media_ip_be = 0;                      // the address in our URIs
     uint16_t port_first = 2855, port_last = 2855;  // where peers connect
     uint16_t port_index = 0;                       // the dataplane port of media_ip
+    unsigned lcore_index = 0;                      // which scratch of a policy set is ours
 };
 
 inline constexpr size_t max_path_bytes = 512;
@@ -62,6 +72,9 @@ struct session_info {
     int report_leg = -1;             // the served client's leg for sent counts, -1 off
     uint64_t reports = 0;            // Distribution-Count REPORTs received
     uint64_t last_distribution = 0;  // the latest Distribution-Count
+    std::string accept_types;        // from the SDP (a=accept-types), empty: any
+    std::string wrapped_types;       // a=accept-wrapped-types (inside CPIM), empty: as above
+    uint64_t max_size = 0;           // from the SDP (a=max-size), 0: none
 };
 
 class relay {
@@ -71,6 +84,9 @@ class relay {
     ~relay();
 
     counters cnt{};  // dp: writes, cp: reads (relaxed)
+    // The content policy in force: the dataplane loop sets it from the RCU
+    // snapshot every poll; a message keeps the set it started with.
+    const policy::policy_set* policy = nullptr;
 
     // Memory an idle relayed session holds: its session entry, two relay
     // connections (each with its parser and header buffer) and two TCP
@@ -90,6 +106,12 @@ class relay {
     // OMA IM 6.1.1.2.2: SENDs from `leg` (the served client's; -1: off)
     // ask for delivery reports with sent counts (docs/design/msrp.md).
     bool set_report_leg(uint32_t id, int leg) noexcept;
+    // The session's own limits from its SDP, on top of the settings'
+    // (RFC 4975 8.6): a=accept-types and a=accept-wrapped-types (space-
+    // separated; empty: any, and for wrapped: as accept-types) and
+    // a=max-size (0: none).
+    bool set_media_policy(uint32_t id, std::string_view accept_types,
+                          std::string_view wrapped_types, uint64_t max_size) noexcept;
     // Closes both legs with FIN once what is queued went out, frees the session.
     bool release(uint32_t id) noexcept;
     void list(std::vector<session_info>& out) const;
@@ -128,6 +150,15 @@ class relay {
     void respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept;
     void connect_leg(session& s, int leg) noexcept;
     void close_conn(conn& k) noexcept;
+    // Content policy: admit a SEND's chunk (false: refused and answered),
+    // stop one mid-body, and end a message's scan.
+    bool admit(conn& k, session& s, const head& h) noexcept;
+    void refuse(conn& k, uint16_t status, const char* comment) noexcept;
+    void failure_report(conn& k, uint16_t status, const char* comment) noexcept;
+    void end_message(conn& k) noexcept;
+    // Whether a Content-Type passes the settings' list and the session's
+    // (`wrapped`: the type inside a CPIM payload).
+    bool type_allowed(const conn& k, std::string_view type, bool wrapped) const noexcept;
 
     tcp::tcp_stack& s_;
     relay_params p_;
@@ -144,6 +175,7 @@ class relay {
         uint8_t tid_len = 0;
         std::array<char, 32> tid{};  // the sender's transaction id
         uint64_t deadline_tsc = 0;
+        bool swallow = false;  // the relayed chunk was aborted by policy: drop its response
     };
     std::vector<pending> pending_;
     std::vector<uint32_t> free_pending_;

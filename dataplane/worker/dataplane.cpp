@@ -81,6 +81,13 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
     dp->config_ = std::make_unique<platform::rcu_snapshot<net::net_config>>(
         *dp->rcu_, std::make_unique<const net::net_config>(dp->ports_->config()));
 
+    if (s.dataplane.msrp.enabled()) {
+        if (auto r = policy::install_stream_pool(s.dataplane.msrp.scan_streams,
+                                                 s.dataplane.msrp.scan_stream_bytes);
+            !r) {
+            return std::unexpected(r.error());
+        }
+    }
     const uint64_t hz = rte_get_tsc_hz();
     for (size_t i = 0; i < pollers.size(); ++i) {
         poller p;
@@ -174,6 +181,7 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                 rp.media_ip_be = s.ports[0].addresses[0].addr_be;
                 rp.port_first = ms.port_first;
                 rp.port_last = ms.port_last == 0 ? ms.port_first : ms.port_last;
+                rp.lcore_index = static_cast<unsigned>(i);
                 p.msrp = msrp::relay::create(*p.tcp, rp);
                 if (p.msrp) {
                     IMSD_LOG(dataplane, INFO,
@@ -282,6 +290,9 @@ void dataplane::loop(poller& p) noexcept {
             ctx.now_tsc - poll_start;
         poll_start = ctx.now_tsc;
         ctx.cfg = config_->get();
+        if (p.msrp) {
+            p.msrp->policy = policy_.load(std::memory_order_acquire);
+        }
         net::neighbour_sync_input(ctx);
         uint32_t received = 0;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
@@ -386,6 +397,7 @@ void dataplane::shutdown() {
             p.tcp.reset();  // drains what a loop that never ran still holds
             p.ctx->cfg = nullptr;
         }
+        p.msrp.reset();  // its scan streams closed: the policies can go
         if (p.impair) {
             for (auto& st : *p.impair) {
                 st.drain();
@@ -400,6 +412,34 @@ void dataplane::shutdown() {
     if (ports_) {
         ports_->close();
     }
+    std::lock_guard lock(policy_mu_);
+    policy_.store(nullptr);
+    policy_live_.reset();
+    policy_retired_.clear();
+}
+
+std::expected<void, platform::error> dataplane::apply_policy(platform::content_db db,
+                                                             policy::limits lim) {
+    auto ps = policy::policy_set::create(std::move(db), std::move(lim),
+                                         static_cast<unsigned>(std::max<size_t>(pollers_.size(), 1)));
+    if (!ps) {
+        return std::unexpected(ps.error());
+    }
+    std::lock_guard lock(policy_mu_);
+    std::unique_ptr<policy::policy_set> old = std::move(policy_live_);
+    policy_live_ = std::move(*ps);
+    policy_.store(policy_live_.get(), std::memory_order_release);
+    if (old) {
+        rcu_->synchronize();  // no lcore takes the old one for a new message now
+        policy_retired_.push_back(std::move(old));
+    }
+    std::erase_if(policy_retired_, [](const auto& r) { return r->idle(); });
+    return {};
+}
+
+size_t dataplane::policies_retired() const {
+    std::lock_guard lock(policy_mu_);
+    return policy_retired_.size();
 }
 
 std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip_be, uint16_t port,
@@ -472,6 +512,9 @@ std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msr
                             break;
                         case msrp_job::op::release:
                             j.ok = j.relay->release(j.id);
+                            break;
+                        case msrp_job::op::media_policy:
+                            j.ok = j.relay->set_media_policy(j.id, j.types, j.wrapped, j.max_size);
                             break;
                         case msrp_job::op::report_leg:
                             j.ok = j.relay->set_report_leg(j.id, j.leg);
@@ -557,6 +600,26 @@ std::expected<void, platform::error> dataplane::msrp_report_leg(uint32_t id, int
     }
     if (!job->ok) {
         return std::unexpected(make_error("session " + std::to_string(id), "no such session"));
+    }
+    return {};
+}
+
+std::expected<void, platform::error> dataplane::msrp_media_policy(uint32_t id,
+                                                                  const std::string& types,
+                                                                  const std::string& wrapped,
+                                                                  uint64_t max_size) {
+    auto job = std::make_unique<msrp_job>();
+    job->what = msrp_job::op::media_policy;
+    job->id = id;
+    job->types = types;
+    job->wrapped = wrapped;
+    job->max_size = max_size;
+    if (auto r = run_msrp_job(job); !r) {
+        return r;
+    }
+    if (!job->ok) {
+        return std::unexpected(make_error("session " + std::to_string(id),
+                                          "no such session, or a type list over 256 bytes"));
     }
     return {};
 }

@@ -14,11 +14,13 @@
 
 #include "dataplane/msrp/relay.hpp"
 #include "dataplane/net/context.hpp"
+#include "dataplane/policy/policy.hpp"
 #include "dataplane/port/impair.hpp"
 #include "dataplane/port/port.hpp"
 #include "dataplane/tcp/tcp.hpp"
 #include "platform/eal/eal.hpp"
 #include "platform/error.hpp"
+#include "platform/policy/content_db.hpp"
 #include "platform/rcu/rcu.hpp"
 #include "platform/settings/settings.hpp"
 #include "platform/stats/registry.hpp"
@@ -76,10 +78,12 @@ class dataplane {
     // connection to its session's lcore is not done yet). Each call is
     // answered from that lcore's loop within a poll.
     struct msrp_job {
-        enum class op { create, set_remote, report_leg, release, list } what = op::list;
+        enum class op { create, set_remote, report_leg, media_policy, release, list } what = op::list;
         uint32_t id = 0;
         int leg = 0;
         std::string path;
+        std::string types, wrapped;  // media_policy
+        uint64_t max_size = 0;
         bool active = false;
         bool ok = false;
         msrp::session_info info;
@@ -94,6 +98,21 @@ class dataplane {
     // OMA IM 6.1.1.2.2 sent counts on the served client's leg (-1: off).
     std::expected<void, platform::error> msrp_report_leg(uint32_t id, int leg);
     std::expected<std::vector<msrp::session_info>, platform::error> msrp_sessions();
+    // RFC 4975 8.6 from the session's SDP: a=accept-types, a=accept-wrapped-types
+    // (space-separated, empty: any) and a=max-size (0: none).
+    std::expected<void, platform::error> msrp_media_policy(uint32_t id, const std::string& types,
+                                                           const std::string& wrapped,
+                                                           uint64_t max_size);
+
+    // Control thread: the content rules and message limits every relay
+    // holds new messages to from its next poll (messages in flight finish on
+    // the rules they started with). Refused (nothing changes) when the rules
+    // need more scan state than dataplane/msrp/scan-stream-bytes. A replaced
+    // policy is freed once no lcore can see it and none scans with it.
+    std::expected<void, platform::error> apply_policy(platform::content_db db,
+                                                      policy::limits lim);
+    // Control thread: replaced policies not yet freed (streams still open).
+    size_t policies_retired() const;
 
     // One TCP connection as "show connections" lists it.
     struct conn_row {
@@ -139,6 +158,11 @@ class dataplane {
 
     platform::settings settings_;
     platform::lcore_roles roles_;
+    // Declared before pollers_ so they outlive the relays' open streams.
+    std::atomic<const policy::policy_set*> policy_{nullptr};  // cp: writes, dp: reads
+    std::unique_ptr<policy::policy_set> policy_live_;
+    std::vector<std::unique_ptr<policy::policy_set>> policy_retired_;
+    mutable std::mutex policy_mu_;
     rte_mempool* pool_ = nullptr;
     rte_mempool* clone_pool_ = nullptr;  // indirect mbufs for zero-copy transmit
     std::unique_ptr<port_set> ports_;

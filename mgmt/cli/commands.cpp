@@ -59,6 +59,11 @@ const std::vector<command_spec>& command_table() {
          "set a leg's peer path (quote several URIs as one argument) and who connects"},
         {id::msrp_reports, {"msrp", "reports"}, {"<id>", "<a|b|off>"}, {}, false, true,
          "ask for delivery reports with sent counts on the served client's leg (OMA IM 6.1.1.2.2)"},
+        {id::msrp_accept, {"msrp", "accept"}, {"<id>", "<types|*>", "<wrapped-types|->", "<max-size>"},
+         {}, false, true,
+         "the session's SDP limits (RFC 4975 8.6): a=accept-types and a=accept-wrapped-types "
+         "(comma-separated; * any, - as accept-types) and a=max-size in bytes (0: none); "
+         "refused chunks get 415 / 413"},
         {id::msrp_release, {"msrp", "release"}, {"<id>"}, {}, false, true,
          "release a session: both legs closed once what is queued went out"},
         {id::show_msrp_sessions, {"show", "msrp", "sessions"}, {}, {}, false, false,

@@ -38,6 +38,7 @@ enum class command_id : uint8_t {
     msrp_path,
     msrp_release,
     msrp_reports,
+    msrp_accept,
     show_msrp_sessions,
     show_msrp_stats,
 };

@@ -576,6 +576,42 @@ reply msrp_command(const parsed_command& cmd, const cli_env& env, bool json) {
                         : ok_text("session " + cmd.args[0] + ": sent counts " +
                                   (leg == "off" ? std::string("off") : "on leg " + leg) + "\n");
         }
+        case command_id::msrp_accept: {
+            bool ok = false;
+            const uint32_t id = session_id(cmd.args[0], ok);
+            uint64_t max = 0;
+            const std::string& ms = cmd.args[3];
+            const bool max_ok =
+                !ms.empty() &&
+                std::from_chars(ms.data(), ms.data() + ms.size(), max).ec == std::errc{} &&
+                std::from_chars(ms.data(), ms.data() + ms.size(), max).ptr == ms.data() + ms.size();
+            if (!ok || !max_ok || !env.msrp_accept) {
+                return reply{exit_usage, {}, "imsctl: usage: " + usage(*cmd.spec) + "\n"};
+            }
+            // Comma- or space-separated on the command line, space-separated
+            // as in SDP for the relay.
+            auto list = [](std::string v, const char* none) {
+                if (v == none) {
+                    return std::string();
+                }
+                std::replace(v.begin(), v.end(), ',', ' ');
+                return v;
+            };
+            const std::string types = list(cmd.args[1], "*");
+            const std::string wrapped = list(cmd.args[2], "-");
+            auto r = env.msrp_accept(id, types, wrapped, max);
+            if (!r) {
+                return failed(r.error().to_string());
+            }
+            return json ? ok_json({{"id", id},
+                                   {"accept_types", types},
+                                   {"accept_wrapped_types", wrapped},
+                                   {"max_size", max}})
+                        : ok_text("session " + cmd.args[0] + ": accept-types " +
+                                  (types.empty() ? "any" : types) + ", wrapped " +
+                                  (wrapped.empty() ? "as accept-types" : wrapped) +
+                                  ", max-size " + (max == 0 ? "none" : std::to_string(max)) + "\n");
+        }
         case command_id::msrp_release: {
             bool ok = false;
             const uint32_t id = session_id(cmd.args[0], ok);
@@ -645,6 +681,7 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
         case command_id::msrp_path:
         case command_id::msrp_release:
         case command_id::msrp_reports:
+        case command_id::msrp_accept:
         case command_id::show_msrp_sessions:
             return env.msrp_create ? msrp_command(cmd, env, json)
                                    : not_here("dataplane MSRP relay");

@@ -35,6 +35,10 @@ struct cli_env {
         msrp_path;
     std::function<std::expected<void, platform::error>(uint32_t id)> msrp_release;
     std::function<std::expected<void, platform::error>(uint32_t id, int leg)> msrp_reports;
+    // Space-separated type lists (empty: any) and a maximum size (0: none).
+    std::function<std::expected<void, platform::error>(
+        uint32_t id, const std::string& types, const std::string& wrapped, uint64_t max_size)>
+        msrp_accept;
     std::function<std::expected<platform::table, platform::error>()> msrp_sessions;
 };
 

@@ -1,7 +1,6 @@
 #include "mgmt/policy/content_rules.hpp"
 
 #include <algorithm>
-#include <set>
 
 namespace imsd::mgmt {
 
@@ -13,9 +12,11 @@ struct scratch_deleter {
     void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
 };
 
+// Every match, in stream order, each expression once (HS_FLAG_SINGLEMATCH);
+// scanning goes on past a block so that `policy test` lists every rule.
 int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
-    static_cast<std::set<uint32_t>*>(ctx)->insert(id);
-    return 0;  // keep scanning: every rule is reported
+    static_cast<std::vector<uint32_t>*>(ctx)->push_back(id);
+    return 0;
 }
 
 }  // namespace
@@ -61,7 +62,7 @@ std::expected<std::shared_ptr<const compiled_rules>, platform::error> compiled_r
         f |= r.dotall ? HS_FLAG_DOTALL : 0;
         f |= r.multiline ? HS_FLAG_MULTILINE : 0;
         flags.push_back(f);
-        ids.push_back(r.id);
+        ids.push_back(static_cast<unsigned>(ids.size()));  // the index: O(1) back to the rule
     }
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
@@ -102,7 +103,7 @@ std::expected<scan_result, platform::error> compiled_rules::scan(std::string_vie
         return std::unexpected(make_error("policy", "cannot allocate Hyperscan scratch"));
     }
     std::unique_ptr<hs_scratch_t, scratch_deleter> scratch(raw);
-    std::set<uint32_t> hits;
+    std::vector<uint32_t> hits;
     hs_stream_t* stream = nullptr;
     if (hs_open_stream(db_, 0, &stream) != HS_SUCCESS) {
         return std::unexpected(make_error("policy", "cannot open a Hyperscan stream"));
@@ -118,20 +119,34 @@ std::expected<scan_result, platform::error> compiled_rules::scan(std::string_vie
     }
     // Matches that need the end of data (e.g. a trailing $) arrive on close.
     hs_close_stream(stream, raw, on_match, &hits);
-    bool allow = false;
-    bool block = false;
-    for (uint32_t id : hits) {
-        auto it =
-            std::find_if(rules_.begin(), rules_.end(), [id](const auto& r) { return r.id == id; });
-        if (it == rules_.end()) {
+    platform::content_verdict v;
+    for (uint32_t index : hits) {
+        if (index >= rules_.size()) {
             continue;
         }
-        out.matches.push_back({id, it->action, it->description});
-        allow |= it->action == platform::rule_action::allow;
-        block |= it->action == platform::rule_action::block;
+        const auto& r = rules_[index];
+        out.matches.push_back({r.id, r.action, r.description});
+        v.on_match(r.action, index);
     }
-    out.verdict = allow ? rule_verdict::allow : block ? rule_verdict::block : rule_verdict::pass;
+    out.verdict = v.allowed ? rule_verdict::allow : v.blocked ? rule_verdict::block : rule_verdict::pass;
     return out;
+}
+
+}  // namespace imsd::mgmt
+
+namespace imsd::mgmt {
+
+platform::content_db compiled_rules::share(std::shared_ptr<const compiled_rules> self,
+                                           uint64_t generation) {
+    platform::content_db d;
+    d.db = self->db_;
+    for (const auto& r : self->rules_) {
+        d.actions.push_back(r.action);
+        d.rule_ids.push_back(r.id);
+    }
+    d.generation = generation;
+    d.owner = std::move(self);
+    return d;
 }
 
 }  // namespace imsd::mgmt

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "platform/error.hpp"
+#include "platform/policy/content_db.hpp"
 #include "platform/settings/settings.hpp"
 
 namespace imsd::mgmt {
@@ -25,13 +26,14 @@ struct rule_match {
     std::string description;
 };
 
-// What the matched rules decide: an allow rule wins (the operator's
-// exception), else any block rule blocks, else the text passes; count rules
-// only count.
+// What the matched rules decide, as the relay decides it
+// (platform::content_verdict): the first decisive match in stream order; an
+// allow rule matching first exempts the text, a block rule matching first
+// blocks it; count rules only count.
 enum class rule_verdict { pass, allow, block };
 
 struct scan_result {
-    std::vector<rule_match> matches;  // by rule id, each rule once
+    std::vector<rule_match> matches;  // in stream order, each rule once
     rule_verdict verdict = rule_verdict::pass;
 };
 
@@ -49,6 +51,11 @@ class compiled_rules {
     // pieces (0: one piece); a match split across pieces is found as if whole.
     std::expected<scan_result, platform::error> scan(std::string_view text,
                                                      size_t chunk_bytes = 0) const;
+
+    // The database as the dataplane takes it (platform/policy/content_db.hpp);
+    // it keeps `self` alive.
+    static platform::content_db share(std::shared_ptr<const compiled_rules> self,
+                                      uint64_t generation);
 
     size_t rule_count() const { return rules_.size(); }
     size_t database_bytes() const;

@@ -77,7 +77,7 @@ std::expected<apply_outcome, platform::error> runtime::apply(std::string_view te
         return apply_outcome{{}, old->generation};
     }
     for (const auto& hook : hooks_) {
-        if (auto rc = hook(c->settings); !rc) {
+        if (auto rc = hook(c->settings, c->rules, old->generation + 1); !rc) {
             rejected_.fetch_add(1, std::memory_order_relaxed);
             return std::unexpected(rc.error());
         }

@@ -37,10 +37,11 @@ struct apply_outcome {
 
 class runtime {
    public:
-    // Any control thread; called by apply() with the new settings before they
+    // Any control thread; called by apply() with the new settings, their
+    // compiled content rules and the generation they will have, before they
     // are published. All-or-nothing: on error nothing may have changed.
-    using apply_hook =
-        std::function<std::expected<void, platform::error>(const platform::settings&)>;
+    using apply_hook = std::function<std::expected<void, platform::error>(
+        const platform::settings&, const std::shared_ptr<const compiled_rules>&, uint64_t)>;
 
     // Main thread at start-up: compiles the initial content rules.
     static std::expected<std::unique_ptr<runtime>, platform::error> create(

@@ -160,6 +160,10 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
                     d.msrp.max_connections = number<uint32_t>(ev);
                 } else if (en == "out-limit-bytes") {
                     d.msrp.out_limit_bytes = number<uint32_t>(ev);
+                } else if (en == "scan-streams") {
+                    d.msrp.scan_streams = number<uint32_t>(ev);
+                } else if (en == "scan-stream-bytes") {
+                    d.msrp.scan_stream_bytes = number<uint32_t>(ev);
                 }
             });
         } else if (n == "impair") {
@@ -468,6 +472,8 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/msrp/max-sessions"] = std::to_string(d.msrp.max_sessions);
     m["dataplane/msrp/max-connections"] = std::to_string(d.msrp.max_connections);
     m["dataplane/msrp/out-limit-bytes"] = std::to_string(d.msrp.out_limit_bytes);
+    m["dataplane/msrp/scan-streams"] = std::to_string(d.msrp.scan_streams);
+    m["dataplane/msrp/scan-stream-bytes"] = std::to_string(d.msrp.scan_stream_bytes);
     m["dataplane/tcp/echo-port"] = std::to_string(d.tcp.echo_port);
     m["dataplane/tcp/sink-port"] = std::to_string(d.tcp.sink_port);
     m["dataplane/tcp/rcv-buffer-bytes"] = std::to_string(d.tcp.rcv_buffer_bytes);

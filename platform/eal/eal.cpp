@@ -51,6 +51,11 @@ uint32_t memory_needed_mb(const settings& s) {
     constexpr uint64_t clone_bytes = 256;
     uint64_t pool_mb =
         (uint64_t{s.dataplane.mbufs} * (mbuf_bytes + clone_bytes) + (1u << 20) - 1) >> 20;
+    // The MSRP relay's scan stream states.
+    if (s.dataplane.msrp.enabled()) {
+        pool_mb += (uint64_t{s.dataplane.msrp.scan_streams} * (s.dataplane.msrp.scan_stream_bytes + 64) +
+                    (1u << 20) - 1) >> 20;
+    }
     // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
     return static_cast<uint32_t>(pool_mb + 128);
 }

@@ -39,7 +39,8 @@ class cli_mgmt : public ::testing::Test {
         ASSERT_TRUE(rt);
         rt_ = std::move(*rt);
         rt_->add_hook(
-            [this](const platform::settings& next) -> std::expected<void, platform::error> {
+            [this](const platform::settings& next, const std::shared_ptr<const compiled_rules>&,
+                   uint64_t) -> std::expected<void, platform::error> {
                 ++hook_calls_;
                 if (fail_hook_) {
                     return std::unexpected(platform::make_error("dataplane", "refused"));
@@ -158,8 +159,10 @@ TEST_F(cli_mgmt, policy_test_scans_with_the_live_rules) {
     auto j = nlohmann::json::parse(run({"policy", "test", "-"}, true, &text2).out);
     EXPECT_EQ(j["verdict"], "block");
     ASSERT_EQ(j["matches"].size(), 2u);
-    EXPECT_EQ(j["matches"][0]["id"], 5);
-    EXPECT_EQ(j["matches"][1]["action"], "count");
+    // In stream order: "offer" ends before "spam".
+    EXPECT_EQ(j["matches"][0]["id"], 6);
+    EXPECT_EQ(j["matches"][0]["action"], "count");
+    EXPECT_EQ(j["matches"][1]["id"], 5);
 }
 
 TEST_F(cli_mgmt, user_documents_put_get_list_delete_and_verdict) {

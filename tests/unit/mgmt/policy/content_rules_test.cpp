@@ -28,7 +28,10 @@ TEST(content_rules, matches_each_rule_once_and_decides) {
     EXPECT_EQ(r->matches[0].id, 1u);
     EXPECT_EQ(r->matches[1].id, 2u);
     EXPECT_EQ(r->verdict, rule_verdict::block);
-    EXPECT_EQ((*c)->scan("free money from-my-bank")->verdict, rule_verdict::allow);
+    // The first decisive match in stream order decides (as in the relay,
+    // which must stop a message before its blocked bytes go out).
+    EXPECT_EQ((*c)->scan("from-my-bank: free money")->verdict, rule_verdict::allow);
+    EXPECT_EQ((*c)->scan("free money from-my-bank")->verdict, rule_verdict::block);
     EXPECT_EQ((*c)->scan("hello")->verdict, rule_verdict::pass);
     EXPECT_EQ((*c)->scan("invoice")->verdict, rule_verdict::pass);
 }
