@@ -330,6 +330,73 @@ def client(ip, port, our_uri, imsd_uri, scenario):
             raise SystemExit("FAIL: reports: a REPORT the client never asked for reached it")
         print("ok: Success-Report yes: the REPORT with Distribution-Count 3 relayed; "
               "none asked: imsd asked and consumed it")
+    elif scenario == "policy":
+        # Content rules of the lab settings: block /forbidden\s+fruit/ (rule 7),
+        # count /tally/ (rule 8); the session accepts text/plain and
+        # message/cpim (wrapped: text/plain) up to 6,000,000 bytes.
+        def refused(t, code, what, report=False):
+            got = collect(st, 1.5)
+            if not any(m[0].split(" ")[1] == t and m[0].split(" ")[2] == str(code) for m in got):
+                raise SystemExit("FAIL: %s: no %d in %r" % (what, code, [m[0] for m in got]))
+            reps = [m for m in got if m[0].endswith("REPORT")]
+            if report and not (len(reps) == 1 and (hget(reps[0][1], "Status") or "").startswith("000 %d" % code)):
+                raise SystemExit("FAIL: %s: Failure REPORT: %r" % (what, [(m[0], m[1]) for m in reps]))
+            if not report and reps:
+                raise SystemExit("FAIL: %s: a REPORT nobody asked for" % what)
+        # A blocked pattern split across two chunks.
+        first = b"a harmless start, then the forbidden  fr"
+        t = send_request(st, imsd_uri, our_uri, first, mid="m-block", flag="+",
+                         byte_range="1-%d/200" % len(first), extra=("Failure-Report: yes",))
+        expect_response(st, t, 200, "first half of the pattern")
+        second = b"uit and the rest of it"
+        t = send_request(st, imsd_uri, our_uri, second, mid="m-block", flag="+",
+                         byte_range="%d-%d/200" % (len(first) + 1, len(first) + len(second)),
+                         extra=("Failure-Report: yes",))
+        refused(t, 403, "the chunk completing a blocked pattern", report=True)
+        t = send_request(st, imsd_uri, our_uri, b"more", mid="m-block",
+                         byte_range="%d-%d/200" % (len(first) + len(second) + 1,
+                                                   len(first) + len(second) + 4))
+        refused(t, 403, "a later chunk of the blocked message")
+        # A count rule only counts.
+        t = send_request(st, imsd_uri, our_uri, b"tally ho", mid="m-count", byte_range="1-8/8")
+        expect_response(st, t, 200, "count rule")
+        # Types: the session's a=accept-types, and the type inside CPIM.
+        t = send_request(st, imsd_uri, our_uri, b"\x89PNG", mid="m-png", byte_range="1-4/4",
+                         ctype="image/png")
+        refused(t, 415, "image/png")
+        cpim = (b"From: <sip:alice@example.com>\r\nTo: <sip:bob@example.com>\r\n"
+                b"DateTime: 2026-11-24T10:00:00Z\r\n\r\nContent-Type: %s\r\n\r\n%s")
+        body = cpim % (b"text/html", b"<b>hi</b>")
+        t = send_request(st, imsd_uri, our_uri, body, mid="m-cpim-html",
+                         byte_range="1-%d/%d" % (len(body), len(body)), ctype="message/cpim")
+        refused(t, 415, "text/html inside CPIM")
+        body = cpim % (b"text/plain", b"hello inside CPIM")
+        t = send_request(st, imsd_uri, our_uri, body, mid="m-cpim-ok",
+                         byte_range="1-%d/%d" % (len(body), len(body)), ctype="message/cpim")
+        expect_response(st, t, 200, "text/plain inside CPIM")
+        body = cpim % (b"text/plain", b"the forbidden fruit, wrapped")
+        t = send_request(st, imsd_uri, our_uri, body, mid="m-cpim-block",
+                         byte_range="1-%d/%d" % (len(body), len(body)), ctype="message/cpim")
+        refused(t, 403, "a blocked pattern inside CPIM")
+        # Sizes: a=max-size 6,000,000: a declared total over it, and one
+        # that grows past it with an unknown total.
+        t = send_request(st, imsd_uri, our_uri, b"x" * 100, mid="m-big",
+                         byte_range="1-100/7000000")
+        refused(t, 413, "a declared total over a=max-size")
+        big = b"y" * 65536
+        off = 0
+        for i in range(92):  # 92 x 64 KiB = 6,029,312 bytes
+            t = send_request(st, imsd_uri, our_uri, big, mid="m-grow", flag="+",
+                             byte_range="%d-%d/*" % (off + 1, off + len(big)))
+            off += len(big)
+            want = 200 if off <= 6000000 else 413
+            if want == 413:
+                refused(t, 413, "a message growing past a=max-size")
+            else:
+                expect_response(st, t, 200, "chunk %d of a growing message" % i)
+        print("ok: content policy: a pattern split over two chunks blocked (403 + Failure "
+              "REPORT, later chunks 403), count rule, 415 for image/png and text/html in CPIM, "
+              "CPIM text/plain relayed and its blocked body refused, 413 declared and grown")
     elif scenario == "quit":
         t = send_request(st, imsd_uri, our_uri, b"bye", mid="quit", byte_range="1-3/3")
         expect_response(st, t, 200, "last message")

@@ -4,7 +4,9 @@
 # connects to (imsd active, binding the connection with a bodiless SEND).
 # A text message, a 5 MiB file in 2 KiB chunks (SHA-256 at the far end), a
 # message aborted with #, the far side's 413 / 415 back to the sender, an
-# unknown method (501), unknown session (481), no answer from the far side (408); sent counts (Include-Sent-Count, Distribution-Count);
+# unknown method (501), unknown session (481), no answer from the far side (408); sent counts
+# (Include-Sent-Count, Distribution-Count); content policy (a blocked pattern split over two
+# chunks, count rule, 415 by type and by the type inside CPIM, 413 declared and grown);
 # paths rewritten on every relayed request; the capture checked with tshark's
 # MSRP dissector when tshark is installed; then a second session with a slow
 # reader on leg B (leg A paused by flow control) released in mid-transfer,
@@ -24,7 +26,13 @@ peer="198.18.16.2"
 lab_conf "$prefix" \
     "<mbufs>16383</mbufs><idle-sleep-us>10</idle-sleep-us><msrp><port-first>2855</port-first></msrp>" \
     "net_tap_msrp$id,iface=$tap" "$ours/24" \
-    "<im><msrp-response-timeout-ms>3000</msrp-response-timeout-ms></im>"
+    "<im><session><content-type>text/plain</content-type><content-type>message/cpim</content-type>
+       <max-size-bytes>8388608</max-size-bytes></session>
+       <msrp-response-timeout-ms>3000</msrp-response-timeout-ms></im>
+     <content-rules>
+       <rule id=\"7\"><expression>forbidden\\s+fruit</expression></rule>
+       <rule id=\"8\" action=\"count\"><expression>tally</expression></rule>
+     </content-rules>"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 peer_py() { timeout 180 ip netns exec "$ns" python3 "$here/msrp_peer.py" "$@"; }
@@ -53,11 +61,13 @@ imsctl msrp path "$sid" a "$alice" passive >/dev/null || fail "msrp path a"
 for _ in $(seq 50); do [ "$(mstat conns_opened)" -ge 1 ] && break; sleep 0.1; done
 
 imsctl msrp reports "$sid" a >/dev/null || fail "msrp reports"
+imsctl msrp accept "$sid" "text/plain,message/cpim" text/plain 6000000 >/dev/null \
+    || fail "msrp accept"
 # The 5 MiB file runs before the capture starts: Wireshark's MSRP dissector
 # reports a few of the frames of a long chunked transfer as malformed
 # whoever sends them (seen with the python peer's own frames too); the
 # file's integrity is checked end to end by SHA-256 instead.
-for scenario in file text abort statuses timeout unknown reports quit; do
+for scenario in file text abort statuses timeout unknown reports policy quit; do
     if [ "$scenario" = text ]; then
         capture=""
         if command -v tshark >/dev/null; then
@@ -96,7 +106,31 @@ pass "at B: paths rewritten on all $(json_get "$report" "j['requests']") request
 [ "$(mstat unknown_session)" = 1 ] || fail "unknown_session $(mstat unknown_session)"
 [ "$(mstat timeouts)" = 1 ] || fail "timeouts $(mstat timeouts)"
 [ "$(mstat unknown_method)" = 1 ] || fail "unknown_method $(mstat unknown_method)"
-[ "$(mstat chunks_aborted)" = 1 ] || fail "chunks_aborted $(mstat chunks_aborted)"
+# Content policy, as leg B saw it: the blocked message's first chunk, then
+# its second cut off with '#' before any byte of it; nothing refused arrived.
+python3 - "$report" <<'PY' || fail "content policy at B: $report"
+import json, sys
+j = json.loads(sys.argv[1])
+flags = j["flags"]
+assert flags["m-block"] == ["+", "#"], flags["m-block"]
+assert j["messages"]["m-block"]["sha256"] == __import__("hashlib").sha256(
+    b"a harmless start, then the forbidden  fr").hexdigest(), "bytes of the refused chunk reached B"
+for mid in ("m-png", "m-big"):  # refused by their headers: nothing relayed
+    assert mid not in flags, mid
+# CPIM's inner type is in its body: the head went out, the chunk ends '#'.
+assert flags["m-cpim-html"] == ["#"], flags["m-cpim-html"]
+assert flags["m-cpim-ok"] == ["$"] and flags["m-count"] == ["$"]
+assert flags["m-cpim-block"] == ["#"], flags["m-cpim-block"]
+assert flags["m-grow"][-1] == "#" and len(flags["m-grow"]) == 92, flags["m-grow"]
+PY
+[ "$(mstat policy_blocked)" = 2 ] || fail "policy_blocked $(mstat policy_blocked)"
+[ "$(mstat policy_counted)" = 1 ] || fail "policy_counted $(mstat policy_counted)"
+[ "$(mstat type_refused)" = 2 ] || fail "type_refused $(mstat type_refused)"
+[ "$(mstat size_refused)" = 2 ] || fail "size_refused $(mstat size_refused)"
+[ "$(mstat failure_reports)" = 1 ] || fail "failure_reports $(mstat failure_reports)"
+[ "$(mstat scan_bytes)" -gt 5242880 ] || fail "scan_bytes $(mstat scan_bytes)"
+pass "content policy at B: the blocked chunk ended '#' with none of its bytes, nothing refused arrived; $(mstat scan_bytes) bytes scanned in $(mstat scan_cycles) cycles"
+[ "$(mstat chunks_aborted)" = 5 ] || fail "chunks_aborted $(mstat chunks_aborted)"
 [ "$(mstat responses_relayed)" -ge 2565 ] || fail "responses_relayed $(mstat responses_relayed)"
 sessions=$(imsctl --json show msrp sessions)
 [ "$(json_get "$sessions" "len(j)")" = 1 ] || fail "show msrp sessions: $sessions"
@@ -131,7 +165,10 @@ to_b = [r for r in rows if r[0] == "7000" and r[1]]
 to_a = [r for r in rows if r[0] == "2855"]
 assert to_b and all(r[2] == sys.argv[2] and r[3] == "yes;Include-Sent-Count" for r in to_b), to_b
 assert all(r[2] == sys.argv[3] for r in to_a if r[1] != "m-x"), to_a  # m-x: the 481 case
-assert sorted(r[1] for r in to_b) == sorted(r[1] for r in to_a if r[1] != "m-x"), (to_a, to_b)
+# Refused by their heads (481, 415, 413), nothing of them reaches B.
+refused = {"m-x", "m-png", "m-big"}
+assert {r[1] for r in to_b} == {r[1] for r in to_a} - refused, (to_a, to_b)
+assert not refused & {r[1] for r in to_b}
 PY
     pass "tshark: $frames MSRP frames dissected, none malformed or with a warning ($zw zero-window segments: flow control)"
 else
