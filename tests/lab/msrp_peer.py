@@ -397,6 +397,18 @@ def client(ip, port, our_uri, imsd_uri, scenario):
         print("ok: content policy: a pattern split over two chunks blocked (403 + Failure "
               "REPORT, later chunks 403), count rule, 415 for image/png and text/html in CPIM, "
               "CPIM text/plain relayed and its blocked body refused, 413 declared and grown")
+    elif scenario == "policy-live":
+        # After a settings apply that added /pineapple/ (rule 9): the new rule
+        # blocks, the old ones still do, other messages pass.
+        t = send_request(st, imsd_uri, our_uri, b"pineapple pizza", mid="m-live",
+                         byte_range="1-15/15")
+        expect_response(st, t, 403, "a rule added live")
+        t = send_request(st, imsd_uri, our_uri, b"forbidden fruit", mid="m-live-old",
+                         byte_range="1-15/15")
+        expect_response(st, t, 403, "the rules already there")
+        t = send_request(st, imsd_uri, our_uri, b"apple pie", mid="m-live-ok", byte_range="1-9/9")
+        expect_response(st, t, 200, "a message no rule matches")
+        print("ok: a content rule added live blocks the next message; the others still apply")
     elif scenario == "quit":
         t = send_request(st, imsd_uri, our_uri, b"bye", mid="quit", byte_range="1-3/3")
         expect_response(st, t, 200, "last message")
