@@ -12,6 +12,9 @@
 # parser): HAProxy's user + system CPU per 1M messages, and the ratio.
 # HAProxy only copies bytes; imsd parses, rewrites paths and transaction ids
 # and translates responses on the way.
+# Then the relay again with content rules (100 literals, 1,000 regexes; the
+# bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
+# and its scan rate set against raw Hyperscan on the same rules and text.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -42,10 +45,11 @@ start_imsd "$LAB_TMP/imsd.xml"
 c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))  # the TSC rate, measured
 
 declare -A ours_cpu ours_rate
-printf '%-8s %10s %12s %14s %16s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg"
-for size in 256 4096 65536; do
-    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
-    n=$(( n / scale ))
+mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
+# relay_run <body bytes> <messages> [body file]: one session relaying
+# <messages> SENDs (and their 200s); prints the figures line, sets `line`.
+relay_run() {
+    local size=$1 n=$2 body=${3:-} s sid uri_a gen b0 b1 out
     s=$(imsctl --json msrp create) || fail "msrp create: $s"
     sid=$(json_get "$s" "j['id']")
     uri_a=$(json_get "$s" "j['uri_a']")
@@ -54,7 +58,7 @@ for size in 256 4096 65536; do
     # right across imsgen restarts.
     taskset -c 1 "$IMSGEN_BIN" --device "net_memif0,role=client,socket=$memif,mac=02:00:00:00:20:02" --lcores 0@1 \
         --file-prefix "imsgen$id" --mode msrp --port 2855 --uri-a "$uri_a" --messages $n \
-        --size $size --timeout 120 >"$LAB_TMP/gen.out" 2>"$LAB_TMP/gen.err" &
+        --size $size --timeout 120 ${body:+--body-file "$body"} >"$LAB_TMP/gen.out" 2>"$LAB_TMP/gen.err" &
     gen=$!; LAB_PIDS+=("$gen")
     for _ in $(seq 100); do grep -q listening "$LAB_TMP/gen.err" && break; sleep 0.1; done
     b0=$(busy)
@@ -69,13 +73,62 @@ import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
 print("%-8s %10d %12.0f %14.3f %16.0f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6, busy / n))
 ' "$out" "$(( b1 - b0 ))" "$tsc" "$size")
+    imsctl msrp release "$sid" >/dev/null
+    # imsgen restarts per run: the memif link comes back for the next one.
+    sleep 0.5
+}
+printf '%-8s %10s %12s %14s %16s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg"
+for size in 256 4096 65536; do
+    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
+    relay_run $size $(( n / scale ))
     echo "$line"
     ours_rate[$size]=$(awk '{print $3}' <<<"$line")
     ours_cpu[$size]=$(awk '{print $4}' <<<"$line")
-    imsctl msrp release "$sid" >/dev/null
-    # imsgen restarts per size: the memif link comes back for the next one.
-    sleep 0.5
 done
+
+# --- the same with content rules: bench_dp_policy's rules and corpus --------------------------
+# Every rule counts (none blocks), so every body byte is scanned. The relay's
+# own scan rate (its scan_bytes over its scan_cycles) is set against raw
+# Hyperscan on the same rules and text in this run (bench_dp_policy).
+PC_BIN=$build/bench/policy_corpus
+BP_BIN=$build/bench/bench_dp_policy
+if [ -x "$PC_BIN" ] && [ -x "$BP_BIN" ]; then
+    echo
+    printf '%-16s %-6s %12s %14s %16s %16s %7s\n' "rules" "body" "msgs/s" "imsd CPU-s/1M" \
+        "scan in relay" "raw Hyperscan" "ratio"
+    for kind in literals regex; do
+        "$PC_BIN" corpus $kind 1048576 >"$LAB_TMP/corpus.txt"
+        "$PC_BIN" rules $kind >"$LAB_TMP/rules.xml"
+        python3 - "$LAB_TMP/imsd.xml" "$LAB_TMP/rules.xml" "$LAB_TMP/imsd-rules.xml" <<'PY'
+import sys
+s = open(sys.argv[1]).read().replace("</imsd>", open(sys.argv[2]).read() + "</imsd>")
+open(sys.argv[3], "w").write(s)
+PY
+        imsctl settings apply "$LAB_TMP/imsd-rules.xml" >/dev/null || fail "apply the $kind rules"
+        label=$([ $kind = literals ] && echo "100 literals" || echo "1000 regexes")
+        for size in 4096 65536; do
+            case $size in 4096) n=100000 ;; *) n=10000 ;; esac
+            sb0=$(mstat scan_bytes); sc0=$(mstat scan_cycles)
+            relay_run $size $(( n / scale )) "$LAB_TMP/corpus.txt"
+            sb=$(( $(mstat scan_bytes) - sb0 )); sc=$(( $(mstat scan_cycles) - sc0 ))
+            [ "$sb" -ge $(( n / scale * size )) ] \
+                || fail "$kind, $size B: $sb bytes scanned for $(( n / scale )) messages"
+            filter=$([ $kind = literals ] && echo "100_literals" || echo "1000_regex")
+            raw=$(taskset -c 0 "$BP_BIN" --benchmark_filter="BM_raw_hyperscan_$filter/$size\$" \
+                --benchmark_min_time=0.5 --benchmark_format=json 2>/dev/null \
+                | python3 -c 'import json,sys; print(json.load(sys.stdin)["benchmarks"][0]["bytes_per_second"])')
+            python3 -c '
+import sys
+label, size, line, sb, sc, tsc, raw = sys.argv[1:8]
+f = line.split()
+inside = int(sb) / (int(sc) / int(tsc)) if int(sc) else 0
+print("%-16s %-6s %12s %14s %12.2f GB/s %12.2f GB/s %6.2fx" % (label, size, f[2], f[3], inside / 1e9,
+      float(raw) / 1e9, inside / float(raw)))
+' "$label" $size "$line" $sb $sc $tsc "$raw"
+        done
+    done
+    imsctl settings apply "$LAB_TMP/imsd.xml" >/dev/null || fail "apply the settings without rules"
+fi
 relayed=$(json_get "$(imsctl --json show msrp stats)" "j['total']['requests_relayed']")
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -52,6 +53,7 @@ uint64_t counter(const platform::registry& reg, const std::string& group, const 
 }
 
 struct options {
+    std::string body_file;
     std::string device;
     std::string addr = "198.18.20.2/24";
     std::string peer = "198.18.20.1";
@@ -104,6 +106,8 @@ int main(int argc, char** argv) {
     app.add_option("--size", o.size, "rr / churn: message bytes (msrp: body bytes)")
         ->check(CLI::Range(1u, 1u << 20));
     app.add_option("--timeout", o.timeout_s, "seconds before giving up");
+    app.add_option("--body-file", o.body_file, "msrp: cut bodies from this file (default: 'm's)")
+        ->check(CLI::ExistingFile);
     app.add_option("--mbufs", o.mbufs, "mbuf pool size");
     CLI11_PARSE(app, argc, argv);
 
@@ -205,6 +209,10 @@ int main(int argc, char** argv) {
                               "/imsgenlegB0001;tcp";
                 m.messages = o.messages;
                 m.msg_bytes = o.size;
+                if (!o.body_file.empty()) {
+                    std::ifstream in(o.body_file, std::ios::binary);
+                    m.body_text.assign(std::istreambuf_iterator<char>(in), {});
+                }
                 // Keep what is outstanding within the TCP send buffer.
                 m.window = std::max<uint32_t>(
                     1, std::min<uint32_t>(o.window, (192u * 1024) / (o.size + 300)));

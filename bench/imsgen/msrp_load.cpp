@@ -57,7 +57,14 @@ void send_request(msrp_load& w) {
     m += " SEND\r\nTo-Path: " + w.uri_a + "\r\nFrom-Path: " + w.our_uri_a + "\r\nMessage-ID: m" +
          std::to_string(w.sent) + "\r\nByte-Range: 1-" + std::to_string(w.body.size()) + "/" +
          std::to_string(w.body.size()) + "\r\nContent-Type: text/plain\r\n\r\n";
-    m += w.body;
+    if (w.body_text.size() > w.body.size()) {
+        // Successive slices of the text: each body different, as the scan
+        // benchmark's messages are (a repeated body would stay cache-hot).
+        const size_t span = w.body_text.size() - w.body.size() + 1;
+        m.append(w.body_text, static_cast<size_t>(w.sent * w.body.size()) % span, w.body.size());
+    } else {
+        m += w.body;
+    }
     m += "\r\n-------";
     m.append(tid, static_cast<size_t>(tl));
     m += "$\r\n";
@@ -190,7 +197,14 @@ void msrp_listen(tcp_stack& s, void* arg) noexcept {
     w.a.sink.l = &w.a;
     w.b.sink.l = &w.b;
     w.b.is_b = true;
-    w.body.assign(w.msg_bytes, 'm');
+    if (w.body_text.empty()) {
+        w.body.assign(w.msg_bytes, 'm');
+    } else {
+        while (w.body.size() < w.msg_bytes) {
+            w.body += w.body_text;
+        }
+        w.body.resize(w.msg_bytes);
+    }
     if (!s.listen(w.local_ip, htons(w.listen_port), &b_callbacks, &w)) {
         ++w.errors;
     }

@@ -28,6 +28,7 @@ struct msrp_load {
     uint64_t messages = 100000;
     uint32_t msg_bytes = 256;
     uint32_t window = 32;
+    std::string body_text;  // what bodies are cut from, slice by slice; empty: 'm's
 
     // Written by the lcore; read by the control thread once `done`.
     std::atomic<bool> b_bound{false};  // imsd's leg B connection arrived and bound
