@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "dataplane/worker/dataplane.hpp"
 #include "mgmt/cli/server.hpp"
 #include "mgmt/runtime/runtime.hpp"
+#include "sigplane/media/event_log.hpp"
 #include "mgmt/settings/settings_doc.hpp"
 #include "mgmt/telemetry/telemetry.hpp"
 #include "mgmt/users/directory.hpp"
@@ -271,7 +273,53 @@ int main(int argc, char** argv) {
         env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
             return d->start_tcp_source(ip, port, bytes);
         };
+        // The sigplane's end of the relay's event rings (for now: the log
+        // behind "show msrp events"; the IM Session procedures subscribe).
+        std::unique_ptr<sig::media::event_log> media_events;
         if (s.dataplane.msrp.enabled()) {
+            media_events = sig::media::event_log::start((*dp)->event_rings(), 1024);
+            env.msrp_events =
+                [log = media_events.get()]() -> std::expected<platform::table, platform::error> {
+                log->drain();
+                platform::table t;
+                t.columns = {"time", "lcore", "session", "event", "leg", "message_id",
+                             "bytes", "outcome", "count"};
+                for (const auto& e : log->recent(100)) {
+                    const auto& ev = e.ev;
+                    const std::time_t tt = std::chrono::system_clock::to_time_t(e.at);
+                    char ts[32];
+                    std::strftime(ts, sizeof(ts), "%H:%M:%S", std::localtime(&tt));
+                    std::string outcome = "-";
+                    uint64_t bytes = ev.bytes, count = ev.count;
+                    switch (ev.kind) {
+                        case platform::media_event_kind::leg_closed:
+                            outcome = std::string(platform::cause_name(ev.cause));
+                            break;
+                        case platform::media_event_kind::message:
+                            outcome = std::string(platform::verdict_name(ev.verdict));
+                            if (ev.verdict == platform::message_verdict::blocked && ev.rule != 0) {
+                                outcome += " (rule " + std::to_string(ev.rule) + ")";
+                            }
+                            break;
+                        case platform::media_event_kind::session_end:
+                            outcome = "a: " + std::to_string(ev.count) + " msgs " +
+                                      std::to_string(ev.bytes) + " B, b: " +
+                                      std::to_string(ev.count_b) + " msgs " +
+                                      std::to_string(ev.bytes_b) + " B";
+                            bytes = ev.bytes + ev.bytes_b;
+                            count = ev.count + ev.count_b;
+                            break;
+                        default:
+                            break;
+                    }
+                    t.rows.push_back({std::string(ts), uint64_t{ev.lcore}, uint64_t{ev.session},
+                                      std::string(platform::kind_name(ev.kind)),
+                                      std::string(ev.leg == 0 ? "a" : "b"),
+                                      ev.mid_len != 0 ? std::string(ev.mid()) : std::string("-"),
+                                      bytes, outcome, count});
+                }
+                return t;
+            };
             env.msrp_create = [d = dp->get()]() -> std::expected<nlohmann::json, platform::error> {
                 auto r = d->msrp_create();
                 if (!r) {
@@ -340,6 +388,7 @@ int main(int argc, char** argv) {
         if (!cli) {
             IMSD_LOG(mgmt, ERR, "{}", cli.error().to_string());
             mgmt::telemetry_unregister();
+            media_events.reset();
             dp->reset();
             platform::eal_stop();
             return fail(cli.error(), exit_start_failed);
@@ -365,6 +414,7 @@ int main(int argc, char** argv) {
         platform::arm_shutdown_watchdog(s.system.shutdown_timeout_ms);
         cli->reset();
         mgmt::telemetry_unregister();
+        media_events.reset();  // its thread stops before the rings go
         (*dp)->shutdown();
         for (const dp::pool_state& pool : (*dp)->pools()) {
             if (pool.available != pool.size) {

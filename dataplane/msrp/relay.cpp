@@ -122,6 +122,10 @@ struct relay::conn : sink {
     uint8_t in_mid_len = 0;
     std::array<char, 64> in_range{};  // the chunk's Byte-Range value, for a Failure REPORT
     uint8_t in_range_len = 0;
+    bool in_send = false;       // the message is a SEND (its end is a delivery record)
+    uint64_t in_start = 1;      // Byte-Range start of the chunk
+    uint64_t in_chunk_bytes = 0;  // body bytes of the chunk so far
+    bool framing_lost = false;    // closed by imsd: the MSRP framing was lost
     // Messages whose chunks are being policed on this connection (two may
     // interleave): the scan stream runs across their chunks.
     struct message {
@@ -294,7 +298,7 @@ relay::conn* relay::alloc_conn() noexcept {
     k.in_use = true;
     k.p = parser(p_.parse);
     k.session = UINT32_MAX;
-    k.closing = k.paused = false;
+    k.closing = k.paused = k.framing_lost = false;
     k.waiters = k.next_waiter = UINT32_MAX;
     k.mode = conn::fwd::none;
     k.out_len = 0;
@@ -342,6 +346,7 @@ void relay::on_established(conn& k) noexcept {
     // An active leg: bind the connection at the far end with a bodiless
     // SEND (RFC 4975 7.1.1), then whatever waited.
     if (k.session != UINT32_MAX) {
+        leg_event(k, platform::media_event_kind::leg_connected, {});
         session& s = *sessions_[k.session];
         std::array<char, 12> tid{};
         random_chars(tid.data(), tid.size());
@@ -505,11 +510,21 @@ bool relay::release(uint32_t id) noexcept {
     for (auto& l : s->legs) {
         if (l.conn != UINT32_MAX) {
             conn& k = *conns_[l.conn];
+            leg_event(k, platform::media_event_kind::leg_closed,
+                      platform::leg_close_cause::released);
             k.session = UINT32_MAX;
             close_conn(k);
             l.conn = UINT32_MAX;
         }
     }
+    platform::media_event ev;
+    ev.kind = platform::media_event_kind::session_end;
+    ev.session = s->id;
+    ev.bytes = s->legs[0].bytes_in;
+    ev.count = s->legs[0].messages_in;
+    ev.bytes_b = s->legs[1].bytes_in;
+    ev.count_b = s->legs[1].messages_in;
+    emit(ev);
     s->in_use = false;
     ++cnt.sessions_released;
     return true;
@@ -697,6 +712,7 @@ void relay::on_data(conn& k) noexcept {
         tcp::tcp_flush(s_, k.tc);  // the window update
         if (k.p.failed()) {
             ++cnt.framing_errors;
+            k.framing_lost = true;
             tcp::tcp_abort(s_, k.tc);
         }
     }
@@ -725,10 +741,36 @@ void relay::resume_waiters(conn& k) noexcept {
     }
 }
 
-void relay::on_closed(conn& k, tcp::tcp_cause) noexcept {
-    if (k.in_use) {
-        free_conn(k);
+void relay::on_closed(conn& k, tcp::tcp_cause why) noexcept {
+    if (!k.in_use) {
+        return;
     }
+    if (k.session != UINT32_MAX && sessions_[k.session]->in_use &&
+        sessions_[k.session]->legs[k.leg].conn == k.index) {
+        using platform::leg_close_cause;
+        leg_close_cause c = leg_close_cause::closed;
+        switch (why) {
+            case tcp::tcp_cause::closed:
+                break;
+            case tcp::tcp_cause::reset_by_peer:
+                c = leg_close_cause::reset;
+                break;
+            case tcp::tcp_cause::refused:
+                c = leg_close_cause::refused;
+                break;
+            case tcp::tcp_cause::timed_out:
+                c = leg_close_cause::timed_out;
+                break;
+            case tcp::tcp_cause::aborted:
+                c = k.framing_lost ? leg_close_cause::framing : leg_close_cause::closed;
+                break;
+            case tcp::tcp_cause::shutdown:
+                c = leg_close_cause::shutdown;
+                break;
+        }
+        leg_event(k, platform::media_event_kind::leg_closed, c);
+    }
+    free_conn(k);
 }
 
 void relay::on_head(conn& k, const head& h) noexcept {
@@ -789,13 +831,15 @@ void relay::on_head(conn& k, const head& h) noexcept {
             }
             return;
         }
-        if (k.session == UINT32_MAX) {
-            ++cnt.conns_bound;
-        }
+        const bool binds = k.session == UINT32_MAX;
         k.session = found;
         k.leg = static_cast<uint8_t>(leg);
         sessions_[found]->legs[leg].conn =
             k.index;  // the newest connection carries what goes to this leg
+        if (binds) {
+            ++cnt.conns_bound;
+            leg_event(k, platform::media_event_kind::leg_connected, {});
+        }
     }
     if (h.kind == method::send && !h.has_body && !h.find("Message-ID")) {
         // A bodiless SEND that only binds the connection (RFC 4975 7.1.1).
@@ -817,6 +861,15 @@ void relay::on_head(conn& k, const head& h) noexcept {
                 s.last_distribution = n;
                 ++cnt.distribution_reports;
                 cnt.distribution_count_total += n;
+                platform::media_event ev;
+                ev.kind = platform::media_event_kind::distribution;
+                ev.session = s.id;
+                ev.leg = k.leg;
+                ev.count = n;
+                const std::string_view mid = h.find("Message-ID").value_or("");
+                ev.mid_len = static_cast<uint8_t>(std::min(mid.size(), ev.message_id.size()));
+                std::memcpy(ev.message_id.data(), mid.data(), ev.mid_len);
+                emit(ev);
             } else {
                 ++cnt.parse_errors;
             }
@@ -849,6 +902,8 @@ void relay::on_head(conn& k, const head& h) noexcept {
     std::memcpy(k.in_tid.data(), h.tid.data(), k.in_tid_len);
     k.in_wants_response = wants_response;
     k.in_wants_report = h.find("Failure-Report").has_value() && failure_report != "no";
+    k.in_send = h.kind == method::send;
+    k.in_chunk_bytes = 0;
     {
         const std::string_view mid = h.find("Message-ID").value_or("");
         const std::string_view range = h.find("Byte-Range").value_or("1-*/*");
@@ -856,6 +911,8 @@ void relay::on_head(conn& k, const head& h) noexcept {
         std::memcpy(k.in_mid.data(), mid.data(), k.in_mid_len);
         k.in_range_len = static_cast<uint8_t>(std::min(range.size(), k.in_range.size()));
         std::memcpy(k.in_range.data(), range.data(), k.in_range_len);
+        const auto br = parse_byte_range(range);
+        k.in_start = br ? br->start : 1;
     }
     k.out_pending = UINT32_MAX;
     k.cur_msg = -1;
@@ -944,6 +1001,7 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (!out.in_use) {
         return;
     }
+    k.in_chunk_bytes += b.size();
     if (k.cur_msg >= 0) {
         // Content policy: every byte is checked before any of it goes out.
         conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
@@ -1018,6 +1076,11 @@ void relay::on_end(conn& k, char flag) noexcept {
         out_bytes(out, end.view());
         push_out(out);
         cnt.chunks_aborted += flag == '#' ? 1 : 0;
+        if (k.in_send && flag != '+') {
+            message_event(k, flag == '$' ? platform::message_verdict::relayed
+                                         : platform::message_verdict::aborted,
+                          0);
+        }
     }
     k.mode = conn::fwd::none;
 }
@@ -1120,10 +1183,21 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
 }
 
 void relay::refuse(conn& k, uint16_t status, const char* comment) noexcept {
+    bool recorded = false;  // a later chunk of a message already refused
+    uint32_t rule = 0;
     if (k.cur_msg >= 0) {
         conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+        recorded = m.blocked;
         m.blocked = true;  // its later chunks are refused too
         m.scan.abort();
+        rule = m.scan.verdict().blocked ? m.scan.rule_id() : 0;
+    }
+    if (!recorded) {
+        message_event(k,
+                      status == 415   ? platform::message_verdict::type_refused
+                      : status == 413 ? platform::message_verdict::size_refused
+                                      : platform::message_verdict::blocked,
+                      rule);
     }
     if (k.mode == conn::fwd::relay) {
         // The far side's copy of the chunk ends here, aborted (RFC 4975 7.1.1
@@ -1179,6 +1253,46 @@ void relay::end_message(conn& k) noexcept {
     cnt.policy_counted += m.scan.verdict().counted;
     m.in_use = false;
     m.blocked = false;
+}
+
+// --- events to the sigplane ---------------------------------------------------------------
+
+void relay::emit(platform::media_event& ev) noexcept {
+    if (p_.events == nullptr) {
+        return;
+    }
+    ev.lcore = p_.lcore_index;
+    if (rte_ring_sp_enqueue_elem(p_.events, &ev, sizeof(ev)) != 0) {
+        ++cnt.events_dropped;
+        return;
+    }
+    ++cnt.events_sent;
+}
+
+void relay::message_event(const conn& k, platform::message_verdict v, uint32_t rule) noexcept {
+    if (k.session == UINT32_MAX) {
+        return;
+    }
+    platform::media_event ev;
+    ev.kind = platform::media_event_kind::message;
+    ev.session = sessions_[k.session]->id;
+    ev.leg = k.leg;
+    ev.verdict = v;
+    ev.rule = rule;
+    ev.bytes = k.in_start - 1 + k.in_chunk_bytes;
+    ev.mid_len = k.in_mid_len;
+    std::memcpy(ev.message_id.data(), k.in_mid.data(), k.in_mid_len);
+    emit(ev);
+}
+
+void relay::leg_event(const conn& k, platform::media_event_kind kind,
+                      platform::leg_close_cause cause) noexcept {
+    platform::media_event ev;
+    ev.kind = kind;
+    ev.session = sessions_[k.session]->id;
+    ev.leg = k.leg;
+    ev.cause = cause;
+    emit(ev);
 }
 
 void relay::poll(uint64_t now_tsc) noexcept {

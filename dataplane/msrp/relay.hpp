@@ -28,6 +28,7 @@
 // Owning lcore only, except where a comment says otherwise.
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <array>
 #include <cstdint>
@@ -41,6 +42,7 @@
 #include "dataplane/msrp/parser.hpp"
 #include "dataplane/policy/policy.hpp"
 #include "dataplane/tcp/tcp.hpp"
+#include "platform/media/media_event.hpp"
 
 namespace imsd::dp::msrp {
 
@@ -57,6 +59,9 @@ struct relay_params {
     uint16_t port_first = 2855, port_last = 2855;  // where peers connect
     uint16_t port_index = 0;                       // the dataplane port of media_ip
     unsigned lcore_index = 0;                      // which scratch of a policy set is ours
+    // Events to the sigplane (platform/media/media_event.hpp): this lcore
+    // enqueues, the sigplane dequeues; null: none sent.
+    rte_ring* events = nullptr;
 };
 
 inline constexpr size_t max_path_bytes = 512;
@@ -156,6 +161,11 @@ class relay {
     void refuse(conn& k, uint16_t status, const char* comment) noexcept;
     void failure_report(conn& k, uint16_t status, const char* comment) noexcept;
     void end_message(conn& k) noexcept;
+    // Events to the sigplane; a full ring drops (counted).
+    void emit(platform::media_event& ev) noexcept;
+    void message_event(const conn& k, platform::message_verdict v, uint32_t rule) noexcept;
+    void leg_event(const conn& k, platform::media_event_kind kind,
+                   platform::leg_close_cause cause) noexcept;
     // Whether a Content-Type passes the settings' list and the session's
     // (`wrapped`: the type inside a CPIM payload).
     bool type_allowed(const conn& k, std::string_view type, bool wrapped) const noexcept;

@@ -182,6 +182,16 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                 rp.port_first = ms.port_first;
                 rp.port_last = ms.port_last == 0 ? ms.port_first : ms.port_last;
                 rp.lcore_index = static_cast<unsigned>(i);
+                const std::string ename = "imsd_events_" + std::to_string(p.lcore);
+                p.events = rte_ring_create_elem(ename.c_str(), sizeof(platform::media_event), 4096,
+                                                static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
+                                                RING_F_SP_ENQ | RING_F_SC_DEQ);
+                if (p.events == nullptr) {
+                    return std::unexpected(make_error(
+                        "dataplane", "cannot create the event ring " + ename + ": " +
+                                         rte_strerror(rte_errno)));
+                }
+                rp.events = p.events;
                 p.msrp = msrp::relay::create(*p.tcp, rp);
                 if (p.msrp) {
                     IMSD_LOG(dataplane, INFO,
@@ -398,6 +408,8 @@ void dataplane::shutdown() {
             p.ctx->cfg = nullptr;
         }
         p.msrp.reset();  // its scan streams closed: the policies can go
+        rte_ring_free(p.events);
+        p.events = nullptr;
         if (p.impair) {
             for (auto& st : *p.impair) {
                 st.drain();
@@ -435,6 +447,16 @@ std::expected<void, platform::error> dataplane::apply_policy(platform::content_d
     }
     std::erase_if(policy_retired_, [](const auto& r) { return r->idle(); });
     return {};
+}
+
+std::vector<rte_ring*> dataplane::event_rings() const {
+    std::vector<rte_ring*> out;
+    for (const auto& p : pollers_) {
+        if (p.events != nullptr) {
+            out.push_back(p.events);
+        }
+    }
+    return out;
 }
 
 size_t dataplane::policies_retired() const {

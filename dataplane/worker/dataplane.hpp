@@ -114,6 +114,11 @@ class dataplane {
     // Control thread: replaced policies not yet freed (streams still open).
     size_t policies_retired() const;
 
+    // The relay's event rings to the sigplane, one per polling lcore
+    // (platform/media/media_event.hpp; single consumer). Empty when the
+    // relay is off. Valid until shutdown(); stop consuming before it.
+    std::vector<rte_ring*> event_rings() const;
+
     // One TCP connection as "show connections" lists it.
     struct conn_row {
         unsigned lcore = 0;
@@ -147,6 +152,7 @@ class dataplane {
         std::unique_ptr<msrp::relay> msrp;
         std::unique_ptr<tcp::tcp_stack> tcp;
         rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
+        rte_ring* events = nullptr;    // this lcore: enqueues, the sigplane: dequeues
         // Lab impairment, per port and direction; null when off.
         std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;
     };

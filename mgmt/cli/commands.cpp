@@ -68,6 +68,9 @@ const std::vector<command_spec>& command_table() {
          "release a session: both legs closed once what is queued went out"},
         {id::show_msrp_sessions, {"show", "msrp", "sessions"}, {}, {}, false, false,
          "MSRP relay sessions: URIs, peer paths, connected legs, traffic"},
+        {id::show_msrp_events, {"show", "msrp", "events"}, {}, {}, false, false,
+         "the relay's latest events to the sigplane (legs connected / closed and why, "
+         "a record per message with its verdict, Distribution-Counts, session totals)"},
         {id::show_msrp_stats, {"show", "msrp", "stats"}, {}, {"--per-lcore"}, false, false,
          "MSRP relay counters: relayed requests and bytes, responses, errors by reason"},
     };

@@ -685,6 +685,16 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
         case command_id::show_msrp_sessions:
             return env.msrp_create ? msrp_command(cmd, env, json)
                                    : not_here("dataplane MSRP relay");
+        case command_id::show_msrp_events: {
+            if (!env.msrp_events) {
+                return not_here("dataplane MSRP relay");
+            }
+            auto t = env.msrp_events();
+            if (!t) {
+                return failed(t.error().to_string());
+            }
+            return json ? ok_json(table_json(*t)) : ok_text(render_table(*t));
+        }
         case command_id::show_msrp_stats:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json, "msrp");
         case command_id::tcp_source:

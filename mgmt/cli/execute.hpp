@@ -40,6 +40,7 @@ struct cli_env {
         uint32_t id, const std::string& types, const std::string& wrapped, uint64_t max_size)>
         msrp_accept;
     std::function<std::expected<platform::table, platform::error>()> msrp_sessions;
+    std::function<std::expected<platform::table, platform::error>()> msrp_events;
 };
 
 // `caller` names who asked (uid, pid) in logs of state changes.

@@ -142,6 +142,42 @@ pass "content policy at B: the blocked chunk ended '#' with none of its bytes, n
 sessions=$(imsctl --json show msrp sessions)
 [ "$(json_get "$sessions" "len(j)")" = 1 ] || fail "show msrp sessions: $sessions"
 imsctl msrp release "$sid" >/dev/null || fail "release"
+# The events the sigplane gets (show msrp events: the newest 100): both legs
+# connected, a record per message with its verdict, the Distribution-Count,
+# and at release both legs closed and the session's totals.
+events=$(imsctl --json show msrp events)
+python3 - "$events" "$sid" <<'PY' || fail "show msrp events: $(imsctl show msrp events | tail -30)"
+import json, sys
+ev = [e for e in json.loads(sys.argv[1]) if e["session"] == int(sys.argv[2])]
+by = lambda kind: [e for e in ev if e["event"] == kind]
+msgs = {e["message_id"]: e for e in by("message")}
+assert msgs["m-cpim-ok"]["outcome"] == "relayed" and msgs["m-cpim-ok"]["leg"] == "a", msgs["m-cpim-ok"]
+assert msgs["m-block"]["outcome"] == "blocked (rule 7)", msgs["m-block"]
+assert msgs["m-live"]["outcome"] == "blocked (rule 9)", msgs["m-live"]
+assert msgs["m-png"]["outcome"] == "type_refused" and msgs["m-cpim-html"]["outcome"] == "type_refused"
+assert msgs["m-big"]["outcome"] == "size_refused" and msgs["m-grow"]["outcome"] == "size_refused"
+assert 6000000 < msgs["m-grow"]["bytes"] <= 92 * 65536, msgs["m-grow"]  # as far as it got
+assert msgs["m-live-ok"]["bytes"] == 9 and msgs["quit"]["outcome"] == "relayed"
+assert len([e for e in by("message") if e["message_id"] == "m-block"]) == 1, "one record per message"
+# Each client scenario connects leg a anew and closes it (FIN); leg b's peer
+# closes after "quit", before the release (which then has no leg to close:
+# the second session below checks "released").
+closed = by("leg_closed")
+assert all(e["outcome"] == "closed" for e in closed), closed
+assert closed[-1]["leg"] == "b" and len([e for e in closed if e["leg"] == "a"]) >= 3, closed
+assert len([e for e in by("leg_connected") if e["leg"] == "a"]) >= 3, by("leg_connected")
+dist = {e["message_id"]: e["count"] for e in by("distribution")}
+assert dist == {"m-rep-yes": 3, "m-rep-none": 3}, dist
+end = by("session_end")
+assert len(end) == 1 and end[0]["outcome"].startswith("a: "), end
+PY
+python3 - "$(imsctl --json show msrp stats)" "$events" <<'PY' || fail "events: $(imsctl show msrp stats | grep event)"
+import json, sys
+t = json.loads(sys.argv[1])["total"]
+# Every event sent reached the sigplane's log (fewer than the 100 shown).
+assert t["events_dropped"] == 0 and t["events_sent"] == len(json.loads(sys.argv[2])), t
+PY
+pass "events to the sigplane: legs, a record per message (relayed / blocked by rule / 415 / 413), Distribution-Count, totals at release; $(mstat events_sent) sent, none dropped"
 [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "still listed"
 pass "$(mstat requests_relayed) requests and $(mstat body_bytes_relayed) body bytes relayed; session released"
 
@@ -205,6 +241,14 @@ for _ in $(seq 100); do [ $(( $(mstat requests_relayed) - relayed0 )) -ge 200 ] 
 sleep 1
 [ "$(mstat flow_paused)" -gt "$paused0" ] || fail "a slow reader on leg B never paused leg A"
 imsctl msrp release "$sid2" >/dev/null || fail "release mid-transfer"
+python3 - "$(imsctl --json show msrp events)" "$sid2" <<'PY' || fail "events of the release: $(imsctl show msrp events | tail)"
+import json, sys
+ev = [e for e in json.loads(sys.argv[1]) if e["session"] == int(sys.argv[2])]
+rel = sorted(e["leg"] for e in ev if e["event"] == "leg_closed" and e["outcome"] == "released")
+assert rel == ["a", "b"], ev
+end = [e for e in ev if e["event"] == "session_end"]
+assert len(end) == 1 and end[0]["bytes"] > 0, end
+PY
 wait "$alice2" && fail "the client finished a transfer that was released under it"
 wait "$bob2_pid" || fail "leg B (2): $(cat "$LAB_TMP/bob2.txt")"
 for _ in $(seq 100); do

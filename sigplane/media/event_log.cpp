@@ -1,0 +1,72 @@
+#include "sigplane/media/event_log.hpp"
+
+namespace imsd::sig::media {
+
+std::unique_ptr<event_log> event_log::start(std::vector<rte_ring*> rings, size_t keep,
+                                            uint32_t period_ms) {
+    std::unique_ptr<event_log> l(new event_log());
+    l->rings_ = std::move(rings);
+    l->keep_ = keep;
+    l->period_ms_ = period_ms;
+    l->thread_ = std::jthread([p = l.get()](std::stop_token st) { p->run(st); });
+    return l;
+}
+
+event_log::~event_log() {
+    thread_.request_stop();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void event_log::add_listener(std::function<void(const platform::media_event&)> fn) {
+    std::lock_guard lock(mu_);
+    listeners_.push_back(std::move(fn));
+}
+
+void event_log::run(std::stop_token st) {
+    while (!st.stop_requested()) {
+        drain();
+        std::this_thread::sleep_for(std::chrono::milliseconds(period_ms_));
+    }
+    drain();
+}
+
+void event_log::drain() {
+    std::lock_guard lock(mu_);  // one consumer at a time per ring
+    std::array<platform::media_event, 64> batch;
+    for (rte_ring* r : rings_) {
+        unsigned n = 0;
+        do {
+            n = rte_ring_sc_dequeue_burst_elem(r, batch.data(), sizeof(platform::media_event),
+                                               static_cast<unsigned>(batch.size()), nullptr);
+            const auto now = std::chrono::system_clock::now();
+            for (unsigned i = 0; i < n; ++i) {
+                const auto k = static_cast<size_t>(batch[i].kind);
+                if (k < totals_.size()) {
+                    ++totals_[k];
+                }
+                for (const auto& fn : listeners_) {
+                    fn(batch[i]);
+                }
+                log_.push_back({batch[i], now});
+                if (log_.size() > keep_) {
+                    log_.pop_front();
+                }
+            }
+        } while (n == batch.size());
+    }
+}
+
+std::vector<logged_event> event_log::recent(size_t n) const {
+    std::lock_guard lock(mu_);
+    const size_t from = log_.size() > n ? log_.size() - n : 0;
+    return {log_.begin() + static_cast<std::ptrdiff_t>(from), log_.end()};
+}
+
+std::array<uint64_t, 6> event_log::totals() const {
+    std::lock_guard lock(mu_);
+    return totals_;
+}
+
+}  // namespace imsd::sig::media
