@@ -97,6 +97,12 @@ struct relay::conn : sink {
     uint8_t leg = 0;
     bool closing = false;
     bool paused = false;  // not read: the other leg's queue is full
+    // Session legs that use this connection (several when shared, RFC 4975
+    // 7.1.1 / 9: the same next hop), and where imsd opened it to (active).
+    uint16_t users = 0;
+    bool opened = false;
+    uint32_t peer_ip_be = 0;
+    uint16_t peer_port = 0;
     // Connections paused until this one's queue drains (a list through
     // next_waiter): a leg may have several connections.
     uint32_t waiters = UINT32_MAX;
@@ -298,7 +304,10 @@ relay::conn* relay::alloc_conn() noexcept {
     k.in_use = true;
     k.p = parser(p_.parse);
     k.session = UINT32_MAX;
-    k.closing = k.paused = k.framing_lost = false;
+    k.closing = k.paused = k.framing_lost = k.opened = false;
+    k.users = 0;
+    k.peer_ip_be = 0;
+    k.peer_port = 0;
     k.waiters = k.next_waiter = UINT32_MAX;
     k.mode = conn::fwd::none;
     k.out_len = 0;
@@ -309,7 +318,24 @@ relay::conn* relay::alloc_conn() noexcept {
     return &k;
 }
 
-void relay::free_conn(conn& k) noexcept {
+void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
+    // Every session leg still on this connection loses it (one when not
+    // shared): told to the sigplane.
+    for (uint32_t i = 0; k.users != 0 && i < sessions_.size(); ++i) {
+        session& s = *sessions_[i];
+        for (int l = 0; s.in_use && l < 2; ++l) {
+            if (s.legs[l].conn == k.index) {
+                platform::media_event ev;
+                ev.kind = platform::media_event_kind::leg_closed;
+                ev.session = s.id;
+                ev.leg = static_cast<uint8_t>(l);
+                ev.cause = why;
+                emit(ev);
+                s.legs[l].conn = UINT32_MAX;
+                --k.users;
+            }
+        }
+    }
     for (auto& m : k.msgs) {
         m.scan.abort();
         m.in_use = false;
@@ -318,12 +344,7 @@ void relay::free_conn(conn& k) noexcept {
     rte_pktmbuf_free(k.outq);
     k.outq = k.outq_last = nullptr;
     k.out_len = 0;
-    if (k.session != UINT32_MAX) {
-        session& s = *sessions_[k.session];
-        if (s.in_use && s.legs[k.leg].conn == k.index) {
-            s.legs[k.leg].conn = UINT32_MAX;
-        }
-    }
+    k.users = 0;
     k.in_use = false;
     k.tc = tcp::tcp_conn{};
     free_conns_.push_back(k.index);
@@ -343,19 +364,25 @@ void relay::on_accept_conn(tcp::tcp_conn c, void** user) noexcept {
 }
 
 void relay::on_established(conn& k) noexcept {
-    // An active leg: bind the connection at the far end with a bodiless
-    // SEND (RFC 4975 7.1.1), then whatever waited.
-    if (k.session != UINT32_MAX) {
-        leg_event(k, platform::media_event_kind::leg_connected, {});
-        session& s = *sessions_[k.session];
-        std::array<char, 12> tid{};
-        random_chars(tid.data(), tid.size());
-        const std::string_view t(tid.data(), tid.size());
+    // An active connection: bind it at the far end for every session leg
+    // waiting on it with a bodiless SEND each (RFC 4975 7.1.1), then
+    // whatever waited. Their 200s match no relayed transaction: counted as
+    // stray, ignored.
+    if (k.users != 0) {
         text m;
-        m << "MSRP " << t << " SEND\r\nTo-Path: " << s.legs[k.leg].path_view() << "\r\nFrom-Path: ";
-        local_uri(m, s, k.leg);
-        m << "\r\n-------" << t << "$\r\n";
-        // Its 200 matches no relayed transaction: counted as stray, ignored.
+        for (auto& sp : sessions_) {
+            session& s = *sp;
+            for (int l = 0; s.in_use && l < 2; ++l) {
+                if (s.legs[l].conn == k.index) {
+                    platform::media_event ev;
+                    ev.kind = platform::media_event_kind::leg_connected;
+                    ev.session = s.id;
+                    ev.leg = static_cast<uint8_t>(l);
+                    emit(ev);
+                    bind_send(m, s, l);
+                }
+            }
+        }
         rte_mbuf* saved = k.outq;
         rte_mbuf* saved_last = k.outq_last;
         const uint32_t saved_len = k.out_len;
@@ -377,6 +404,33 @@ void relay::on_established(conn& k) noexcept {
         }
     }
     push_out(k);
+}
+
+void relay::bind_send(text& m, const session& s, int leg) const noexcept {
+    std::array<char, 12> tid{};
+    random_chars(tid.data(), tid.size());
+    const std::string_view t(tid.data(), tid.size());
+    m << "MSRP " << t << " SEND\r\nTo-Path: " << s.legs[leg].path_view() << "\r\nFrom-Path: ";
+    local_uri(m, s, leg);
+    m << "\r\n-------" << t << "$\r\n";
+}
+
+void relay::bind_leg(session& s, int leg, conn& k) noexcept {
+    auto& l = s.legs[leg];
+    if (l.conn == k.index) {
+        return;
+    }
+    unbind_leg(s, leg);
+    l.conn = k.index;
+    ++k.users;
+}
+
+void relay::unbind_leg(session& s, int leg) noexcept {
+    auto& l = s.legs[leg];
+    if (l.conn != UINT32_MAX) {
+        --conns_[l.conn]->users;
+        l.conn = UINT32_MAX;
+    }
 }
 
 relay::session* relay::session_by_id(uint32_t id) noexcept {
@@ -463,18 +517,42 @@ void relay::connect_leg(session& s, int leg) noexcept {
     if (!authority(next_hop, ip, port)) {
         return;
     }
+    // RFC 4975 7.1.1 / 9: a connection imsd opened to the same next hop
+    // (the authority of the path's first URI) carries this session too.
+    for (auto& c : conns_) {
+        if (c->in_use && c->opened && !c->closing && c->peer_ip_be == ip && c->peer_port == port) {
+            bind_leg(s, leg, *c);
+            ++cnt.conns_shared;
+            const tcp::tcp_state st = tcp::tcp_state_of(s_, c->tc);
+            if (st == tcp::tcp_state::established) {
+                platform::media_event ev;
+                ev.kind = platform::media_event_kind::leg_connected;
+                ev.session = s.id;
+                ev.leg = static_cast<uint8_t>(leg);
+                emit(ev);
+                text m;
+                bind_send(m, s, leg);
+                out_bytes(*c, m.view());
+                push_out(*c);
+            }
+            return;
+        }
+    }
     conn* k = alloc_conn();
     if (k == nullptr) {
         return;
     }
+    k->opened = true;
+    k->peer_ip_be = ip;
+    k->peer_port = port;
     k->session = s.index;
     k->leg = static_cast<uint8_t>(leg);
     k->tc = tcp::tcp_connect(s_, p_.port_index, p_.media_ip_be, ip, htons(port), &callbacks, k);
     if (!k->tc.valid()) {
-        free_conn(*k);
+        free_conn(*k, platform::leg_close_cause::refused);
         return;
     }
-    l.conn = k->index;
+    bind_leg(s, leg, *k);
     ++cnt.conns_opened;
 }
 
@@ -507,15 +585,28 @@ bool relay::release(uint32_t id) noexcept {
     if (s == nullptr) {
         return false;
     }
-    for (auto& l : s->legs) {
-        if (l.conn != UINT32_MAX) {
-            conn& k = *conns_[l.conn];
-            leg_event(k, platform::media_event_kind::leg_closed,
-                      platform::leg_close_cause::released);
-            k.session = UINT32_MAX;
-            close_conn(k);
-            l.conn = UINT32_MAX;
+    for (int leg = 0; leg < 2; ++leg) {
+        const uint32_t c = s->legs[leg].conn;
+        if (c == UINT32_MAX) {
+            continue;
         }
+        conn& k = *conns_[c];
+        platform::media_event ev;
+        ev.kind = platform::media_event_kind::leg_closed;
+        ev.session = s->id;
+        ev.leg = static_cast<uint8_t>(leg);
+        ev.cause = platform::leg_close_cause::released;
+        emit(ev);
+        unbind_leg(*s, leg);
+        if (k.users != 0) {
+            // Shared: it stays for the sessions still on it.
+            if (k.session == s->index) {
+                k.session = UINT32_MAX;  // the next request names its own
+            }
+            continue;
+        }
+        k.session = UINT32_MAX;
+        close_conn(k);
     }
     platform::media_event ev;
     ev.kind = platform::media_event_kind::session_end;
@@ -660,15 +751,28 @@ void relay::push_out(conn& k) noexcept {
 }
 
 void relay::respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept {
-    // RFC 4975 7.2: To-Path is the sender (the leg's peer), From-Path us.
     if (k.session == UINT32_MAX) {
         return;  // no paths to answer with (the caller counted why)
     }
-    const session& s = *sessions_[k.session];
+    respond(k, k.session, k.leg, tid, status, comment);
+}
+
+bool relay::sender_alive(const pending& pd) const noexcept {
+    // The connection the request came on is still up and its session is the
+    // same one (its slot not reused); on a shared connection the session
+    // need not be the connection's latest.
+    return pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
+           sessions_[pd.session]->in_use && sessions_[pd.session]->id == pd.session_id;
+}
+
+void relay::respond(conn& k, uint32_t session_index, uint8_t leg, std::string_view tid,
+                    uint16_t status, const char* comment) noexcept {
+    // RFC 4975 7.2: To-Path is the sender (the leg's peer), From-Path us.
+    const session& s = *sessions_[session_index];
     text m;
     m << "MSRP " << tid << ' ' << uint32_t{status} << ' ' << std::string_view(comment)
-      << "\r\nTo-Path: " << s.legs[k.leg].path_view() << "\r\nFrom-Path: ";
-    local_uri(m, s, k.leg);
+      << "\r\nTo-Path: " << s.legs[leg].path_view() << "\r\nFrom-Path: ";
+    local_uri(m, s, leg);
     m << "\r\n-------" << tid << "$\r\n";
     out_bytes(k, m.view());
     push_out(k);
@@ -745,8 +849,7 @@ void relay::on_closed(conn& k, tcp::tcp_cause why) noexcept {
     if (!k.in_use) {
         return;
     }
-    if (k.session != UINT32_MAX && sessions_[k.session]->in_use &&
-        sessions_[k.session]->legs[k.leg].conn == k.index) {
+    {
         using platform::leg_close_cause;
         leg_close_cause c = leg_close_cause::closed;
         switch (why) {
@@ -768,9 +871,8 @@ void relay::on_closed(conn& k, tcp::tcp_cause why) noexcept {
                 c = leg_close_cause::shutdown;
                 break;
         }
-        leg_event(k, platform::media_event_kind::leg_closed, c);
+        free_conn(k, c);
     }
-    free_conn(k);
 }
 
 void relay::on_head(conn& k, const head& h) noexcept {
@@ -796,14 +898,13 @@ void relay::on_head(conn& k, const head& h) noexcept {
         if (pd.swallow) {
             return;  // the far side's answer to a chunk imsd aborted
         }
-        if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
-            conns_[pd.from_conn]->session == pd.session) {
+        if (sender_alive(pd)) {
             ++cnt.responses_relayed;
             std::array<char, 128> comment{};
             std::memcpy(comment.data(), h.comment.data(),
                         std::min(h.comment.size(), comment.size() - 1));
-            respond(*conns_[pd.from_conn], std::string_view(pd.tid.data(), pd.tid_len), h.status,
-                    comment.data());
+            respond(*conns_[pd.from_conn], pd.session, pd.from_leg,
+                    std::string_view(pd.tid.data(), pd.tid_len), h.status, comment.data());
         }
         return;
     }
@@ -831,11 +932,12 @@ void relay::on_head(conn& k, const head& h) noexcept {
             }
             return;
         }
-        const bool binds = k.session == UINT32_MAX;
+        // The newest connection of a leg carries what goes to it; one
+        // connection may carry several sessions (shared).
+        const bool binds = sessions_[found]->legs[leg].conn != k.index;
         k.session = found;
         k.leg = static_cast<uint8_t>(leg);
-        sessions_[found]->legs[leg].conn =
-            k.index;  // the newest connection carries what goes to this leg
+        bind_leg(*sessions_[found], leg, k);
         if (binds) {
             ++cnt.conns_bound;
             leg_event(k, platform::media_event_kind::leg_connected, {});
@@ -932,6 +1034,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pd.nonce = static_cast<uint32_t>(rte_rand() & 0xffffff) | 0x1000000;  // 5+ digits
         pd.from_conn = k.index;
         pd.session = k.session;
+        pd.session_id = s.id;
         pd.from_leg = k.leg;
         pd.tid_len = static_cast<uint8_t>(h.tid.size());
         std::memcpy(pd.tid.data(), h.tid.data(), h.tid.size());
@@ -1313,10 +1416,9 @@ void relay::poll(uint64_t now_tsc) noexcept {
             continue;  // a chunk imsd aborted: its sender had its answer
         }
         ++cnt.timeouts;
-        if (pd.from_conn != UINT32_MAX && conns_[pd.from_conn]->in_use &&
-            conns_[pd.from_conn]->session == pd.session) {
-            respond(*conns_[pd.from_conn], std::string_view(pd.tid.data(), pd.tid_len), 408,
-                    "Request Timeout");
+        if (sender_alive(pd)) {
+            respond(*conns_[pd.from_conn], pd.session, pd.from_leg,
+                    std::string_view(pd.tid.data(), pd.tid_len), 408, "Request Timeout");
         }
     }
 }

@@ -139,7 +139,13 @@ class relay {
    private:
     relay(tcp::tcp_stack& s, const relay_params& p);
     conn* alloc_conn() noexcept;
-    void free_conn(conn& k) noexcept;
+    // Frees a closed connection; every session leg on it is told `why`.
+    void free_conn(conn& k, platform::leg_close_cause why) noexcept;
+    // A session leg's connection: the newest carries what goes to the leg;
+    // one connection may carry several sessions' legs (`users`).
+    void bind_leg(session& s, int leg, conn& k) noexcept;
+    void unbind_leg(session& s, int leg) noexcept;
+    void bind_send(text& m, const session& s, int leg) const noexcept;
     // The index of the session one of whose legs has this id (and which
     // leg), or UINT32_MAX.
     uint32_t find_session(std::string_view sid, int& leg) noexcept;
@@ -152,7 +158,12 @@ class relay {
     bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
     void push_out(conn& k) noexcept;
     void resume_waiters(conn& k) noexcept;
+    // A response on k with the paths of k's current session and leg, or of
+    // the given ones (a response to a relayed request, on a connection that
+    // may be shared).
     void respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept;
+    void respond(conn& k, uint32_t session_index, uint8_t leg, std::string_view tid,
+                 uint16_t status, const char* comment) noexcept;
     void connect_leg(session& s, int leg) noexcept;
     void close_conn(conn& k) noexcept;
     // Content policy: admit a SEND's chunk (false: refused and answered),
@@ -186,7 +197,9 @@ class relay {
         std::array<char, 32> tid{};  // the sender's transaction id
         uint64_t deadline_tsc = 0;
         bool swallow = false;  // the relayed chunk was aborted by policy: drop its response
+        uint32_t session_id = 0;  // the session's id (its slot may be reused)
     };
+    bool sender_alive(const pending& pd) const noexcept;
     std::vector<pending> pending_;
     std::vector<uint32_t> free_pending_;
     uint64_t next_scan_tsc_ = 0;

@@ -186,6 +186,53 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
     write_report()
 
 
+def shared_server(ip, port, report):
+    """One next hop for several sessions: imsd should open one connection and
+    bind every session on it. Answers 200, records each SEND's To-Path, counts
+    any further connection, and reports when imsd closes it."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((ip, int(port)))
+    ls.listen(4)
+    ls.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    seen = {"binds": [], "messages": [], "extra_conns": 0}
+    c, _ = ls.accept()
+    c.settimeout(90)
+
+    def more():
+        ls.settimeout(0.5)
+        while not seen.get("done"):
+            try:
+                x, _ = ls.accept()
+                seen["extra_conns"] += 1
+                x.close()
+            except (socket.timeout, TimeoutError):
+                pass
+
+    threading.Thread(target=more, daemon=True).start()
+    st = Stream(c)
+    while True:
+        m = st.read_message()
+        if m is None:
+            break
+        start, headers, body, flag, raw = m
+        parts = start.split(" ")
+        if len(parts) < 3 or parts[2] != "SEND":
+            continue
+        to = hget(headers, "To-Path")
+        st.send(("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n" %
+                 (parts[1], hget(headers, "From-Path"), to, parts[1])).encode())
+        mid = hget(headers, "Message-ID")
+        if mid is None:
+            seen["binds"].append(to)
+        else:
+            seen["messages"].append([mid, to])
+    seen["done"] = True
+    with open(report, "w") as f:
+        json.dump(seen, f)
+
+
 def expect_response(st, t, want, what):
     deadline = time.time() + TIMEOUT
     while time.time() < deadline:
@@ -421,5 +468,7 @@ def client(ip, port, our_uri, imsd_uri, scenario):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(*sys.argv[2:])
+    elif sys.argv[1] == "shared-server":
+        shared_server(*sys.argv[2:])
     else:
         client(*sys.argv[2:])

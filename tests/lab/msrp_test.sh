@@ -10,6 +10,8 @@
 # paths rewritten on every relayed request; the capture checked with tshark's
 # MSRP dissector when tshark is installed; then a second session with a slow
 # reader on leg B (leg A paused by flow control) released in mid-transfer,
+# two sessions sharing one connection to their common next hop, and the
+# events the sigplane gets for all of it,
 # with every mbuf back.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -259,6 +261,40 @@ done
     || fail "mbufs in use after the release: $(imsctl show pools)"
 [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "session 2 still listed"
 pass "slow reader on B: leg A paused $(( $(mstat flow_paused) - paused0 )) times; released in mid-transfer after $(( $(mstat requests_relayed) - relayed0 )) chunks: both legs closed, mbufs back to $idle in use"
+
+# Two sessions whose leg b has the same next hop share one connection (RFC
+# 4975 7.1.1: imsd opens it once and binds each session on it with its own
+# bodiless SEND); releasing the first leaves it up for the second; releasing
+# the second closes it.
+shared0=$(mstat conns_shared)
+s3=$(imsctl --json msrp create) && s4=$(imsctl --json msrp create) || fail "msrp create (3, 4)"
+sid3=$(json_get "$s3" "j['id']"); uri_a3=$(json_get "$s3" "j['uri_a']")
+sid4=$(json_get "$s4" "j['id']"); uri_a4=$(json_get "$s4" "j['uri_a']")
+bob3="msrp://$peer:7002/bobshared0003;tcp"
+bob4="msrp://$peer:7002/bobshared0004;tcp"
+peer_py shared-server "$peer" 7002 "$LAB_TMP/shared.json" >"$LAB_TMP/shared.txt" 2>&1 &
+shared_pid=$!; LAB_PIDS+=("$shared_pid")
+for _ in $(seq 50); do grep -q listening "$LAB_TMP/shared.txt" && break; sleep 0.1; done
+imsctl msrp path "$sid3" b "$bob3" active >/dev/null || fail "msrp path b (3)"
+imsctl msrp path "$sid4" b "$bob4" active >/dev/null || fail "msrp path b (4)"
+imsctl msrp path "$sid3" a "$alice" passive >/dev/null || fail "msrp path a (3)"
+imsctl msrp path "$sid4" a "$alice" passive >/dev/null || fail "msrp path a (4)"
+[ "$(mstat conns_shared)" = $(( shared0 + 1 )) ] || fail "conns_shared $(mstat conns_shared)"
+out=$(peer_py client "$ours" 2855 "$alice" "$uri_a3" text 2>&1) || fail "session 3 text: $out"
+out=$(peer_py client "$ours" 2855 "$alice" "$uri_a4" text 2>&1) || fail "session 4 text: $out"
+imsctl msrp release "$sid3" >/dev/null || fail "release 3"
+out=$(peer_py client "$ours" 2855 "$alice" "$uri_a4" quit 2>&1) \
+    || fail "session 4 after session 3 was released on the shared connection: $out"
+imsctl msrp release "$sid4" >/dev/null || fail "release 4"
+wait "$shared_pid" || fail "shared next hop: $(cat "$LAB_TMP/shared.txt")"
+python3 - "$(cat "$LAB_TMP/shared.json")" "$bob3" "$bob4" <<'PY' || fail "shared connection at B: $(cat "$LAB_TMP/shared.json")"
+import json, sys
+j = json.loads(sys.argv[1]); b3, b4 = sys.argv[2:4]
+assert j["extra_conns"] == 0, "a second connection to the same next hop"
+assert sorted(j["binds"]) == sorted([b3, b4]), j["binds"]
+assert j["messages"] == [["m-text", b3], ["m-text", b4], ["quit", b4]], j["messages"]
+PY
+pass "two sessions shared one connection to their common next hop (a bind SEND each, To-Paths kept apart, responses back to each sender's paths); the first released, the second went on; released, the connection closed"
 
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "exit status $IMSD_STATUS"
