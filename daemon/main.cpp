@@ -348,6 +348,7 @@ int main(int argc, char** argv) {
                 }
                 platform::table t;
                 t.columns = {"id",
+                             "lcore",
                              "leg_a_uri",
                              "leg_a_peer",
                              "leg_a_connected",
@@ -364,7 +365,7 @@ int main(int argc, char** argv) {
                              "accept_types",
                              "max_size"};
                 for (const auto& r : *rows) {
-                    std::vector<platform::cell> row{uint64_t{r.id}};
+                    std::vector<platform::cell> row{uint64_t{r.id}, uint64_t{r.lcore}};
                     for (int l = 0; l < 2; ++l) {
                         row.emplace_back(r.local_uri[l]);
                         row.emplace_back(r.remote_path[l].empty() ? "-" : r.remote_path[l]);

@@ -480,7 +480,7 @@ bool relay::create_session(session_info& out) noexcept {
         s = session{};
         s.index = i;
         s.in_use = true;
-        s.id = next_id_++;
+        s.id = (next_id_++ - 1) * std::max(p_.lcores, 1u) + p_.lcore_index + 1;
         for (auto& l : s.legs) {
             random_chars(l.sid.data(), l.sid.size());
         }
@@ -636,6 +636,7 @@ void relay::list(std::vector<session_info>& out) const {
         }
         session_info i;
         i.id = s->id;
+        i.lcore = p_.lcore_index;
         for (int l = 0; l < 2; ++l) {
             i.local_uri[l] = local_uri(*s, l);
             i.remote_path[l] = std::string(s->legs[l].path_view());

@@ -59,6 +59,7 @@ struct relay_params {
     uint16_t port_first = 2855, port_last = 2855;  // where peers connect
     uint16_t port_index = 0;                       // the dataplane port of media_ip
     unsigned lcore_index = 0;                      // which scratch of a policy set is ours
+    unsigned lcores = 1;  // session ids: lcores * k + lcore_index + 1 (the id names its lcore)
     // Events to the sigplane (platform/media/media_event.hpp): this lcore
     // enqueues, the sigplane dequeues; null: none sent.
     rte_ring* events = nullptr;
@@ -70,6 +71,7 @@ inline constexpr size_t session_id_chars = 20;  // base62: 119 bits
 // One session as the control plane sees it.
 struct session_info {
     uint32_t id = 0;
+    unsigned lcore = 0;  // the polling lcore (index) that holds it
     std::array<std::string, 2> local_uri;
     std::array<std::string, 2> remote_path;
     std::array<bool, 2> connected{};

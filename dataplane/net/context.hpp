@@ -70,7 +70,37 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
                       uint16_t ihl_bytes) noexcept = nullptr;
     uint16_t n_peers = 0;
     std::array<rte_ring*, max_pollers> peers{};
+    // Software steering of TCP by local port, for what RSS cannot place
+    // (several polling lcores only; see steer_owner). steer_inbox[i] is
+    // lcore i's hand-off ring (any lcore enqueues, i dequeues).
+    uint16_t poller_index = 0;
+    uint16_t n_pollers = 1;
+    uint16_t steer_port_first = 0;  // host order: lcore i owns port first + i
+    std::array<rte_ring*, max_pollers> steer_inbox{};
 };
+
+// The lcore that owns TCP port `local_port` (host order) on a port of the
+// given config, or `ctx.poller_index` when RSS places its flows (or nothing
+// needs placing): the MSRP listen ports (one per lcore: sessions live on the
+// lcore whose port their URIs name) and, on ports without RSS, the
+// ephemeral ports of active opens (port % lcores, chosen that way by
+// tcp_connect).
+inline uint16_t steer_owner(const net_ctx& ctx, const net_port& p, uint16_t local_port) noexcept {
+    if (ctx.n_pollers <= 1) {
+        return ctx.poller_index;
+    }
+    if (ctx.steer_port_first != 0 && local_port >= ctx.steer_port_first &&
+        local_port < ctx.steer_port_first + ctx.n_pollers) {
+        return static_cast<uint16_t>(local_port - ctx.steer_port_first);
+    }
+    if (p.rss.reta_size == 0 && local_port >= 32768 && local_port <= 60999) {
+        return static_cast<uint16_t>(local_port % ctx.n_pollers);
+    }
+    return ctx.poller_index;
+}
+
+// Takes the segments other lcores handed to this one. Once per loop.
+void steer_input(net_ctx& ctx) noexcept;
 
 // Processes one rx burst received on ports[port_index]. Every mbuf is either
 // queued in ctx.tx for sending or freed and counted. Returns pkts.size().

@@ -47,6 +47,9 @@
     _(ipv4_not_local, drop, "IPv4 packets for an address this node does not own")           \
     _(ipv4_no_route, drop, "replies to an off-link source with no gateway set")             \
     _(ipv4_tcp_unserved, drop, "TCP segments while TCP is not enabled (no tcp services)")   \
+    _(tcp_steered_out, info, "TCP segments handed to the lcore owning their port")           \
+    _(tcp_steered_in, info, "TCP segments taken from other lcores (their port is ours)")     \
+    _(tcp_steer_full, drop, "TCP segments dropped: the owning lcore's hand-off ring was full") \
     _(ipv4_udp_unserved, drop, "UDP datagrams (SIP framing is not enabled yet)")            \
     _(ipv4_proto_other, drop, "IPv4 packets of another protocol")                           \
     _(icmp_in, info, "ICMP messages received")                                              \

@@ -5,6 +5,7 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 
 #include "dataplane/net/handlers.hpp"
 
@@ -98,6 +99,25 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
             return;
         case IPPROTO_TCP:
             if (ctx.tcp_input != nullptr) {
+                if (ctx.n_pollers > 1 &&
+                    rte_pktmbuf_data_len(m) >= eth_len + ihl_bytes + sizeof(rte_tcp_hdr)) {
+                    const auto* th =
+                        rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, eth_len + ihl_bytes);
+                    const uint16_t owner =
+                        steer_owner(ctx, port, rte_be_to_cpu_16(th->dst_port));
+                    if (owner != ctx.poller_index) {
+                        // Not ours: to the lcore that holds its connection,
+                        // as received (it checks the packet again).
+                        m->hash.usr = port_index;
+                        if (owner < ctx.n_pollers && ctx.steer_inbox[owner] != nullptr &&
+                            rte_ring_mp_enqueue(ctx.steer_inbox[owner], m) == 0) {
+                            ++ctx.cnt.tcp_steered_out;
+                        } else {
+                            IMSD_DROP(ctx, m, tcp_steer_full);
+                        }
+                        return;
+                    }
+                }
                 ctx.tcp_input(ctx, port_index, m, ip, ihl_bytes);
                 return;
             }
@@ -109,6 +129,24 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
         default:
             IMSD_DROP(ctx, m, ipv4_proto_other);
             return;
+    }
+}
+
+void steer_input(net_ctx& ctx) noexcept {
+    rte_ring* inbox = ctx.steer_inbox[ctx.poller_index];
+    if (inbox == nullptr) {
+        return;
+    }
+    rte_mbuf* pkts[32];
+    const unsigned n = rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), 32, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        ++ctx.cnt.tcp_steered_in;
+        const uint32_t port_index = pkts[i]->hash.usr;
+        if (port_index >= ctx.cfg->n_ports) {
+            rte_pktmbuf_free(pkts[i]);
+            continue;
+        }
+        ipv4_input(ctx, static_cast<uint16_t>(port_index), pkts[i]);
     }
 }
 

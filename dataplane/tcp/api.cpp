@@ -18,9 +18,14 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
         s.next_ephemeral = port == hi ? lo : static_cast<uint16_t>(port + 1);
         const uint16_t port_be = rte_cpu_to_be_16(port);
         // Only a port whose answers the NIC's RSS steers to this lcore's
-        // queue (ARCHITECTURE: both legs of a session on one lcore).
-        if (net::rx_queue_of(s.net.cfg->ports[port_index], remote_ip, local_ip, remote_port_be,
-                             port_be) != s.net.queue) {
+        // queue (ARCHITECTURE: both legs of a session on one lcore); on a
+        // port without RSS, one the software steering gives this lcore.
+        const net::net_port& np = s.net.cfg->ports[port_index];
+        const bool ours = np.rss.reta_size != 0
+                              ? net::rx_queue_of(np, remote_ip, local_ip, remote_port_be,
+                                                 port_be) == s.net.queue
+                              : net::steer_owner(s.net, np, port) == s.net.poller_index;
+        if (!ours) {
             ++s.cnt.rss_port_skips;
             continue;
         }

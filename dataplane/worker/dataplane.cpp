@@ -105,6 +105,10 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                                                   " entries: " + rte_strerror(rte_errno)));
         }
         p.ctx->pool = dp->pool_;
+        p.ctx->poller_index = static_cast<uint16_t>(i);
+        p.ctx->n_pollers = static_cast<uint16_t>(pollers.size());
+        p.ctx->steer_port_first =
+            s.dataplane.msrp.enabled() && pollers.size() > 1 ? s.dataplane.msrp.port_first : 0;
         p.ctx->clone_pool = dp->clone_pool_;
         p.ctx->queue = p.queue;
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
@@ -182,6 +186,22 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                 rp.port_first = ms.port_first;
                 rp.port_last = ms.port_last == 0 ? ms.port_first : ms.port_last;
                 rp.lcore_index = static_cast<unsigned>(i);
+                rp.lcores = static_cast<unsigned>(pollers.size());
+                if (pollers.size() > 1) {
+                    // One MSRP port per lcore: a session's URIs name its
+                    // lcore's port, and connections to it are steered there
+                    // whichever queue they arrive on (net::steer_owner).
+                    if (rp.port_last - rp.port_first + 1u < pollers.size()) {
+                        return std::unexpected(make_error(
+                            "dataplane/msrp/port-last",
+                            "with " + std::to_string(pollers.size()) +
+                                " polling lcores the MSRP port range needs at least as many "
+                                "ports (one per lcore); port-first " +
+                                std::to_string(rp.port_first) + ", port-last " +
+                                std::to_string(rp.port_last)));
+                    }
+                    rp.port_first = rp.port_last = static_cast<uint16_t>(ms.port_first + i);
+                }
                 const std::string ename = "imsd_events_" + std::to_string(p.lcore);
                 p.events = rte_ring_create_elem(ename.c_str(), sizeof(platform::media_event), 4096,
                                                 static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
@@ -228,6 +248,21 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
             }
         }
         for (auto& p : dp->pollers_) {
+            // TCP segments another lcore received for a port of this one.
+            std::string name = "imsd_steer_" + std::to_string(p.lcore);
+            p.steer = rte_ring_create(name.c_str(), 2048,
+                                      static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
+                                      RING_F_SC_DEQ);
+            if (p.steer == nullptr) {
+                return std::unexpected(make_error(
+                    "dataplane", "cannot create the steering ring " + name + ": " +
+                                     rte_strerror(rte_errno)));
+            }
+        }
+        for (auto& p : dp->pollers_) {
+            for (size_t k = 0; k < dp->pollers_.size(); ++k) {
+                p.ctx->steer_inbox[k] = dp->pollers_[k].steer;
+            }
             for (auto& other : dp->pollers_) {
                 if (&other != &p) {
                     p.ctx->peers[p.ctx->n_peers++] = other.ctx->neigh_inbox;
@@ -304,6 +339,7 @@ void dataplane::loop(poller& p) noexcept {
             p.msrp->policy = policy_.load(std::memory_order_acquire);
         }
         net::neighbour_sync_input(ctx);
+        net::steer_input(ctx);
         uint32_t received = 0;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
             uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);
@@ -419,6 +455,15 @@ void dataplane::shutdown() {
         p.ctx->neigh.reset();
         rte_ring_free(p.ctx->neigh_inbox);
         p.ctx->neigh_inbox = nullptr;
+        if (p.steer != nullptr) {
+            void* m = nullptr;
+            while (rte_ring_dequeue(p.steer, &m) == 0) {
+                rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            }
+            rte_ring_free(p.steer);
+            p.steer = nullptr;
+        }
+        p.ctx->steer_inbox.fill(nullptr);
         p.ctx->n_peers = 0;
     }
     if (ports_) {
@@ -509,12 +554,18 @@ std::expected<void, platform::error> dataplane::call_on_lcores(void (*fn)(tcp::t
     return {};
 }
 
-std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msrp_job>& job) {
+size_t dataplane::msrp_owner(uint32_t id) const {
+    // Session ids name their lcore: id = n * k + index + 1 (msrp::relay).
+    return id == 0 ? 0 : (id - 1) % pollers_.size();
+}
+
+std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msrp_job>& job,
+                                                             size_t poller_index) {
     if (pollers_.empty() || !pollers_[0].msrp) {
         return std::unexpected(make_error(
             "dataplane/msrp", "the MSRP relay is off (no dataplane/msrp in the settings)"));
     }
-    poller& p = pollers_[0];
+    poller& p = pollers_[poller_index % pollers_.size()];
     job->relay = p.msrp.get();
     request req{request::call,
                 0,
@@ -569,7 +620,8 @@ std::expected<void, platform::error> dataplane::run_msrp_job(std::unique_ptr<msr
 std::expected<msrp::session_info, platform::error> dataplane::msrp_create() {
     auto job = std::make_unique<msrp_job>();
     job->what = msrp_job::op::create;
-    if (auto r = run_msrp_job(job); !r) {
+    // New sessions go round the lcores (each serves its own MSRP port).
+    if (auto r = run_msrp_job(job, next_msrp_.fetch_add(1) % pollers_.size()); !r) {
         return std::unexpected(r.error());
     }
     if (!job->ok) {
@@ -588,7 +640,7 @@ std::expected<void, platform::error> dataplane::msrp_set_remote(uint32_t id, int
     job->leg = leg;
     job->path = path;
     job->active = active;
-    if (auto r = run_msrp_job(job); !r) {
+    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
         return r;
     }
     if (!job->ok) {
@@ -603,7 +655,7 @@ std::expected<void, platform::error> dataplane::msrp_release(uint32_t id) {
     auto job = std::make_unique<msrp_job>();
     job->what = msrp_job::op::release;
     job->id = id;
-    if (auto r = run_msrp_job(job); !r) {
+    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
         return r;
     }
     if (!job->ok) {
@@ -617,7 +669,7 @@ std::expected<void, platform::error> dataplane::msrp_report_leg(uint32_t id, int
     job->what = msrp_job::op::report_leg;
     job->id = id;
     job->leg = leg;
-    if (auto r = run_msrp_job(job); !r) {
+    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
         return r;
     }
     if (!job->ok) {
@@ -636,7 +688,7 @@ std::expected<void, platform::error> dataplane::msrp_media_policy(uint32_t id,
     job->types = types;
     job->wrapped = wrapped;
     job->max_size = max_size;
-    if (auto r = run_msrp_job(job); !r) {
+    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
         return r;
     }
     if (!job->ok) {
@@ -647,13 +699,19 @@ std::expected<void, platform::error> dataplane::msrp_media_policy(uint32_t id,
 }
 
 std::expected<std::vector<msrp::session_info>, platform::error> dataplane::msrp_sessions() {
-    auto job = std::make_unique<msrp_job>();
-    job->what = msrp_job::op::list;
-    job->rows.reserve(settings_.dataplane.msrp.max_sessions);
-    if (auto r = run_msrp_job(job); !r) {
-        return std::unexpected(r.error());
+    std::vector<msrp::session_info> rows;
+    for (size_t i = 0; i < pollers_.size(); ++i) {
+        auto job = std::make_unique<msrp_job>();
+        job->what = msrp_job::op::list;
+        job->rows.reserve(settings_.dataplane.msrp.max_sessions);
+        if (auto r = run_msrp_job(job, i); !r) {
+            return std::unexpected(r.error());
+        }
+        for (auto& row : job->rows) {
+            rows.push_back(std::move(row));
+        }
     }
-    return std::move(job->rows);
+    return rows;
 }
 
 // The owning lcore: what a "show connections" asked for, written into

@@ -73,10 +73,10 @@ class dataplane {
     std::expected<void, platform::error> call_on_lcores(void (*fn)(tcp::tcp_stack&, void*),
                                                         void* arg);
 
-    // --- the MSRP relay's control API (control thread). Sessions live on
-    // the first polling lcore (see docs/design/msrp.md: steering a leg's
-    // connection to its session's lcore is not done yet). Each call is
-    // answered from that lcore's loop within a poll.
+    // --- the MSRP relay's control API (control thread). Sessions are spread
+    // over the polling lcores (each serves its own MSRP port; a session's id
+    // names its lcore); each call is answered from that lcore's loop within
+    // a poll.
     struct msrp_job {
         enum class op { create, set_remote, report_leg, media_policy, release, list } what = op::list;
         uint32_t id = 0;
@@ -153,6 +153,7 @@ class dataplane {
         std::unique_ptr<tcp::tcp_stack> tcp;
         rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
         rte_ring* events = nullptr;    // this lcore: enqueues, the sigplane: dequeues
+        rte_ring* steer = nullptr;     // other lcores: enqueue TCP segments, this one: dequeues
         // Lab impairment, per port and direction; null when off.
         std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;
     };
@@ -181,7 +182,10 @@ class dataplane {
     std::mutex late_mu_;
     std::vector<std::unique_ptr<dump_job>> late_jobs_;  // asked, never answered
     std::vector<std::unique_ptr<msrp_job>> late_msrp_jobs_;
-    std::expected<void, platform::error> run_msrp_job(std::unique_ptr<msrp_job>& job);
+    std::expected<void, platform::error> run_msrp_job(std::unique_ptr<msrp_job>& job,
+                                                      size_t poller_index);
+    size_t msrp_owner(uint32_t id) const;
+    std::atomic<uint32_t> next_msrp_{0};  // round-robin for new sessions
     bool launched_ = false;
     bool shut_ = false;
 };

@@ -9,10 +9,9 @@
 # chunks, count rule, 415 by type and by the type inside CPIM, 413 declared and grown);
 # paths rewritten on every relayed request; the capture checked with tshark's
 # MSRP dissector when tshark is installed; then a second session with a slow
-# reader on leg B (leg A paused by flow control) released in mid-transfer,
-# two sessions sharing one connection to their common next hop, and the
-# events the sigplane gets for all of it,
-# with every mbuf back.
+# reader on leg B (leg A paused by flow control) released in mid-transfer
+# with every mbuf back; two sessions sharing one connection to their common
+# next hop; and the events the sigplane gets for all of it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
