@@ -203,7 +203,9 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                     rp.port_first = rp.port_last = static_cast<uint16_t>(ms.port_first + i);
                 }
                 const std::string ename = "imsd_events_" + std::to_string(p.lcore);
-                p.events = rte_ring_create_elem(ename.c_str(), sizeof(platform::media_event), 4096,
+                // A record per message: 32,768 hold ~70 ms of the fastest
+                // small-message relaying measured (470k messages/s).
+                p.events = rte_ring_create_elem(ename.c_str(), sizeof(platform::media_event), 32768,
                                                 static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
                                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
                 if (p.events == nullptr) {

@@ -51,8 +51,10 @@ uint32_t memory_needed_mb(const settings& s) {
     constexpr uint64_t clone_bytes = 256;
     uint64_t pool_mb =
         (uint64_t{s.dataplane.mbufs} * (mbuf_bytes + clone_bytes) + (1u << 20) - 1) >> 20;
-    // The MSRP relay's scan stream states.
+    // The MSRP relay's scan stream states, and its event rings (3 MiB per
+    // lcore; 4 lcores' worth here, the rest comes out of the slack below).
     if (s.dataplane.msrp.enabled()) {
+        pool_mb += 12;
         pool_mb += (uint64_t{s.dataplane.msrp.scan_streams} * (s.dataplane.msrp.scan_stream_bytes + 64) +
                     (1u << 20) - 1) >> 20;
     }

@@ -33,7 +33,7 @@ class event_log {
     // Main thread: starts draining `rings` (single consumer: nobody else may
     // dequeue them) every `period_ms`; keeps the last `keep` events.
     static std::unique_ptr<event_log> start(std::vector<rte_ring*> rings, size_t keep,
-                                            uint32_t period_ms = 10);
+                                            uint32_t period_ms = 50);
     ~event_log();  // stops the thread; the rings may then be freed
     event_log(const event_log&) = delete;
     event_log& operator=(const event_log&) = delete;
