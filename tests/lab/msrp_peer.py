@@ -114,6 +114,30 @@ def send_request(st, to_path, from_path, body=None, mid=None, byte_range=None, f
     return t
 
 
+def sends(st):
+    """The SEND requests of a stream, until it closes: (start-line words,
+    headers, body, flag); responses and REPORTs are skipped."""
+    while True:
+        m = st.read_message()
+        if m is None:
+            return
+        start, headers, body, flag, raw = m
+        parts = start.split(" ")
+        if len(parts) >= 3 and parts[2] == "SEND":
+            yield parts, headers, body, flag
+
+
+def listen_on(ip, port):
+    """A listening socket; "listening" on stdout tells the test it is up."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((ip, int(port)))
+    ls.listen(4)
+    ls.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    return ls
+
+
 def server(ip, port, our_uri, imsd_uri, report, rules=""):
     status_for = {}
     slow = 0.0  # "slow=<ms>": a reader that takes its time over each message
@@ -123,12 +147,7 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
             slow = int(v) / 1000.0
         else:
             status_for[k] = int(v)
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((ip, int(port)))
-    ls.listen(4)
-    ls.settimeout(TIMEOUT)
-    print("listening", flush=True)
+    ls = listen_on(ip, port)
     seen = {"requests": 0, "bad_paths": 0, "messages": {}, "flags": {}, "tids": [], "headers": {}}
     done = {"stop": False}
 
@@ -143,14 +162,7 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
     c, _ = ls.accept()
     c.settimeout(60)
     st = Stream(c)
-    while True:
-        m = st.read_message()
-        if m is None:
-            break
-        start, headers, body, flag, raw = m
-        parts = start.split(" ")
-        if parts[2] != "SEND":
-            continue
+    for parts, headers, body, flag in sends(st):
         if slow:
             time.sleep(slow)
         seen["requests"] += 1
@@ -190,12 +202,7 @@ def shared_server(ip, port, report):
     """One next hop for several sessions: imsd should open one connection and
     bind every session on it. Answers 200, records each SEND's To-Path, counts
     any further connection, and reports when imsd closes it."""
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((ip, int(port)))
-    ls.listen(4)
-    ls.settimeout(TIMEOUT)
-    print("listening", flush=True)
+    ls = listen_on(ip, port)
     seen = {"binds": [], "messages": [], "extra_conns": 0}
     c, _ = ls.accept()
     c.settimeout(90)
@@ -212,14 +219,7 @@ def shared_server(ip, port, report):
 
     threading.Thread(target=more, daemon=True).start()
     st = Stream(c)
-    while True:
-        m = st.read_message()
-        if m is None:
-            break
-        start, headers, body, flag, raw = m
-        parts = start.split(" ")
-        if len(parts) < 3 or parts[2] != "SEND":
-            continue
+    for parts, headers, body, flag in sends(st):
         to = hget(headers, "To-Path")
         st.send(("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n" %
                  (parts[1], hget(headers, "From-Path"), to, parts[1])).encode())
