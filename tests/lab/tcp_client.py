@@ -95,12 +95,24 @@ def many(host, port, count, size):
                 if c[2] == len(c[1]):
                     sel.modify(s, selectors.EVENT_READ, c)
             if ev & selectors.EVENT_READ:
-                c[3] += s.recv(65536)
+                got = s.recv(65536)
+                if not got:
+                    c.append("closed by imsd")  # EOF before the whole echo
+                    sel.unregister(s)
+                    continue
+                c[3] += got
                 if len(c[3]) >= len(c[1]):
                     sel.unregister(s)
                     s.close()
                     done += 1 if c[3] == c[1] else 0
     print(f"{count} concurrent connections: {done} echoed correctly")
+    if done != count:
+        # Which ones, and how far they got: enough to tell a stall from a close.
+        for i, c in enumerate(conns):
+            if len(c[3]) < len(c[1]) or c[3] != c[1]:
+                state = c[4] if len(c) > 4 else "open at the deadline"
+                print(f"  connection {i} (local port {c[0].getsockname()[1] if c[0].fileno() >= 0 else '?'}): "
+                      f"sent {c[2]}/{len(c[1])}, received {len(c[3])}, {state}")
     return done == count
 
 
