@@ -277,11 +277,17 @@ int main(int argc, char** argv) {
         // behind "show msrp events"; the IM Session procedures subscribe).
         std::unique_ptr<sig::media::event_log> media_events;
         if (s.dataplane.msrp.enabled()) {
-            // Every 50 ms: often enough for the rings (32,768 records per
-            // lcore), rarely enough not to disturb a poller that shares the
-            // CPU (single-core mode: 10 ms wake-ups doubled the relay's
-            // cost per 64 KiB message in bench/msrp_relay_bench.sh).
-            media_events = sig::media::event_log::start((*dp)->event_rings(), 1024, 50);
+            // Drained every 10 ms (rings of 32,768 records per lcore): by
+            // its own thread on the main lcore's CPU, or in single-core mode
+            // by the polling loop itself: a thread waking on the poller's
+            // only CPU every 10-50 ms cost the relay half its throughput
+            // (bench/msrp_relay_bench.sh, 64 KiB: 176k vs 71k cycles/message).
+            const bool single = roles->single_core();
+            media_events =
+                sig::media::event_log::start((*dp)->event_rings(), 1024, single ? 0 : 10);
+            if (single) {
+                (*dp)->set_single_core_service([log = media_events.get()] { log->drain(); }, 10);
+            }
             env.msrp_events =
                 [log = media_events.get()]() -> std::expected<platform::table, platform::error> {
                 log->drain();

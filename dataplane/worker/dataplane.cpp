@@ -317,6 +317,11 @@ void dataplane::run_main_lcore() {
     loop(pollers_[0]);
 }
 
+void dataplane::set_single_core_service(std::function<void()> fn, uint32_t period_ms) {
+    service_ = std::move(fn);
+    service_period_ms_ = period_ms;
+}
+
 void dataplane::loop(poller& p) noexcept {
     net::net_ctx& ctx = *p.ctx;
     const uint32_t reader = p.queue;
@@ -324,6 +329,10 @@ void dataplane::loop(poller& p) noexcept {
     const uint32_t idle_sleep_us = settings_.dataplane.idle_sleep_us;
     const uint64_t timer_tsc = rte_get_tsc_hz() / 1000000 * timer_period_us;
     uint64_t next_timer = rte_rdtsc() + timer_tsc;
+    // Single-core mode: the control plane's housekeeping, from this loop.
+    const bool serves = roles_.single_core() && service_ && p.lcore == pollers_[0].lcore;
+    const uint64_t service_tsc = rte_get_tsc_hz() / 1000 * std::max(service_period_ms_, 1u);
+    uint64_t next_service = rte_rdtsc() + service_tsc;
     rte_mbuf* rx[2 * net::max_burst];  // room for duplicates of the impairment stage
 
     rcu_->reader_online(reader);
@@ -377,6 +386,10 @@ void dataplane::loop(poller& p) noexcept {
         if (ctx.now_tsc >= next_timer) {
             net::neighbour_timers(ctx);
             next_timer = ctx.now_tsc + timer_tsc;
+        }
+        if (serves && ctx.now_tsc >= next_service) [[unlikely]] {
+            service_();
+            next_service = ctx.now_tsc + service_tsc;
         }
         bool sent_any = false;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {

@@ -8,7 +8,9 @@ std::unique_ptr<event_log> event_log::start(std::vector<rte_ring*> rings, size_t
     l->rings_ = std::move(rings);
     l->keep_ = keep;
     l->period_ms_ = period_ms;
-    l->thread_ = std::jthread([p = l.get()](std::stop_token st) { p->run(st); });
+    if (period_ms != 0) {
+        l->thread_ = std::jthread([p = l.get()](std::stop_token st) { p->run(st); });
+    }
     return l;
 }
 

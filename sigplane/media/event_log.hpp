@@ -30,10 +30,13 @@ struct logged_event {
 
 class event_log {
    public:
-    // Main thread: starts draining `rings` (single consumer: nobody else may
-    // dequeue them) every `period_ms`; keeps the last `keep` events.
+    // Main thread: drains `rings` (single consumer: nobody else may dequeue
+    // them); keeps the last `keep` events. With `period_ms` > 0 its own
+    // thread drains every period_ms; with 0 the caller calls drain() (in
+    // single-core mode the polling loop does, so no thread wakes on the
+    // poller's CPU).
     static std::unique_ptr<event_log> start(std::vector<rte_ring*> rings, size_t keep,
-                                            uint32_t period_ms = 50);
+                                            uint32_t period_ms);
     ~event_log();  // stops the thread; the rings may then be freed
     event_log(const event_log&) = delete;
     event_log& operator=(const event_log&) = delete;
