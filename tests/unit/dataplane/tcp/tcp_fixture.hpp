@@ -26,6 +26,7 @@ struct seg {
 };
 
 struct seg_out {
+    uint16_t dport = 0;  // the peer's port it goes to
     uint32_t seq, ack;
     uint8_t flags;
     uint16_t win;
@@ -133,6 +134,7 @@ class tcp_test : public net_test {
             const size_t th_len = (th->data_off >> 4) * 4;
             const size_t total = ntohs(ip->total_length) - 20;
             seg_out o;
+            o.dport = ntohs(th->dst_port);
             o.seq = ntohl(th->sent_seq);
             o.ack = ntohl(th->recv_ack);
             o.flags = th->tcp_flags;
@@ -156,13 +158,14 @@ class tcp_test : public net_test {
     }
 
     // The three-way handshake; returns imsd's ISS.
-    uint32_t handshake(uint32_t peer_iss, uint16_t dport = echo_port, uint16_t mss = 1000) {
+    uint32_t handshake(uint32_t peer_iss, uint16_t dport = echo_port, uint16_t mss = 1000,
+                       uint16_t sport = peer_port) {
         seg syn;
         syn.seq = peer_iss;
         syn.flags = RTE_TCP_SYN_FLAG;
         syn.opts = {2, 4, static_cast<uint8_t>(mss >> 8), static_cast<uint8_t>(mss & 0xff), 1, 3,
                     3, 2};  // MSS, NOP, WS 2
-        auto out = send(syn, dport);
+        auto out = send(syn, dport, sport);
         EXPECT_EQ(out.size(), 1u);
         if (out.empty()) {
             return 0;
@@ -174,7 +177,7 @@ class tcp_test : public net_test {
         ack.ack = out[0].seq + 1;
         ack.flags = RTE_TCP_ACK_FLAG;
         ack.win = 65535;  // x4 with WS 2
-        EXPECT_TRUE(send(ack, dport).empty());
+        EXPECT_TRUE(send(ack, dport, sport).empty());
         return out[0].seq;
     }
 

@@ -1,0 +1,186 @@
+// The relay on one lcore's TCP, driven segment by segment (the TCP test
+// fixture): two peers connect from 198.18.0.2 (leg a from port 40001, leg b
+// from 40002), and the tests read exactly what imsd sends each of them.
+
+#include "dataplane/msrp/relay.hpp"
+
+#include <map>
+#include <string>
+
+#include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
+
+namespace imsd::test {
+namespace {
+
+constexpr uint16_t msrp_port = 2855;
+constexpr uint16_t port_a = 40001, port_b = 40002;
+const std::string path_a = "msrp://198.18.0.2:40001/alice0000001;tcp";
+const std::string path_b = "msrp://198.18.0.2:40002/bob000000001;tcp";
+
+class relay_test : public tcp_test {
+   protected:
+    void SetUp() override {
+        tcp_test::SetUp();
+        dp::msrp::relay_params p;
+        p.max_sessions = 4;
+        p.max_conns = 8;
+        p.max_pending = 16;
+        p.media_ip_be = addr("198.18.0.1");
+        p.port_first = p.port_last = msrp_port;
+        relay_ = dp::msrp::relay::create(*stack_, p);
+        ASSERT_NE(relay_, nullptr);
+        ASSERT_TRUE(relay_->create_session(info_));
+        ASSERT_TRUE(relay_->set_remote(info_.id, 0, path_a, false));
+        ASSERT_TRUE(relay_->set_remote(info_.id, 1, path_b, false));
+        for (auto [port, iss] : {std::pair{port_a, 1000u}, std::pair{port_b, 5000u}}) {
+            conn& c = conns_[port];
+            c.next_seq = iss + 1;
+            c.imsd_next = handshake(iss, msrp_port, 1400, port) + 1;
+        }
+        // Leg b binds its connection with a bodiless SEND (RFC 4975 7.1.1).
+        auto out = say(port_b, "MSRP tx-b1 SEND\r\nTo-Path: " + info_.local_uri[1] +
+                                   "\r\nFrom-Path: " + path_b + "\r\n-------tx-b1$\r\n");
+        ASSERT_NE(out[port_b].find("MSRP tx-b1 200 OK"), std::string::npos) << out[port_b];
+    }
+    void TearDown() override {
+        stack_.reset();  // its drain calls back into the relay: the relay goes after
+        relay_.reset();
+        tcp_test::TearDown();
+    }
+
+    struct conn {
+        uint32_t next_seq = 0;   // the peer's next sequence number
+        uint32_t imsd_next = 0;  // what the peer has received of imsd's
+    };
+
+    // The peer on `port` sends `text`; returns what imsd sent each peer
+    // (by port) as a result, ACKing it.
+    std::map<uint16_t, std::string> say(uint16_t port, const std::string& text) {
+        seg s;
+        conn& c = conns_[port];
+        s.seq = c.next_seq;
+        s.ack = c.imsd_next;
+        s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+        s.data = text;
+        c.next_seq += static_cast<uint32_t>(text.size());
+        return collect(send(s, msrp_port, port));
+    }
+    std::map<uint16_t, std::string> collect(const std::vector<seg_out>& out) {
+        std::map<uint16_t, std::string> got;
+        for (const auto& o : out) {
+            got[o.dport] += o.data;
+            conns_[o.dport].imsd_next = o.seq + static_cast<uint32_t>(o.data.size());
+        }
+        for (auto& [port, text] : got) {  // ACK what arrived
+            seg a;
+            a.seq = conns_[port].next_seq;
+            a.ack = conns_[port].imsd_next;
+            a.flags = RTE_TCP_ACK_FLAG;
+            send(a, msrp_port, port);
+        }
+        return got;
+    }
+    static std::string header(const std::string& msg, const std::string& name) {
+        const size_t at = msg.find("\r\n" + name + ": ");
+        if (at == std::string::npos) {
+            return "";
+        }
+        const size_t from = at + 4 + name.size();
+        return msg.substr(from, msg.find("\r\n", from) - from);
+    }
+    static std::string tid_of(const std::string& msg) {
+        return msg.substr(5, msg.find(' ', 5) - 5);
+    }
+
+    std::unique_ptr<dp::msrp::relay> relay_;
+    dp::msrp::session_info info_;
+    std::map<uint16_t, conn> conns_;
+};
+
+TEST_F(relay_test, rewrites_paths_and_transaction_id_and_keeps_everything_else) {
+    const std::string body = "Hello, Bob!";
+    auto out = say(port_a, "MSRP tx-a1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                               "\r\nFrom-Path: " + path_a +
+                               "\r\nMessage-ID: m-1\r\nByte-Range: 1-11/11\r\n"
+                               "X-Unusual: kept as is\r\nContent-Type: text/plain\r\n\r\n" +
+                               body + "\r\n-------tx-a1$\r\n");
+    const std::string& to_b = out[port_b];
+    ASSERT_FALSE(to_b.empty()) << "nothing relayed to leg b";
+    const std::string tid = tid_of(to_b);
+    EXPECT_NE(tid, "tx-a1") << "a new transaction id per hop";
+    EXPECT_EQ(to_b.substr(0, 5 + tid.size() + 5), "MSRP " + tid + " SEND");
+    EXPECT_EQ(header(to_b, "To-Path"), path_b);
+    EXPECT_EQ(header(to_b, "From-Path"), info_.local_uri[1]);
+    EXPECT_EQ(header(to_b, "Message-ID"), "m-1");
+    EXPECT_EQ(header(to_b, "Byte-Range"), "1-11/11");
+    EXPECT_EQ(header(to_b, "X-Unusual"), "kept as is");
+    EXPECT_EQ(header(to_b, "Content-Type"), "text/plain");
+    EXPECT_NE(to_b.find("\r\n\r\n" + body + "\r\n-------" + tid + "$\r\n"), std::string::npos)
+        << to_b;
+    EXPECT_TRUE(out[port_a].empty()) << "no response before the far side's";
+
+    // The far side's 200 goes back on the sender's transaction, with its paths.
+    out = say(port_b, "MSRP " + tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+                          "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n");
+    const std::string& to_a = out[port_a];
+    EXPECT_EQ(to_a.substr(0, 17), "MSRP tx-a1 200 OK") << to_a;
+    EXPECT_EQ(header(to_a, "To-Path"), path_a);
+    EXPECT_EQ(header(to_a, "From-Path"), info_.local_uri[0]);
+    EXPECT_EQ(relay_->cnt.responses_relayed, 1u);
+    EXPECT_EQ(relay_->cnt.requests_relayed, 1u);
+}
+
+TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
+    auto out = say(port_b, "MSRP 0.zzzzz 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+                               "\r\nFrom-Path: " + path_b + "\r\n-------0.zzzzz$\r\n");
+    EXPECT_TRUE(out[port_a].empty());
+    EXPECT_GE(relay_->cnt.stray_responses, 1u);
+}
+
+TEST_F(relay_test, sent_counts_are_asked_for_and_imsds_own_report_is_consumed) {
+    ASSERT_TRUE(relay_->set_report_leg(info_.id, 0));
+    // The client asked for no report: imsd asks (OMA IM 6.1.1.2.2) ...
+    auto out = say(port_a, "MSRP tx-a2 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                               "\r\nFrom-Path: " + path_a +
+                               "\r\nMessage-ID: m-2\r\nSuccess-Report: no\r\n"
+                               "Content-Type: text/plain\r\n\r\nhi\r\n-------tx-a2$\r\n");
+    EXPECT_EQ(header(out[port_b], "Success-Report"), "yes;Include-Sent-Count") << out[port_b];
+    // ... and consumes the REPORT, recording its Distribution-Count.
+    out = say(port_b, "MSRP tx-r1 REPORT\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
+                          path_b +
+                          "\r\nMessage-ID: m-2\r\nByte-Range: 1-2/2\r\nStatus: 000 200 OK\r\n"
+                          "Distribution-Count: 4\r\n-------tx-r1$\r\n");
+    EXPECT_TRUE(out[port_a].empty()) << "imsd's own REPORT reached the client: " << out[port_a];
+    EXPECT_EQ(relay_->cnt.reports_consumed, 1u);
+    EXPECT_EQ(relay_->cnt.distribution_count_total, 4u);
+    // The client that asked gets its REPORT, unchanged but for the paths.
+    out = say(port_a, "MSRP tx-a3 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                          "\r\nFrom-Path: " + path_a +
+                          "\r\nMessage-ID: m-3\r\nSuccess-Report: yes\r\n"
+                          "Content-Type: text/plain\r\n\r\nho\r\n-------tx-a3$\r\n");
+    EXPECT_EQ(header(out[port_b], "Success-Report"), "yes;Include-Sent-Count");
+    out = say(port_b, "MSRP tx-r2 REPORT\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
+                          path_b +
+                          "\r\nMessage-ID: m-3\r\nByte-Range: 1-2/2\r\nStatus: 000 200 OK\r\n"
+                          "Distribution-Count: 2\r\n-------tx-r2$\r\n");
+    const std::string& to_a = out[port_a];
+    EXPECT_NE(to_a.find(" REPORT\r\n"), std::string::npos) << to_a;
+    EXPECT_EQ(header(to_a, "To-Path"), path_a);
+    EXPECT_EQ(header(to_a, "Distribution-Count"), "2");
+    EXPECT_EQ(relay_->cnt.distribution_reports, 2u);
+}
+
+TEST_F(relay_test, requests_naming_no_session_get_481_and_unknown_methods_501) {
+    const std::string bogus = "msrp://198.18.0.1:2855/NoSuchSession0000000;tcp";
+    auto out = say(port_a, "MSRP tx-x1 SEND\r\nTo-Path: " + bogus + "\r\nFrom-Path: " + path_a +
+                               "\r\nMessage-ID: m-x\r\nContent-Type: text/plain\r\n\r\n?"
+                               "\r\n-------tx-x1$\r\n");
+    EXPECT_EQ(out[port_a].substr(0, 30), "MSRP tx-x1 481 No such session") << out[port_a];
+    EXPECT_TRUE(out[port_b].empty());
+    out = say(port_a, "MSRP tx-x2 NICKNAME\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
+                          path_a + "\r\n-------tx-x2$\r\n");
+    EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-x2 501 ") << out[port_a];
+}
+
+}  // namespace
+}  // namespace imsd::test
