@@ -286,7 +286,8 @@ int main(int argc, char** argv) {
             media_events =
                 sig::media::event_log::start((*dp)->event_rings(), 1024, single ? 0 : 10);
             if (single) {
-                (*dp)->set_single_core_service([log = media_events.get()] { log->drain(); }, 10);
+                (*dp)->set_single_core_service([log = media_events.get()] { log->try_drain(); },
+                                               10);
             }
             env.msrp_events =
                 [log = media_events.get()]() -> std::expected<platform::table, platform::error> {

@@ -519,10 +519,6 @@ std::vector<rte_ring*> dataplane::event_rings() const {
     return out;
 }
 
-size_t dataplane::policies_retired() const {
-    std::lock_guard lock(policy_mu_);
-    return policy_retired_.size();
-}
 
 std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip_be, uint16_t port,
                                                                      uint64_t bytes) {

@@ -115,11 +115,10 @@ class dataplane {
     // holds new messages to from its next poll (messages in flight finish on
     // the rules they started with). Refused (nothing changes) when the rules
     // need more scan state than dataplane/msrp/scan-stream-bytes. A replaced
-    // policy is freed once no lcore can see it and none scans with it.
+    // policy is freed by a later apply (or shutdown) once no lcore can see it
+    // and none scans with it: a message in flight keeps its rules alive.
     std::expected<void, platform::error> apply_policy(platform::content_db db,
                                                       policy::limits lim);
-    // Control thread: replaced policies not yet freed (streams still open).
-    size_t policies_retired() const;
 
     // The relay's event rings to the sigplane, one per polling lcore
     // (platform/media/media_event.hpp; single consumer). Empty when the
@@ -178,7 +177,7 @@ class dataplane {
     std::atomic<const policy::policy_set*> policy_{nullptr};  // cp: writes, dp: reads
     std::unique_ptr<policy::policy_set> policy_live_;
     std::vector<std::unique_ptr<policy::policy_set>> policy_retired_;
-    mutable std::mutex policy_mu_;
+    std::mutex policy_mu_;
     rte_mempool* pool_ = nullptr;
     rte_mempool* clone_pool_ = nullptr;  // indirect mbufs for zero-copy transmit
     std::unique_ptr<port_set> ports_;

@@ -36,6 +36,17 @@ void event_log::run(std::stop_token st) {
 
 void event_log::drain() {
     std::lock_guard lock(mu_);  // one consumer at a time per ring
+    drain_locked();
+}
+
+void event_log::try_drain() {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+        drain_locked();
+    }
+}
+
+void event_log::drain_locked() {
     std::array<platform::media_event, 64> batch;
     for (rte_ring* r : rings_) {
         unsigned n = 0;

@@ -50,10 +50,14 @@ class event_log {
     std::array<uint64_t, 6> totals() const;  // indexed by media_event_kind
     // Any thread: drain now (the CLI asks before it shows).
     void drain();
+    // Drains unless another thread is at it (never waits: the single-core
+    // polling loop calls this).
+    void try_drain();
 
    private:
     event_log() = default;
     void run(std::stop_token st);
+    void drain_locked();
 
     std::vector<rte_ring*> rings_;
     size_t keep_ = 0;
