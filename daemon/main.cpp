@@ -18,7 +18,6 @@
 #include "dataplane/worker/dataplane.hpp"
 #include "mgmt/cli/server.hpp"
 #include "mgmt/runtime/runtime.hpp"
-#include "sigplane/media/event_log.hpp"
 #include "mgmt/settings/settings_doc.hpp"
 #include "mgmt/telemetry/telemetry.hpp"
 #include "mgmt/users/directory.hpp"
@@ -27,6 +26,7 @@
 #include "platform/signal/shutdown.hpp"
 #include "platform/stats/registry.hpp"
 #include "platform/store/store.hpp"
+#include "sigplane/media/event_log.hpp"
 
 namespace {
 
@@ -200,8 +200,9 @@ int main(int argc, char** argv) {
         };
         {
             auto live = (*runtime)->current();
-            if (auto r = (*dp)->apply_policy(mgmt::compiled_rules::share(live->rules, live->generation),
-                                             relay_limits(live->settings));
+            if (auto r =
+                    (*dp)->apply_policy(mgmt::compiled_rules::share(live->rules, live->generation),
+                                        relay_limits(live->settings));
                 !r) {
                 IMSD_LOG(platform, ERR, "{}", r.error().to_string());
                 (*dp)->shutdown();
@@ -293,8 +294,8 @@ int main(int argc, char** argv) {
                 [log = media_events.get()]() -> std::expected<platform::table, platform::error> {
                 log->drain();
                 platform::table t;
-                t.columns = {"time", "lcore", "session", "event", "leg", "message_id",
-                             "bytes", "outcome", "count"};
+                t.columns = {"time",       "lcore", "session", "event", "leg",
+                             "message_id", "bytes", "outcome", "count"};
                 for (const auto& e : log->recent(100)) {
                     const auto& ev = e.ev;
                     const std::time_t tt = std::chrono::system_clock::to_time_t(e.at);
@@ -314,8 +315,8 @@ int main(int argc, char** argv) {
                             break;
                         case platform::media_event_kind::session_end:
                             outcome = "a: " + std::to_string(ev.count) + " msgs " +
-                                      std::to_string(ev.bytes) + " B, b: " +
-                                      std::to_string(ev.count_b) + " msgs " +
+                                      std::to_string(ev.bytes) +
+                                      " B, b: " + std::to_string(ev.count_b) + " msgs " +
                                       std::to_string(ev.bytes_b) + " B";
                             bytes = ev.bytes + ev.bytes_b;
                             count = ev.count + ev.count_b;

@@ -128,8 +128,8 @@ struct relay::conn : sink {
     uint8_t in_mid_len = 0;
     std::array<char, 64> in_range{};  // the chunk's Byte-Range value, for a Failure REPORT
     uint8_t in_range_len = 0;
-    bool in_send = false;       // the message is a SEND (its end is a delivery record)
-    uint64_t in_start = 1;      // Byte-Range start of the chunk
+    bool in_send = false;         // the message is a SEND (its end is a delivery record)
+    uint64_t in_start = 1;        // Byte-Range start of the chunk
     uint64_t in_chunk_bytes = 0;  // body bytes of the chunk so far
     bool framing_lost = false;    // closed by imsd: the MSRP framing was lost
     // Messages whose chunks are being policed on this connection (two may
@@ -1120,8 +1120,9 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
             if (m.cpim_r.failed() ||
                 (m.cpim_r.done() && !type_allowed(k, m.cpim_r.content_type(), true))) {
                 ++cnt.type_refused;
-                refuse(k, 415, m.cpim_r.failed() ? "CPIM headers unreadable"
-                                                 : "Content type not accepted (in CPIM)");
+                refuse(k, 415,
+                       m.cpim_r.failed() ? "CPIM headers unreadable"
+                                         : "Content type not accepted (in CPIM)");
                 return;
             }
         }
@@ -1181,8 +1182,9 @@ void relay::on_end(conn& k, char flag) noexcept {
         push_out(out);
         cnt.chunks_aborted += flag == '#' ? 1 : 0;
         if (k.in_send && flag != '+') {
-            message_event(k, flag == '$' ? platform::message_verdict::relayed
-                                         : platform::message_verdict::aborted,
+            message_event(k,
+                          flag == '$' ? platform::message_verdict::relayed
+                                      : platform::message_verdict::aborted,
                           0);
         }
     }
@@ -1236,7 +1238,7 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
         return false;
     }
     const uint64_t set_max = policy != nullptr ? policy->lim().max_size_bytes : 0;
-    const uint64_t max = set_max == 0     ? s.max_size
+    const uint64_t max = set_max == 0      ? s.max_size
                          : s.max_size == 0 ? set_max
                                            : std::min(set_max, s.max_size);
     const auto range = parse_byte_range(std::string_view(k.in_range.data(), k.in_range_len));
@@ -1247,9 +1249,9 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
         return false;
     }
     const bool rules = policy != nullptr && policy->has_rules();
-    const bool cpim = policy::is_cpim(ctype) &&
-                      ((policy != nullptr && !policy->lim().accept_types.empty()) ||
-                       s.accept_types_len != 0 || s.wrapped_types_len != 0);
+    const bool cpim =
+        policy::is_cpim(ctype) && ((policy != nullptr && !policy->lim().accept_types.empty()) ||
+                                   s.accept_types_len != 0 || s.wrapped_types_len != 0);
     if (!rules && !cpim && max == 0) {
         return true;  // nothing to hold this message to past its head
     }

@@ -103,8 +103,7 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
                     rte_pktmbuf_data_len(m) >= eth_len + ihl_bytes + sizeof(rte_tcp_hdr)) {
                     const auto* th =
                         rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, eth_len + ihl_bytes);
-                    const uint16_t owner =
-                        steer_owner(ctx, port, rte_be_to_cpu_16(th->dst_port));
+                    const uint16_t owner = steer_owner(ctx, port, rte_be_to_cpu_16(th->dst_port));
                     if (owner != ctx.poller_index) {
                         // Not ours: to the lcore that holds its connection,
                         // as received (it checks the packet again).
@@ -138,7 +137,8 @@ void steer_input(net_ctx& ctx) noexcept {
         return;
     }
     rte_mbuf* pkts[32];
-    const unsigned n = rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), 32, nullptr);
+    const unsigned n =
+        rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), 32, nullptr);
     for (unsigned i = 0; i < n; ++i) {
         ++ctx.cnt.tcp_steered_in;
         const uint32_t port_index = pkts[i]->hash.usr;

@@ -39,10 +39,10 @@ std::expected<void, platform::error> install_stream_pool(uint32_t count, uint32_
     rte_mempool* mp = rte_mempool_create("imsd_hs_streams", count, bytes, 64, 0, nullptr, nullptr,
                                          nullptr, nullptr, SOCKET_ID_ANY, 0);
     if (mp == nullptr) {
-        return std::unexpected(make_error(
-            "dataplane/msrp/scan-streams",
-            "cannot create the pool of " + std::to_string(count) + " scan streams of " +
-                std::to_string(bytes) + " bytes: " + rte_strerror(rte_errno)));
+        return std::unexpected(make_error("dataplane/msrp/scan-streams",
+                                          "cannot create the pool of " + std::to_string(count) +
+                                              " scan streams of " + std::to_string(bytes) +
+                                              " bytes: " + rte_strerror(rte_errno)));
     }
     stream_pool = mp;
     block_bytes = bytes;

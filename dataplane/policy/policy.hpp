@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
-#include "platform/error.hpp"
 #include "dataplane/policy/cpim.hpp"
+#include "platform/error.hpp"
 #include "platform/policy/content_db.hpp"
 
 namespace imsd::dp::policy {
@@ -40,7 +40,7 @@ uint32_t streams_in_use() noexcept;      // any thread
 // What one policy publication carries: the rules and the operator's size
 // and type limits for relayed messages (settings im/session).
 struct limits {
-    std::string accept_types;  // space-separated, RFC 4975 syntax; empty: any
+    std::string accept_types;     // space-separated, RFC 4975 syntax; empty: any
     uint64_t max_size_bytes = 0;  // 0: no limit
 };
 

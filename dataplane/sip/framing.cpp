@@ -7,9 +7,14 @@
 namespace imsd::dp::sip {
 
 std::string_view verdict_name(verdict v) noexcept {
-    constexpr std::array<std::string_view, 8> names = {
-        "ok",      "not_sip",         "malformed",     "too_large", "too_many_headers",
-        "missing_header", "cseq_mismatch", "body_truncated"};
+    constexpr std::array<std::string_view, 8> names = {"ok",
+                                                       "not_sip",
+                                                       "malformed",
+                                                       "too_large",
+                                                       "too_many_headers",
+                                                       "missing_header",
+                                                       "cseq_mismatch",
+                                                       "body_truncated"};
     const auto i = static_cast<size_t>(v);
     return i < names.size() ? names[i] : "?";
 }
@@ -19,9 +24,8 @@ namespace {
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return lower(x) == lower(y);
-           });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view v) {
@@ -41,7 +45,9 @@ bool token_char(char c) {
            std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
 }
 
-bool is_token(std::string_view t) { return !t.empty() && std::all_of(t.begin(), t.end(), token_char); }
+bool is_token(std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), token_char);
+}
 
 bool sip_version(std::string_view v) { return iequal(v, "SIP/2.0"); }
 
@@ -95,7 +101,8 @@ verdict fail(message_view& out, verdict v, const char* why) {
 }
 
 bool parse_u32(std::string_view s, uint32_t& v) {
-    return !s.empty() && std::from_chars(s.data(), s.data() + s.size(), v).ptr == s.data() + s.size();
+    return !s.empty() &&
+           std::from_chars(s.data(), s.data() + s.size(), v).ptr == s.data() + s.size();
 }
 
 }  // namespace
@@ -178,9 +185,8 @@ verdict frame_udp(std::string_view d, const limits& lim, message_view& out) noex
             }
             if (last != nullptr) {
                 // The value runs on to this line's end, in place.
-                *last = trim(std::string_view(last->data(),
-                                              static_cast<size_t>(line.data() + line.size() -
-                                                                  last->data())));
+                *last = trim(std::string_view(
+                    last->data(), static_cast<size_t>(line.data() + line.size() - last->data())));
             }
             continue;
         }

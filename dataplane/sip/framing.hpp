@@ -49,7 +49,7 @@ struct message_view {
     std::string_view cseq_method;
     uint32_t cseq_number = 0;
     uint16_t headers = 0;
-    std::string_view body;  // Content-Length bytes (the rest of the datagram if absent)
+    std::string_view body;    // Content-Length bytes (the rest of the datagram if absent)
     const char* reason = "";  // why not ok, for logs and counters
 };
 

@@ -21,10 +21,10 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
         // queue (ARCHITECTURE: both legs of a session on one lcore); on a
         // port without RSS, one the software steering gives this lcore.
         const net::net_port& np = s.net.cfg->ports[port_index];
-        const bool ours = np.rss.reta_size != 0
-                              ? net::rx_queue_of(np, remote_ip, local_ip, remote_port_be,
-                                                 port_be) == s.net.queue
-                              : net::steer_owner(s.net, np, port) == s.net.poller_index;
+        const bool ours =
+            np.rss.reta_size != 0
+                ? net::rx_queue_of(np, remote_ip, local_ip, remote_port_be, port_be) == s.net.queue
+                : net::steer_owner(s.net, np, port) == s.net.poller_index;
         if (!ours) {
             ++s.cnt.rss_port_skips;
             continue;

@@ -210,8 +210,8 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
                 if (p.events == nullptr) {
                     return std::unexpected(make_error(
-                        "dataplane", "cannot create the event ring " + ename + ": " +
-                                         rte_strerror(rte_errno)));
+                        "dataplane",
+                        "cannot create the event ring " + ename + ": " + rte_strerror(rte_errno)));
                 }
                 rp.events = p.events;
                 p.msrp = msrp::relay::create(*p.tcp, rp);
@@ -252,13 +252,13 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         for (auto& p : dp->pollers_) {
             // TCP segments another lcore received for a port of this one.
             std::string name = "imsd_steer_" + std::to_string(p.lcore);
-            p.steer = rte_ring_create(name.c_str(), 2048,
-                                      static_cast<int>(rte_lcore_to_socket_id(p.lcore)),
-                                      RING_F_SC_DEQ);
+            p.steer =
+                rte_ring_create(name.c_str(), 2048,
+                                static_cast<int>(rte_lcore_to_socket_id(p.lcore)), RING_F_SC_DEQ);
             if (p.steer == nullptr) {
                 return std::unexpected(make_error(
-                    "dataplane", "cannot create the steering ring " + name + ": " +
-                                     rte_strerror(rte_errno)));
+                    "dataplane",
+                    "cannot create the steering ring " + name + ": " + rte_strerror(rte_errno)));
             }
         }
         for (auto& p : dp->pollers_) {
@@ -492,8 +492,8 @@ void dataplane::shutdown() {
 
 std::expected<void, platform::error> dataplane::apply_policy(platform::content_db db,
                                                              policy::limits lim) {
-    auto ps = policy::policy_set::create(std::move(db), std::move(lim),
-                                         static_cast<unsigned>(std::max<size_t>(pollers_.size(), 1)));
+    auto ps = policy::policy_set::create(
+        std::move(db), std::move(lim), static_cast<unsigned>(std::max<size_t>(pollers_.size(), 1)));
     if (!ps) {
         return std::unexpected(ps.error());
     }
@@ -518,7 +518,6 @@ std::vector<rte_ring*> dataplane::event_rings() const {
     }
     return out;
 }
-
 
 std::expected<unsigned, platform::error> dataplane::start_tcp_source(uint32_t ip_be, uint16_t port,
                                                                      uint64_t bytes) {

@@ -85,7 +85,14 @@ class dataplane {
     // names its lcore); each call is answered from that lcore's loop within
     // a poll.
     struct msrp_job {
-        enum class op { create, set_remote, report_leg, media_policy, release, list } what = op::list;
+        enum class op {
+            create,
+            set_remote,
+            report_leg,
+            media_policy,
+            release,
+            list
+        } what = op::list;
         uint32_t id = 0;
         int leg = 0;
         std::string path;
@@ -117,8 +124,7 @@ class dataplane {
     // need more scan state than dataplane/msrp/scan-stream-bytes. A replaced
     // policy is freed by a later apply (or shutdown) once no lcore can see it
     // and none scans with it: a message in flight keeps its rules alive.
-    std::expected<void, platform::error> apply_policy(platform::content_db db,
-                                                      policy::limits lim);
+    std::expected<void, platform::error> apply_policy(platform::content_db db, policy::limits lim);
 
     // The relay's event rings to the sigplane, one per polling lcore
     // (platform/media/media_event.hpp; single consumer). Empty when the

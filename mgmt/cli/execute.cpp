@@ -609,8 +609,8 @@ reply msrp_command(const parsed_command& cmd, const cli_env& env, bool json) {
                                    {"max_size", max}})
                         : ok_text("session " + cmd.args[0] + ": accept-types " +
                                   (types.empty() ? "any" : types) + ", wrapped " +
-                                  (wrapped.empty() ? "as accept-types" : wrapped) +
-                                  ", max-size " + (max == 0 ? "none" : std::to_string(max)) + "\n");
+                                  (wrapped.empty() ? "as accept-types" : wrapped) + ", max-size " +
+                                  (max == 0 ? "none" : std::to_string(max)) + "\n");
         }
         case command_id::msrp_release: {
             bool ok = false;

@@ -128,7 +128,9 @@ std::expected<scan_result, platform::error> compiled_rules::scan(std::string_vie
         out.matches.push_back({r.id, r.action, r.description});
         v.on_match(r.action, index);
     }
-    out.verdict = v.allowed ? rule_verdict::allow : v.blocked ? rule_verdict::block : rule_verdict::pass;
+    out.verdict = v.allowed   ? rule_verdict::allow
+                  : v.blocked ? rule_verdict::block
+                              : rule_verdict::pass;
     return out;
 }
 

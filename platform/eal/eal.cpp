@@ -55,8 +55,10 @@ uint32_t memory_needed_mb(const settings& s) {
     // lcore; 4 lcores' worth here, the rest comes out of the slack below).
     if (s.dataplane.msrp.enabled()) {
         pool_mb += 12;
-        pool_mb += (uint64_t{s.dataplane.msrp.scan_streams} * (s.dataplane.msrp.scan_stream_bytes + 64) +
-                    (1u << 20) - 1) >> 20;
+        pool_mb +=
+            (uint64_t{s.dataplane.msrp.scan_streams} * (s.dataplane.msrp.scan_stream_bytes + 64) +
+             (1u << 20) - 1) >>
+            20;
     }
     // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
     return static_cast<uint32_t>(pool_mb + 128);

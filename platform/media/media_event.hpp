@@ -22,13 +22,13 @@ enum class media_event_kind : uint8_t {
 };
 
 enum class leg_close_cause : uint8_t {
-    closed,         // orderly close by the peer
-    reset,          // RST from the peer
-    refused,        // our connection attempt was refused
-    timed_out,      // TCP retransmissions exhausted
-    framing,        // the MSRP framing was lost (imsd aborted it)
-    released,       // the session was released
-    shutdown,       // imsd is stopping
+    closed,     // orderly close by the peer
+    reset,      // RST from the peer
+    refused,    // our connection attempt was refused
+    timed_out,  // TCP retransmissions exhausted
+    framing,    // the MSRP framing was lost (imsd aborted it)
+    released,   // the session was released
+    shutdown,   // imsd is stopping
 };
 
 enum class message_verdict : uint8_t {

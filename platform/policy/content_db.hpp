@@ -19,11 +19,11 @@ namespace imsd::platform {
 // An immutable compiled database. Hyperscan's expression id is the index
 // into `actions` / `rule_ids`.
 struct content_db {
-    const hs_database_t* db = nullptr;   // nullptr: no rules
-    std::vector<rule_action> actions;    // by expression id
-    std::vector<uint32_t> rule_ids;      // the operator's rule id, by expression id
-    std::shared_ptr<const void> owner;   // keeps `db` alive while anyone holds this
-    uint64_t generation = 0;             // settings generation that compiled it
+    const hs_database_t* db = nullptr;  // nullptr: no rules
+    std::vector<rule_action> actions;   // by expression id
+    std::vector<uint32_t> rule_ids;     // the operator's rule id, by expression id
+    std::shared_ptr<const void> owner;  // keeps `db` alive while anyone holds this
+    uint64_t generation = 0;            // settings generation that compiled it
 };
 
 // A message's verdict as matches arrive in stream order (Hyperscan reports

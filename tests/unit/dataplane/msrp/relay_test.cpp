@@ -146,8 +146,8 @@ TEST_F(relay_test, sent_counts_are_asked_for_and_imsds_own_report_is_consumed) {
                                "Content-Type: text/plain\r\n\r\nhi\r\n-------tx-a2$\r\n");
     EXPECT_EQ(header(out[port_b], "Success-Report"), "yes;Include-Sent-Count") << out[port_b];
     // ... and consumes the REPORT, recording its Distribution-Count.
-    out = say(port_b, "MSRP tx-r1 REPORT\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
-                          path_b +
+    out = say(port_b, "MSRP tx-r1 REPORT\r\nTo-Path: " + info_.local_uri[1] +
+                          "\r\nFrom-Path: " + path_b +
                           "\r\nMessage-ID: m-2\r\nByte-Range: 1-2/2\r\nStatus: 000 200 OK\r\n"
                           "Distribution-Count: 4\r\n-------tx-r1$\r\n");
     EXPECT_TRUE(out[port_a].empty()) << "imsd's own REPORT reached the client: " << out[port_a];
@@ -159,8 +159,8 @@ TEST_F(relay_test, sent_counts_are_asked_for_and_imsds_own_report_is_consumed) {
                           "\r\nMessage-ID: m-3\r\nSuccess-Report: yes\r\n"
                           "Content-Type: text/plain\r\n\r\nho\r\n-------tx-a3$\r\n");
     EXPECT_EQ(header(out[port_b], "Success-Report"), "yes;Include-Sent-Count");
-    out = say(port_b, "MSRP tx-r2 REPORT\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
-                          path_b +
+    out = say(port_b, "MSRP tx-r2 REPORT\r\nTo-Path: " + info_.local_uri[1] +
+                          "\r\nFrom-Path: " + path_b +
                           "\r\nMessage-ID: m-3\r\nByte-Range: 1-2/2\r\nStatus: 000 200 OK\r\n"
                           "Distribution-Count: 2\r\n-------tx-r2$\r\n");
     const std::string& to_a = out[port_a];
@@ -177,8 +177,8 @@ TEST_F(relay_test, requests_naming_no_session_get_481_and_unknown_methods_501) {
                                "\r\n-------tx-x1$\r\n");
     EXPECT_EQ(out[port_a].substr(0, 30), "MSRP tx-x1 481 No such session") << out[port_a];
     EXPECT_TRUE(out[port_b].empty());
-    out = say(port_a, "MSRP tx-x2 NICKNAME\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
-                          path_a + "\r\n-------tx-x2$\r\n");
+    out = say(port_a, "MSRP tx-x2 NICKNAME\r\nTo-Path: " + info_.local_uri[0] +
+                          "\r\nFrom-Path: " + path_a + "\r\n-------tx-x2$\r\n");
     EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-x2 501 ") << out[port_a];
 }
 

@@ -31,10 +31,10 @@ platform::content_db compile(const std::vector<rule_spec>& rules) {
     }
     hs_database_t* db = nullptr;
     hs_compile_error_t* err = nullptr;
-    EXPECT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                               static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db,
-                               &err),
-              HS_SUCCESS);
+    EXPECT_EQ(
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db, &err),
+        HS_SUCCESS);
     d.db = db;
     d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
     return d;

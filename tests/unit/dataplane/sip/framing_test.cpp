@@ -18,8 +18,9 @@ std::string invite(const std::string& extra = "", const std::string& body = sdp)
            "From: <sip:alice@example.com>;tag=1928301774\r\n"
            "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
            "CSeq: 314159 INVITE\r\n" +
-           extra + "Content-Type: application/sdp\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+           extra +
+           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
 }
 
 verdict frame(const std::string& d, message_view& m, limits lim = {}) {

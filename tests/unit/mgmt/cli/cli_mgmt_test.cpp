@@ -38,16 +38,16 @@ class cli_mgmt : public ::testing::Test {
         auto rt = runtime::create(*s);
         ASSERT_TRUE(rt);
         rt_ = std::move(*rt);
-        rt_->add_hook(
-            [this](const platform::settings& next, const std::shared_ptr<const compiled_rules>&,
-                   uint64_t) -> std::expected<void, platform::error> {
-                ++hook_calls_;
-                if (fail_hook_) {
-                    return std::unexpected(platform::make_error("dataplane", "refused"));
-                }
-                last_addr_ = next.ports[0].addresses[0].addr_be;
-                return {};
-            });
+        rt_->add_hook([this](const platform::settings& next,
+                             const std::shared_ptr<const compiled_rules>&,
+                             uint64_t) -> std::expected<void, platform::error> {
+            ++hook_calls_;
+            if (fail_hook_) {
+                return std::unexpected(platform::make_error("dataplane", "refused"));
+            }
+            last_addr_ = next.ports[0].addresses[0].addr_be;
+            return {};
+        });
         auto st = platform::open_sqlite_store(":memory:");
         ASSERT_TRUE(st);
         store_ = std::move(*st);
