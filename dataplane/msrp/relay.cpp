@@ -130,6 +130,7 @@ struct relay::conn : sink {
     uint8_t in_range_len = 0;
     bool in_send = false;         // the message is a SEND (its end is a delivery record)
     uint64_t in_start = 1;        // Byte-Range start of the chunk
+    uint64_t in_total = 0;        // Byte-Range total of the message, 0: "*"
     uint64_t in_chunk_bytes = 0;  // body bytes of the chunk so far
     bool framing_lost = false;    // closed by imsd: the MSRP framing was lost
     // Messages whose chunks are being policed on this connection (two may
@@ -142,7 +143,6 @@ struct relay::conn : sink {
         std::array<char, 32> mid{};
         uint64_t bytes = 0;
         uint64_t max_size = 0;  // 0: none
-        uint64_t total = 0;     // Byte-Range total, 0: "*"
         policy::message_scan scan;
         policy::cpim_reader cpim_r;
         std::string_view mid_view() const { return {mid.data(), mid_len}; }
@@ -325,12 +325,7 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         session& s = *sessions_[i];
         for (int l = 0; s.in_use && l < 2; ++l) {
             if (s.legs[l].conn == k.index) {
-                platform::media_event ev;
-                ev.kind = platform::media_event_kind::leg_closed;
-                ev.session = s.id;
-                ev.leg = static_cast<uint8_t>(l);
-                ev.cause = why;
-                emit(ev);
+                leg_event(s, l, platform::media_event_kind::leg_closed, why);
                 s.legs[l].conn = UINT32_MAX;
                 --k.users;
             }
@@ -374,11 +369,7 @@ void relay::on_established(conn& k) noexcept {
             session& s = *sp;
             for (int l = 0; s.in_use && l < 2; ++l) {
                 if (s.legs[l].conn == k.index) {
-                    platform::media_event ev;
-                    ev.kind = platform::media_event_kind::leg_connected;
-                    ev.session = s.id;
-                    ev.leg = static_cast<uint8_t>(l);
-                    emit(ev);
+                    leg_event(s, l, platform::media_event_kind::leg_connected, {});
                     bind_send(m, s, l);
                 }
             }
@@ -525,11 +516,7 @@ void relay::connect_leg(session& s, int leg) noexcept {
             ++cnt.conns_shared;
             const tcp::tcp_state st = tcp::tcp_state_of(s_, c->tc);
             if (st == tcp::tcp_state::established) {
-                platform::media_event ev;
-                ev.kind = platform::media_event_kind::leg_connected;
-                ev.session = s.id;
-                ev.leg = static_cast<uint8_t>(leg);
-                emit(ev);
+                leg_event(s, leg, platform::media_event_kind::leg_connected, {});
                 text m;
                 bind_send(m, s, leg);
                 out_bytes(*c, m.view());
@@ -591,12 +578,8 @@ bool relay::release(uint32_t id) noexcept {
             continue;
         }
         conn& k = *conns_[c];
-        platform::media_event ev;
-        ev.kind = platform::media_event_kind::leg_closed;
-        ev.session = s->id;
-        ev.leg = static_cast<uint8_t>(leg);
-        ev.cause = platform::leg_close_cause::released;
-        emit(ev);
+        leg_event(*s, leg, platform::media_event_kind::leg_closed,
+                  platform::leg_close_cause::released);
         unbind_leg(*s, leg);
         if (k.users != 0) {
             // Shared: it stays for the sessions still on it.
@@ -941,10 +924,12 @@ void relay::on_head(conn& k, const head& h) noexcept {
         bind_leg(*sessions_[found], leg, k);
         if (binds) {
             ++cnt.conns_bound;
-            leg_event(k, platform::media_event_kind::leg_connected, {});
+            leg_event(*sessions_[found], leg, platform::media_event_kind::leg_connected, {});
         }
     }
-    if (h.kind == method::send && !h.has_body && !h.find("Message-ID")) {
+    const std::optional<std::string_view> message_id = h.find("Message-ID");
+    const std::string_view mid = message_id.value_or("");
+    if (h.kind == method::send && !h.has_body && !message_id) {
         // A bodiless SEND that only binds the connection (RFC 4975 7.1.1).
         respond(k, h.tid, 200, "OK");
         return;
@@ -969,7 +954,6 @@ void relay::on_head(conn& k, const head& h) noexcept {
                 ev.session = s.id;
                 ev.leg = k.leg;
                 ev.count = n;
-                const std::string_view mid = h.find("Message-ID").value_or("");
                 ev.mid_len = static_cast<uint8_t>(std::min(mid.size(), ev.message_id.size()));
                 std::memcpy(ev.message_id.data(), mid.data(), ev.mid_len);
                 emit(ev);
@@ -977,7 +961,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
                 ++cnt.parse_errors;
             }
         }
-        if (s.take_consumed(h.find("Message-ID").value_or(""))) {
+        if (s.take_consumed(mid)) {
             ++cnt.reports_consumed;  // imsd asked for it, not the client
             return;
         }
@@ -999,16 +983,15 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
     }
     conn& out = *conns_[to.conn];
-    const std::string_view failure_report = h.find("Failure-Report").value_or("yes");
-    const bool wants_response = h.kind == method::send && failure_report != "no";
+    const std::optional<std::string_view> failure_report = h.find("Failure-Report");
+    const bool wants_response = h.kind == method::send && failure_report.value_or("yes") != "no";
     k.in_tid_len = static_cast<uint8_t>(std::min(h.tid.size(), k.in_tid.size()));
     std::memcpy(k.in_tid.data(), h.tid.data(), k.in_tid_len);
     k.in_wants_response = wants_response;
-    k.in_wants_report = h.find("Failure-Report").has_value() && failure_report != "no";
+    k.in_wants_report = failure_report.has_value() && *failure_report != "no";
     k.in_send = h.kind == method::send;
     k.in_chunk_bytes = 0;
     {
-        const std::string_view mid = h.find("Message-ID").value_or("");
         const std::string_view range = h.find("Byte-Range").value_or("1-*/*");
         k.in_mid_len = static_cast<uint8_t>(std::min(mid.size(), k.in_mid.size()));
         std::memcpy(k.in_mid.data(), mid.data(), k.in_mid_len);
@@ -1016,6 +999,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         std::memcpy(k.in_range.data(), range.data(), k.in_range_len);
         const auto br = parse_byte_range(range);
         k.in_start = br ? br->start : 1;
+        k.in_total = br && br->total ? *br->total : 0;
     }
     k.out_pending = UINT32_MAX;
     k.cur_msg = -1;
@@ -1073,7 +1057,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
             // The client's "yes" gains the parameter; its "no" becomes our
             // request (the REPORT is then ours to consume).
             if (hd.value != "yes") {
-                s.add_consumed(h.find("Message-ID").value_or(""));
+                s.add_consumed(mid);
             }
             hdr << "Success-Report: yes;Include-Sent-Count\r\n";
             asked = true;
@@ -1082,7 +1066,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         hdr << hd.name << ": " << hd.value << "\r\n";
     }
     if (ask_count && !asked) {
-        s.add_consumed(h.find("Message-ID").value_or(""));
+        s.add_consumed(mid);
         hdr << "Success-Report: yes;Include-Sent-Count\r\n";
     }
     cnt.sent_count_requests += ask_count ? 1 : 0;
@@ -1241,8 +1225,7 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
     const uint64_t max = set_max == 0      ? s.max_size
                          : s.max_size == 0 ? set_max
                                            : std::min(set_max, s.max_size);
-    const auto range = parse_byte_range(std::string_view(k.in_range.data(), k.in_range_len));
-    const uint64_t total = range && range->total ? *range->total : 0;
+    const uint64_t total = k.in_total;
     if (max != 0 && total > max) {
         ++cnt.size_refused;
         refuse(k, 413, "Message too large");
@@ -1274,9 +1257,8 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
     m.blocked = false;
     m.cpim = cpim;
     m.cpim_r = policy::cpim_reader{};
-    m.bytes = range ? range->start - 1 : 0;
+    m.bytes = k.in_start - 1;
     m.max_size = max;
-    m.total = total;
     m.mid_len = k.in_mid_len;
     std::memcpy(m.mid.data(), k.in_mid.data(), k.in_mid_len);
     k.cur_msg = idx;
@@ -1391,12 +1373,12 @@ void relay::message_event(const conn& k, platform::message_verdict v, uint32_t r
     emit(ev);
 }
 
-void relay::leg_event(const conn& k, platform::media_event_kind kind,
+void relay::leg_event(const session& s, int leg, platform::media_event_kind kind,
                       platform::leg_close_cause cause) noexcept {
     platform::media_event ev;
     ev.kind = kind;
-    ev.session = sessions_[k.session]->id;
-    ev.leg = k.leg;
+    ev.session = s.id;
+    ev.leg = static_cast<uint8_t>(leg);
     ev.cause = cause;
     emit(ev);
 }

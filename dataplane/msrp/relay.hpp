@@ -177,7 +177,7 @@ class relay {
     // Events to the sigplane; a full ring drops (counted).
     void emit(platform::media_event& ev) noexcept;
     void message_event(const conn& k, platform::message_verdict v, uint32_t rule) noexcept;
-    void leg_event(const conn& k, platform::media_event_kind kind,
+    void leg_event(const session& s, int leg, platform::media_event_kind kind,
                    platform::leg_close_cause cause) noexcept;
     // Whether a Content-Type passes the settings' list and the session's
     // (`wrapped`: the type inside a CPIM payload).

@@ -349,8 +349,10 @@ void dataplane::loop(poller& p) noexcept {
         if (p.msrp) {
             p.msrp->policy = policy_.load(std::memory_order_acquire);
         }
-        net::neighbour_sync_input(ctx);
-        net::steer_input(ctx);
+        if (ctx.n_pollers > 1) {  // nothing to take from other lcores otherwise
+            net::neighbour_sync_input(ctx);
+            net::steer_input(ctx);
+        }
         uint32_t received = 0;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
             uint16_t n = rte_eth_rx_burst(ctx.cfg->ports[i].port_id, p.queue, rx, burst);

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "dataplane/policy/policy.hpp"
 #include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
 
 namespace imsd::test {
@@ -180,6 +181,71 @@ TEST_F(relay_test, requests_naming_no_session_get_481_and_unknown_methods_501) {
     out = say(port_a, "MSRP tx-x2 NICKNAME\r\nTo-Path: " + info_.local_uri[0] +
                           "\r\nFrom-Path: " + path_a + "\r\n-------tx-x2$\r\n");
     EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-x2 501 ") << out[port_a];
+}
+
+// The settings' limits (no content rules): text/plain only, 100 bytes.
+class relay_limits_test : public relay_test {
+   protected:
+    void SetUp() override {
+        relay_test::SetUp();
+        auto ps = dp::policy::policy_set::create(platform::content_db{},
+                                                 dp::policy::limits{"text/plain", 100}, 1);
+        ASSERT_TRUE(ps);
+        policy_ = std::move(*ps);
+        relay_->policy = policy_.get();
+    }
+    void TearDown() override {
+        relay_test::TearDown();  // the relay goes before its policy
+        policy_.reset();
+    }
+    std::string chunk(const std::string& tid, const std::string& mid, const std::string& range,
+                      const std::string& body, char flag = '+',
+                      const std::string& type = "text/plain") {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: " + range +
+               "\r\nContent-Type: " + type + "\r\n\r\n" + body + "\r\n-------" + tid + flag +
+               "\r\n";
+    }
+    std::unique_ptr<dp::policy::policy_set> policy_;
+};
+
+TEST_F(relay_limits_test, a_type_not_accepted_gets_415_and_goes_nowhere) {
+    auto out = say(port_a, chunk("tx-p1", "m-png", "1-4/4", "PNG!", '$', "image/png"));
+    EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-p1 415 ") << out[port_a];
+    EXPECT_TRUE(out[port_b].empty()) << out[port_b];
+    EXPECT_EQ(relay_->cnt.type_refused, 1u);
+}
+
+TEST_F(relay_limits_test, a_message_growing_past_the_limit_gets_413_and_is_aborted_downstream) {
+    const std::string sixty(60, 'x');
+    auto out = say(port_a, chunk("tx-g1", "m-grow", "1-60/*", sixty));
+    EXPECT_NE(out[port_b].find(sixty + "\r\n-------"), std::string::npos) << "first chunk relayed";
+    out = say(port_a, chunk("tx-g2", "m-grow", "61-120/*", sixty));
+    EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-g2 413 ") << out[port_a];
+    const std::string& to_b = out[port_b];
+    ASSERT_FALSE(to_b.empty());
+    EXPECT_EQ(to_b.find(sixty), std::string::npos) << "none of the refused bytes went out";
+    EXPECT_EQ(to_b.substr(to_b.size() - 3), "#\r\n") << "the far side's copy is aborted";
+    EXPECT_EQ(relay_->cnt.size_refused, 1u);
+    // A later chunk of the refused message is refused too, and not relayed.
+    out = say(port_a, chunk("tx-g3", "m-grow", "121-130/*", "0123456789", '$'));
+    EXPECT_EQ(out[port_a].substr(0, 15), "MSRP tx-g3 403 ") << out[port_a];
+    EXPECT_TRUE(out[port_b].empty()) << out[port_b];
+}
+
+TEST_F(relay_limits_test, a_third_interleaved_message_is_refused) {
+    for (const char* m : {"m-one", "m-two"}) {
+        auto out = say(port_a, chunk(std::string("tx-") + m, m, "1-10/*", "0123456789"));
+        EXPECT_FALSE(out[port_b].empty()) << m << " relayed";
+    }
+    auto out = say(port_a, chunk("tx-three", "m-three", "1-10/*", "0123456789"));
+    EXPECT_EQ(out[port_a].substr(0, 18), "MSRP tx-three 403 ") << out[port_a];
+    EXPECT_TRUE(out[port_b].empty());
+    EXPECT_EQ(relay_->cnt.interleave_refused, 1u);
+    // Once one of the two ends, a new message has room.
+    say(port_a, chunk("tx-one2", "m-one", "11-12/12", "ab", '$'));
+    out = say(port_a, chunk("tx-four", "m-four", "1-10/*", "0123456789"));
+    EXPECT_FALSE(out[port_b].empty()) << out[port_a];
 }
 
 }  // namespace
