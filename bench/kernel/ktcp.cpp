@@ -49,13 +49,17 @@ sockaddr_in address(const char* ip, int port) {
     return a;
 }
 
+void no_delay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int connect_to(const sockaddr_in& a) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         die("socket");
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    no_delay(fd);
     if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) {
         die("connect");
     }
@@ -88,16 +92,22 @@ bool write_all(int fd, const char* buf, size_t n) {
 
 // An epoll server: echo writes back what it reads (blocking writes are fine
 // for the benchmark's request sizes), sink discards.
-int server(int port, bool echo) {
+// A listening socket on every address, or die.
+int listen_on(int port, int backlog) {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
-    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(lfd, 4096) != 0) {
+    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(lfd, backlog) != 0) {
         die("bind/listen");
     }
+    return lfd;
+}
+
+int server(int port, bool echo) {
+    int lfd = listen_on(port, 4096);
     int ep = epoll_create1(0);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -114,7 +124,7 @@ int server(int port, bool echo) {
             if (fd == lfd) {
                 int c = accept(lfd, nullptr, nullptr);
                 if (c >= 0) {
-                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                    no_delay(c);
                     epoll_event cev{};
                     cev.events = EPOLLIN;
                     cev.data.fd = c;
@@ -163,15 +173,7 @@ struct msrp_end : imsd::dp::msrp::sink {
 };
 
 int msrp_server(int port) {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(lfd, 16) != 0) {
-        die("bind/listen");
-    }
+    int lfd = listen_on(port, 16);
     std::printf("listening\n");
     std::fflush(stdout);
     for (;;) {
@@ -179,7 +181,7 @@ int msrp_server(int port) {
         if (c < 0) {
             continue;
         }
-        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        no_delay(c);
         imsd::dp::msrp::limits l;
         l.max_body_bytes = 1 << 20;
         imsd::dp::msrp::parser p(l);
