@@ -566,6 +566,17 @@ std::expected<void, platform::error> dataplane::call_on_lcores(void (*fn)(tcp::t
     return {};
 }
 
+std::expected<void, platform::error> dataplane::run_session_job(std::unique_ptr<msrp_job>& job,
+                                                                const char* refused) {
+    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
+        return r;
+    }
+    if (!job->ok) {
+        return std::unexpected(make_error("session " + std::to_string(job->id), refused));
+    }
+    return {};
+}
+
 size_t dataplane::msrp_owner(uint32_t id) const {
     // Session ids name their lcore: id = n * k + index + 1 (msrp::relay).
     return id == 0 ? 0 : (id - 1) % pollers_.size();
@@ -652,28 +663,16 @@ std::expected<void, platform::error> dataplane::msrp_set_remote(uint32_t id, int
     job->leg = leg;
     job->path = path;
     job->active = active;
-    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
-        return r;
-    }
-    if (!job->ok) {
-        return std::unexpected(make_error("session " + std::to_string(id),
-                                          "no such session, or a path that is empty or longer "
-                                          "than 512 bytes"));
-    }
-    return {};
+    return run_session_job(job,
+                           "no such session, or a path that is empty or longer "
+                           "than 512 bytes");
 }
 
 std::expected<void, platform::error> dataplane::msrp_release(uint32_t id) {
     auto job = std::make_unique<msrp_job>();
     job->what = msrp_job::op::release;
     job->id = id;
-    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
-        return r;
-    }
-    if (!job->ok) {
-        return std::unexpected(make_error("session " + std::to_string(id), "no such session"));
-    }
-    return {};
+    return run_session_job(job, "no such session");
 }
 
 std::expected<void, platform::error> dataplane::msrp_report_leg(uint32_t id, int leg) {
@@ -681,13 +680,7 @@ std::expected<void, platform::error> dataplane::msrp_report_leg(uint32_t id, int
     job->what = msrp_job::op::report_leg;
     job->id = id;
     job->leg = leg;
-    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
-        return r;
-    }
-    if (!job->ok) {
-        return std::unexpected(make_error("session " + std::to_string(id), "no such session"));
-    }
-    return {};
+    return run_session_job(job, "no such session");
 }
 
 std::expected<void, platform::error> dataplane::msrp_media_policy(uint32_t id,
@@ -700,14 +693,7 @@ std::expected<void, platform::error> dataplane::msrp_media_policy(uint32_t id,
     job->types = types;
     job->wrapped = wrapped;
     job->max_size = max_size;
-    if (auto r = run_msrp_job(job, msrp_owner(job->id)); !r) {
-        return r;
-    }
-    if (!job->ok) {
-        return std::unexpected(make_error("session " + std::to_string(id),
-                                          "no such session, or a type list over 256 bytes"));
-    }
-    return {};
+    return run_session_job(job, "no such session, or a type list over 256 bytes");
 }
 
 std::expected<std::vector<msrp::session_info>, platform::error> dataplane::msrp_sessions() {

@@ -199,6 +199,10 @@ class dataplane {
     std::expected<void, platform::error> run_msrp_job(std::unique_ptr<msrp_job>& job,
                                                       size_t poller_index);
     size_t msrp_owner(uint32_t id) const;
+    // A job on one session, run by its lcore; `refused` says why when the
+    // relay answered no.
+    std::expected<void, platform::error> run_session_job(std::unique_ptr<msrp_job>& job,
+                                                         const char* refused);
     std::atomic<uint32_t> next_msrp_{0};  // round-robin for new sessions
     bool launched_ = false;
     bool shut_ = false;
