@@ -3,22 +3,23 @@
 #include <algorithm>
 #include <cstring>
 
+#include "platform/text/ascii.hpp"
+
 namespace imsd::dp::msrp {
 
 namespace {
 
-bool is_alnum(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
+using platform::ascii_alnum;
+using platform::iequal;
 
 // RFC 4975 9: ident = ALPHANUM 3*31ident-char; ident-char = ALPHANUM / "." /
 // "-" / "+" / "%" / "="
 bool is_ident(std::string_view s) {
-    if (s.size() < 4 || s.size() > 32 || !is_alnum(s[0])) {
+    if (s.size() < 4 || s.size() > 32 || !ascii_alnum(s[0])) {
         return false;
     }
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return is_alnum(c) || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
+        return ascii_alnum(c) || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
     });
 }
 
@@ -27,24 +28,7 @@ bool is_hname(std::string_view s) {
     if (s.empty() || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) {
         return false;
     }
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return is_alnum(c) || std::strchr("-.!%*_+`'~", c) != nullptr;
-    });
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        x = (x >= 'A' && x <= 'Z') ? static_cast<char>(x + 32) : x;
-        y = (y >= 'A' && y <= 'Z') ? static_cast<char>(y + 32) : y;
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
+    return platform::is_token(s);
 }
 
 std::optional<uint64_t> number(std::string_view s) {

@@ -2,31 +2,20 @@
 
 #include <algorithm>
 
+#include "platform/text/ascii.hpp"
+
 namespace imsd::dp::policy {
 
 // --- cpim_reader --------------------------------------------------------------------------
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
+using platform::iequal;
 
 // The media type without parameters.
-std::string_view bare_type(std::string_view t) { return trim(t.substr(0, t.find(';'))); }
+std::string_view bare_type(std::string_view t) {
+    return platform::trim_blanks(t.substr(0, t.find(';')));
+}
 
 }  // namespace
 

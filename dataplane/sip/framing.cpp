@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 
+#include "platform/text/ascii.hpp"
+
 namespace imsd::dp::sip {
 
 std::string_view verdict_name(verdict v) noexcept {
@@ -21,33 +23,9 @@ std::string_view verdict_name(verdict v) noexcept {
 
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
-
-// RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" /
-// "+" / "`" / "'" / "~").
-bool token_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view t) {
-    return !t.empty() && std::all_of(t.begin(), t.end(), token_char);
-}
+using platform::iequal;
+using platform::is_token;
+using platform::trim_blanks;
 
 bool sip_version(std::string_view v) { return iequal(v, "SIP/2.0"); }
 
@@ -56,7 +34,7 @@ enum class hdr : uint8_t { other, via, from, to, call_id, cseq, max_forwards, co
 
 hdr header_kind(std::string_view name) {
     if (name.size() == 1) {
-        switch (lower(name[0])) {
+        switch (platform::ascii_lower(name[0])) {
             case 'v':
                 return hdr::via;
             case 'f':
@@ -185,7 +163,7 @@ verdict frame_udp(std::string_view d, const limits& lim, message_view& out) noex
             }
             if (last != nullptr) {
                 // The value runs on to this line's end, in place.
-                *last = trim(std::string_view(
+                *last = trim_blanks(std::string_view(
                     last->data(), static_cast<size_t>(line.data() + line.size() - last->data())));
             }
             continue;
@@ -194,14 +172,14 @@ verdict frame_udp(std::string_view d, const limits& lim, message_view& out) noex
         if (colon == std::string_view::npos) {
             return fail(out, verdict::malformed, "a header line without a colon");
         }
-        const std::string_view name = trim(line.substr(0, colon));
+        const std::string_view name = trim_blanks(line.substr(0, colon));
         if (!is_token(name)) {
             return fail(out, verdict::malformed, "a header name that is not a token");
         }
         if (++out.headers > lim.max_headers) {
             return fail(out, verdict::too_many_headers, "more headers than the limit");
         }
-        const std::string_view value = trim(line.substr(colon + 1));
+        const std::string_view value = trim_blanks(line.substr(colon + 1));
         last = nullptr;
         switch (header_kind(name)) {
             case hdr::via:
@@ -253,7 +231,7 @@ verdict frame_udp(std::string_view d, const limits& lim, message_view& out) noex
     if (csp == std::string_view::npos || !parse_u32(out.cseq.substr(0, csp), out.cseq_number)) {
         return fail(out, verdict::malformed, "bad CSeq");
     }
-    out.cseq_method = trim(out.cseq.substr(csp + 1));
+    out.cseq_method = trim_blanks(out.cseq.substr(csp + 1));
     if (!is_token(out.cseq_method)) {
         return fail(out, verdict::malformed, "bad CSeq method");
     }

@@ -252,7 +252,12 @@ TEST(msrp_parser, header_errors_answer_400_and_the_connection_survives) {
          {std::string("MSRP b0002 SEND\r\nFrom-Path: b\r\nTo-Path: a\r\n-------b0002$\r\n"),
           std::string(
               "MSRP b0003 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n\r\nx\r\n-------b0003$\r\n"),
-          std::string("MSRP b0004 send\r\nTo-Path: a\r\nFrom-Path: b\r\n-------b0004$\r\n")}) {
+          std::string("MSRP b0004 send\r\nTo-Path: a\r\nFrom-Path: b\r\n-------b0004$\r\n"),
+          // A NUL in a header name is no token character (strchr would find
+          // the terminator and let it through).
+          std::string("MSRP b0005 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nX-\0Bad: 1\r\n"
+                      "-------b0005$\r\n",
+                      69)}) {
         auto e = parse(s + ok_resp);
         ASSERT_EQ(e.size(), 2u) << s;
         EXPECT_EQ(e[0].error, 400) << s;
