@@ -68,9 +68,31 @@ struct net_port {
     }
 };
 
+// SIP through the dataplane (dataplane/sip, dataplane/punt): what may change
+// while running comes with the config, so a settings apply reaches every
+// lcore at its next burst.
+inline constexpr uint16_t max_trusted_peers = 256;
+struct sip_config {
+    uint16_t port_be = 0;     // UDP and TCP; 0: SIP off
+    uint32_t rate_per_s = 0;  // per source address; 0: unpoliced
+    uint32_t burst = 0;
+    uint16_t n_trusted = 0;  // the SIP/IP Core: exempt from per-source policing
+    std::array<port_addr, max_trusted_peers> trusted{};
+
+    bool trusted_source(uint32_t ip_be) const noexcept {
+        for (uint16_t i = 0; i < n_trusted; ++i) {
+            if ((ip_be & trusted[i].mask_be) == trusted[i].addr_be) {
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
 struct net_config {
     uint16_t n_ports = 0;
     std::array<net_port, max_ports> ports{};
+    sip_config sip{};
 };
 
 }  // namespace imsd::dp::net

@@ -68,6 +68,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_ctx {
     void* tcp = nullptr;
     void (*tcp_input)(net_ctx&, uint16_t port_index, rte_mbuf*, void* ip_hdr,
                       uint16_t ihl_bytes) noexcept = nullptr;
+    // SIP over UDP (dataplane/sip), when SIP is on: its per-lcore state and
+    // input; the datagram's IPv4 header is at ip_hdr.
+    void* sip = nullptr;
+    void (*sip_udp_input)(net_ctx&, uint16_t port_index, rte_mbuf*, void* ip_hdr,
+                          uint16_t ihl_bytes) noexcept = nullptr;
+    // The exception path (dataplane/punt): frames for the kernel, any lcore
+    // enqueues, the lcore owning the TAP dequeues. Null: SIP off.
+    rte_ring* punt_ring = nullptr;
     uint16_t n_peers = 0;
     std::array<rte_ring*, max_pollers> peers{};
     // Software steering of TCP by local port, for what RSS cannot place
@@ -97,6 +105,17 @@ inline uint16_t steer_owner(const net_ctx& ctx, const net_port& p, uint16_t loca
         return static_cast<uint16_t>(local_port % ctx.n_pollers);
     }
     return ctx.poller_index;
+}
+
+// Hands a frame received on a media port, unchanged but for its destination
+// MAC (the kernel interface's, written by the punt owner), to the kernel.
+inline void punt_to_kernel(net_ctx& ctx, rte_mbuf* m) noexcept {
+    if (ctx.punt_ring != nullptr && rte_ring_mp_enqueue(ctx.punt_ring, m) == 0) {
+        ++ctx.cnt.punt_queued;
+        return;
+    }
+    ++ctx.cnt.punt_ring_full;
+    rte_pktmbuf_free(m);
 }
 
 // Takes the segments other lcores handed to this one. Once per loop.

@@ -50,7 +50,15 @@
     _(tcp_steered_out, info, "TCP segments handed to the lcore owning their port")             \
     _(tcp_steered_in, info, "TCP segments taken from other lcores (their port is ours)")       \
     _(tcp_steer_full, drop, "TCP segments dropped: the owning lcore's hand-off ring was full") \
-    _(ipv4_udp_unserved, drop, "UDP datagrams (SIP framing is not enabled yet)")               \
+    _(ipv4_udp_unserved, drop, "UDP datagrams while SIP is off (dataplane/sip absent)")        \
+    _(tcp_sip_punted, info, "TCP segments of the SIP port handed to the kernel")               \
+    _(punt_queued, info, "frames queued for the kernel (exception path)")                      \
+    _(punt_ring_full, drop, "frames for the kernel dropped: the exception path ring was full") \
+    _(punt_tx, info, "frames written to the exception path TAP")                               \
+    _(punt_tx_full, drop, "frames for the kernel dropped: the TAP queue was full")             \
+    _(punt_rx, info, "frames the kernel sent through the exception path")                      \
+    _(punt_rx_not_ipv4, drop, "frames from the kernel other than IPv4 (ARP, IPv6...)")         \
+    _(punt_rx_bad, drop, "IPv4 packets from the kernel, malformed or not from our address")    \
     _(ipv4_proto_other, drop, "IPv4 packets of another protocol")                              \
     _(icmp_in, info, "ICMP messages received")                                                 \
     _(icmp_echo_answered, info, "ICMP echo requests answered")                                 \

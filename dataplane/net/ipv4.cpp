@@ -98,6 +98,19 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
             icmp_input(ctx, port_index, m, ip, ihl_bytes);
             return;
         case IPPROTO_TCP:
+            if (ctx.cfg->sip.port_be != 0 &&
+                rte_pktmbuf_data_len(m) >= eth_len + ihl_bytes + sizeof(rte_tcp_hdr)) {
+                // SIP over TCP is the kernel's (the sigplane's nta listens
+                // there): connections to our SIP port and those the kernel
+                // opened to a peer's.
+                const auto* th =
+                    rte_pktmbuf_mtod_offset(m, const rte_tcp_hdr*, eth_len + ihl_bytes);
+                if (th->dst_port == ctx.cfg->sip.port_be || th->src_port == ctx.cfg->sip.port_be) {
+                    ++ctx.cnt.tcp_sip_punted;
+                    punt_to_kernel(ctx, m);
+                    return;
+                }
+            }
             if (ctx.tcp_input != nullptr) {
                 if (ctx.n_pollers > 1 &&
                     rte_pktmbuf_data_len(m) >= eth_len + ihl_bytes + sizeof(rte_tcp_hdr)) {
@@ -123,6 +136,10 @@ void ipv4_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
             IMSD_DROP(ctx, m, ipv4_tcp_unserved);
             return;
         case IPPROTO_UDP:
+            if (ctx.sip_udp_input != nullptr) {
+                ctx.sip_udp_input(ctx, port_index, m, ip, ihl_bytes);
+                return;
+            }
             IMSD_DROP(ctx, m, ipv4_udp_unserved);
             return;
         default:

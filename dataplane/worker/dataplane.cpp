@@ -78,8 +78,27 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         return std::unexpected(rcu.error());
     }
     dp->rcu_ = std::move(*rcu);
-    dp->config_ = std::make_unique<platform::rcu_snapshot<net::net_config>>(
-        *dp->rcu_, std::make_unique<const net::net_config>(dp->ports_->config()));
+    auto first_cfg = std::make_unique<net::net_config>(dp->ports_->config());
+    fill_sip(*first_cfg, s);
+    dp->config_ =
+        std::make_unique<platform::rcu_snapshot<net::net_config>>(*dp->rcu_, std::move(first_cfg));
+    if (s.dataplane.sip.enabled()) {
+        // The signaling address is the first port's first address: the
+        // kernel side of the TAP takes it, the media port keeps answering
+        // ARP and ICMP for it.
+        const auto& a = s.ports[0].addresses[0];
+        auto pp = punt::open(s.dataplane.sip.punt_interface, dp->pool_, a.addr_be, a.len, 4096);
+        if (!pp) {
+            return std::unexpected(pp.error());
+        }
+        dp->punt_ = *pp;
+        dp->punt_open_ = true;
+        IMSD_LOG(dataplane, INFO,
+                 "SIP on port {} (UDP framed and policed here, {} per s and source, burst {}); "
+                 "exception path to the kernel through {}",
+                 s.dataplane.sip.port, s.dataplane.sip.rate_per_source,
+                 s.dataplane.sip.burst_per_source, s.dataplane.sip.punt_interface);
+    }
 
     if (s.dataplane.msrp.enabled()) {
         if (auto r = policy::install_stream_pool(s.dataplane.msrp.scan_streams,
@@ -114,6 +133,29 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
         p.ctx->neigh_cfg.timeout_tsc = hz / 1000 * s.dataplane.neighbour_timeout_ms;
         p.ctx->neigh_cfg.retry_tsc = hz / 1000 * s.dataplane.arp_retry_ms;
         p.ctx->neigh_cfg.retries = static_cast<uint8_t>(s.dataplane.arp_retries);
+        if (s.dataplane.sip.enabled()) {
+            p.sip = std::make_unique<sip::sip_ctx>();
+            std::string pname = "imsd_sipsrc_" + std::to_string(p.lcore);
+            p.sip->policer =
+                sip::source_policer::create(pname.c_str(), s.dataplane.sip.max_sources,
+                                            static_cast<int>(rte_lcore_to_socket_id(p.lcore)), hz);
+            if (!p.sip->policer) {
+                return std::unexpected(make_error("dataplane/sip/max-sources",
+                                                  "cannot create a policing table of " +
+                                                      std::to_string(s.dataplane.sip.max_sources) +
+                                                      " sources: " + rte_strerror(rte_errno) +
+                                                      " (raise system/memory-mb or lower it)"));
+            }
+            p.sip->lim.max_headers =
+                static_cast<uint16_t>(std::min<uint32_t>(s.limits.max_sip_headers, UINT16_MAX));
+            p.sip->lim.max_message_bytes = std::min<uint32_t>(s.limits.max_message_bytes, 65535);
+            p.sip->server = "IM-serv/OMA2.0 imsd";
+            p.sip->sweep_period_tsc = hz;  // every second
+            p.sip->idle_tsc = hz * 60;
+            p.ctx->sip = p.sip.get();
+            p.ctx->sip_udp_input = sip::udp_input;
+            p.ctx->punt_ring = dp->punt_.ring;
+        }
         if (s.dataplane.impair.enabled()) {
             const auto& is = s.dataplane.impair;
             p.impair = std::make_unique<std::array<impair_stage, 2 * net::max_ports>>();
@@ -334,6 +376,8 @@ void dataplane::loop(poller& p) noexcept {
     const uint64_t service_tsc = rte_get_tsc_hz() / 1000 * std::max(service_period_ms_, 1u);
     uint64_t next_service = rte_rdtsc() + service_tsc;
     rte_mbuf* rx[2 * net::max_burst];  // room for duplicates of the impairment stage
+    // The first poller owns the exception path's TAP.
+    const bool owns_punt = punt_open_ && &p == &pollers_[0];
 
     rcu_->reader_online(reader);
     // The lcore's load: each poll's cycles (start to next start, so no extra
@@ -385,8 +429,12 @@ void dataplane::loop(poller& p) noexcept {
                 p.msrp->poll(ctx.now_tsc);
             }
         }
+        if (owns_punt) {
+            received += punt::poll(ctx, punt_, burst);
+        }
         if (ctx.now_tsc >= next_timer) {
             net::neighbour_timers(ctx);
+            sip::sip_timers(ctx);
             next_timer = ctx.now_tsc + timer_tsc;
         }
         if (serves && ctx.now_tsc >= next_service) [[unlikely]] {
@@ -482,6 +530,13 @@ void dataplane::shutdown() {
         }
         p.ctx->steer_inbox.fill(nullptr);
         p.ctx->n_peers = 0;
+    }
+    if (punt_open_) {
+        punt::close(punt_);
+        punt_open_ = false;
+    }
+    for (auto& p : pollers_) {
+        p.ctx->punt_ring = nullptr;
     }
     if (ports_) {
         ports_->close();
@@ -773,11 +828,30 @@ std::expected<void, platform::error> dataplane::apply(const platform::settings& 
     if (!cfg) {
         return std::unexpected(cfg.error());
     }
+    fill_sip(*cfg, s);
     config_->publish(std::make_unique<const net::net_config>(*cfg));
     ++config_generation_;
     IMSD_LOG(dataplane, INFO, "port addresses updated (dataplane config generation {})",
              config_generation_);
     return {};
+}
+
+void dataplane::fill_sip(net::net_config& cfg, const platform::settings& s) {
+    const auto& sp = s.dataplane.sip;
+    cfg.sip = net::sip_config{};
+    if (!sp.enabled()) {
+        return;
+    }
+    cfg.sip.port_be = rte_cpu_to_be_16(sp.port);
+    cfg.sip.rate_per_s = sp.rate_per_source;
+    cfg.sip.burst = sp.burst_per_source;
+    for (const auto& t : s.im.trusted_peers) {
+        if (cfg.sip.n_trusted == net::max_trusted_peers) {
+            break;  // the schema allows no more
+        }
+        const uint32_t mask = t.len == 0 ? 0 : rte_cpu_to_be_32(~uint32_t{0} << (32 - t.len));
+        cfg.sip.trusted[cfg.sip.n_trusted++] = net::port_addr{t.addr_be & mask, mask};
+    }
 }
 
 std::vector<pool_state> dataplane::pools() const {
@@ -866,6 +940,24 @@ void dataplane::register_stats(platform::registry& reg) {
             return out;
         };
         reg.add_counters(std::move(m));
+    }
+    if (!pollers_.empty() && pollers_[0].sip) {
+        platform::counter_group g2;
+        g2.name = "sip";
+        for (const auto& info : sip::counter_infos) {
+            g2.names.emplace_back(info.name);
+            g2.descriptions.emplace_back(info.description);
+        }
+        g2.read = [this] {
+            std::vector<platform::counter_instance> out;
+            for (const auto& p : pollers_) {
+                auto a = sip::read_counters(p.sip->cnt);
+                std::vector<uint64_t> v(a.begin(), a.end());
+                out.push_back({"lcore " + std::to_string(p.lcore), p.lcore, std::move(v)});
+            }
+            return out;
+        };
+        reg.add_counters(std::move(g2));
     }
     reg.add_table("ports", "ports, their link state and NIC counters",
                   [this] { return ports_->table(); });

@@ -18,6 +18,8 @@
 #include "dataplane/policy/policy.hpp"
 #include "dataplane/port/impair.hpp"
 #include "dataplane/port/port.hpp"
+#include "dataplane/punt/punt.hpp"
+#include "dataplane/sip/udp.hpp"
 #include "dataplane/tcp/tcp.hpp"
 #include "platform/eal/eal.hpp"
 #include "platform/error.hpp"
@@ -166,6 +168,7 @@ class dataplane {
         rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
         rte_ring* events = nullptr;    // this lcore: enqueues, the sigplane: dequeues
         rte_ring* steer = nullptr;     // other lcores: enqueue TCP segments, this one: dequeues
+        std::unique_ptr<sip::sip_ctx> sip;  // SIP over UDP; null when SIP is off
         // Lab impairment, per port and direction; null when off.
         std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;
     };
@@ -187,6 +190,10 @@ class dataplane {
     rte_mempool* pool_ = nullptr;
     rte_mempool* clone_pool_ = nullptr;  // indirect mbufs for zero-copy transmit
     std::unique_ptr<port_set> ports_;
+    punt::punt_port punt_{};  // the exception path; ring null when SIP is off
+    bool punt_open_ = false;
+    // The net config for `s`: the ports' view plus what SIP needs.
+    static void fill_sip(net::net_config& cfg, const platform::settings& s);
     std::unique_ptr<platform::rcu_domain> rcu_;
     std::unique_ptr<platform::rcu_snapshot<net::net_config>> config_;
     std::vector<poller> pollers_;

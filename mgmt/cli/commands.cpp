@@ -71,6 +71,8 @@ const std::vector<command_spec>& command_table() {
         {id::show_msrp_events, {"show", "msrp", "events"}, {}, {}, false, false,
          "the relay's latest events to the sigplane (legs connected / closed and why, "
          "a record per message with its verdict, Distribution-Counts, session totals)"},
+        {id::show_sip_stats, {"show", "sip", "stats"}, {}, {"--per-lcore"}, false, false,
+         "SIP counters: datagrams framed, policed and punted, drops by reason"},
         {id::show_msrp_stats, {"show", "msrp", "stats"}, {}, {"--per-lcore"}, false, false,
          "MSRP relay counters: relayed requests and bytes, responses, errors by reason"},
     };

@@ -41,6 +41,7 @@ enum class command_id : uint8_t {
     msrp_accept,
     show_msrp_sessions,
     show_msrp_stats,
+    show_sip_stats,
     show_msrp_events,
 };
 

@@ -697,6 +697,8 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
         }
         case command_id::show_msrp_stats:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json, "msrp");
+        case command_id::show_sip_stats:
+            return show_stats(env, cmd.flags.contains("--per-lcore"), json, "sip");
         case command_id::tcp_source:
             return env.tcp_source ? tcp_source(cmd, env, json) : not_here("dataplane TCP");
     }

@@ -166,6 +166,22 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
                     d.msrp.scan_stream_bytes = number<uint32_t>(ev);
                 }
             });
+        } else if (n == "sip") {
+            for_elements(c, [&](xmlNode* e) {
+                auto en = local_name(e);
+                auto ev = text_of(e);
+                if (en == "port") {
+                    d.sip.port = number<uint16_t>(ev);
+                } else if (en == "punt-interface") {
+                    d.sip.punt_interface = ev;
+                } else if (en == "rate-per-source") {
+                    d.sip.rate_per_source = number<uint32_t>(ev);
+                } else if (en == "burst-per-source") {
+                    d.sip.burst_per_source = number<uint32_t>(ev);
+                } else if (en == "max-sources") {
+                    d.sip.max_sources = number<uint32_t>(ev);
+                }
+            });
         } else if (n == "impair") {
             for_elements(c, [&](xmlNode* e) {
                 auto en = local_name(e);
@@ -269,6 +285,8 @@ void map_im(xmlNode* node, platform::im_settings& im) {
             im.deferred_retention_s = number<uint32_t>(text_of(c));
         } else if (n == "trusted-peers") {
             for_elements(c, [&](xmlNode* p) { im.trusted_peers.push_back(prefix(text_of(p))); });
+        } else if (n == "core-uri") {
+            im.core_uri = text_of(c);
         } else if (n == "session-expires-s") {
             im.session_expires_s = number<uint32_t>(text_of(c));
         } else if (n == "min-se-s") {
@@ -360,6 +378,25 @@ std::vector<problem> cross_check(const platform::settings& s, int im_line) {
         }
         if (s.ports.empty() || s.ports[0].addresses.empty()) {
             out.push_back({0, "dataplane/msrp: the relay needs a media address on the first port"});
+        }
+    }
+    if (s.dataplane.sip.enabled()) {
+        const auto& sp = s.dataplane.sip;
+        const auto& mr = s.dataplane.msrp;
+        const uint16_t last = mr.port_last == 0 ? mr.port_first : mr.port_last;
+        if (mr.enabled() && sp.port >= mr.port_first && sp.port <= last) {
+            out.push_back(
+                {0, "dataplane/sip/port " + std::to_string(sp.port) + " is one of the MSRP ports"});
+        }
+        if (sp.port == s.dataplane.tcp.echo_port || sp.port == s.dataplane.tcp.sink_port) {
+            out.push_back({0, "dataplane/sip/port " + std::to_string(sp.port) +
+                                  " is the TCP echo or sink port"});
+        }
+        if (s.ports.empty() || s.ports[0].addresses.empty()) {
+            out.push_back({0, "dataplane/sip: SIP needs a signaling address on the first port"});
+        }
+        if (sp.rate_per_source != 0 && sp.burst_per_source == 0) {
+            out.push_back({0, "dataplane/sip/burst-per-source is 0 while rate-per-source is not"});
         }
     }
     if (s.dataplane.tcp.echo_port != 0 && s.dataplane.tcp.echo_port == s.dataplane.tcp.sink_port) {
@@ -474,6 +511,11 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/msrp/out-limit-bytes"] = std::to_string(d.msrp.out_limit_bytes);
     m["dataplane/msrp/scan-streams"] = std::to_string(d.msrp.scan_streams);
     m["dataplane/msrp/scan-stream-bytes"] = std::to_string(d.msrp.scan_stream_bytes);
+    m["dataplane/sip/port"] = std::to_string(d.sip.port);
+    m["dataplane/sip/punt-interface"] = d.sip.punt_interface;
+    m["dataplane/sip/rate-per-source"] = std::to_string(d.sip.rate_per_source);
+    m["dataplane/sip/burst-per-source"] = std::to_string(d.sip.burst_per_source);
+    m["dataplane/sip/max-sources"] = std::to_string(d.sip.max_sources);
     m["dataplane/tcp/echo-port"] = std::to_string(d.tcp.echo_port);
     m["dataplane/tcp/sink-port"] = std::to_string(d.tcp.sink_port);
     m["dataplane/tcp/rcv-buffer-bytes"] = std::to_string(d.tcp.rcv_buffer_bytes);
@@ -522,6 +564,7 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
         peers.push_back(prefix_text(p));
     }
     m["im/trusted-peers"] = peers.empty() ? "none" : join(peers);
+    m["im/core-uri"] = im.core_uri.empty() ? "none" : im.core_uri;
     m["im/session-expires-s"] = std::to_string(im.session_expires_s);
     m["im/min-se-s"] = std::to_string(im.min_se_s);
     m["im/msrp-response-timeout-ms"] = std::to_string(im.msrp_response_timeout_ms);
@@ -540,7 +583,8 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
 bool applies_live(const std::string& path) {
     if (path.starts_with("im/") || path.starts_with("limits/") ||
         path.starts_with("content-rules/") || path == "system/log-level" ||
-        path == "system/node-name") {
+        path == "system/node-name" || path == "dataplane/sip/rate-per-source" ||
+        path == "dataplane/sip/burst-per-source") {
         return true;
     }
     if (path.starts_with("ports/")) {

@@ -60,6 +60,12 @@ uint32_t memory_needed_mb(const settings& s) {
              (1u << 20) - 1) >>
             20;
     }
+    // SIP: the per-source policing tables (rte_hash, ~100 B per source and
+    // lcore; 4 lcores' worth) and the exception path ring.
+    if (s.dataplane.sip.enabled()) {
+        pool_mb += (uint64_t{s.dataplane.sip.max_sources} * 4 * 100 + (1u << 20) - 1) >> 20;
+        pool_mb += 2;
+    }
     // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
     return static_cast<uint32_t>(pool_mb + 128);
 }
@@ -135,6 +141,11 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
         } else {
             plan.args.push_back("--vdev=" + p.device);
         }
+    }
+    if (s.dataplane.sip.enabled()) {
+        // The exception path: a TAP whose kernel side the sigplane listens on.
+        plan.args.push_back("--vdev=" + std::string(punt_vdev_name) +
+                            ",iface=" + s.dataplane.sip.punt_interface);
     }
     if (!any_pci) {
         plan.args.push_back("--no-pci");

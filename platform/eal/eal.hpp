@@ -29,6 +29,9 @@ bool is_pci_address(const std::string& device);
 // comma, or the PCI address itself.
 std::string port_name_of(const std::string& device);
 
+// The DPDK name of the exception path's TAP (dataplane/punt), when SIP is on.
+inline constexpr const char* punt_vdev_name = "net_tap_punt";
+
 struct eal_plan {
     std::vector<std::string> args;   // argv[0] included
     std::vector<std::string> notes;  // decisions worth a log line

@@ -82,6 +82,19 @@ struct msrp_relay_settings {
     bool enabled() const { return port_first != 0; }
 };
 
+// SIP through the dataplane (OMA IM issue 6 step 1): UDP datagrams to the
+// SIP port are framed, validated and policed per source address, then punted
+// with the SIP port's TCP to the kernel through a TAP interface where the
+// sigplane listens; port 0: off.
+struct sip_path_settings {
+    uint16_t port = 0;
+    std::string punt_interface = "imsd-sig0";  // the TAP's kernel-side name
+    uint32_t rate_per_source = 200;            // requests and responses per second; 0: unpoliced
+    uint32_t burst_per_source = 400;
+    uint32_t max_sources = 16384;  // tracked per lcore; more share one bucket
+    bool enabled() const { return port != 0; }
+};
+
 struct dataplane_settings {
     uint32_t mbufs = 8191;
     uint32_t mbuf_cache = 256;
@@ -93,6 +106,7 @@ struct dataplane_settings {
     uint32_t arp_retries = 3;
     tcp_settings tcp;
     msrp_relay_settings msrp;
+    sip_path_settings sip;
     impair_settings impair;
 };
 
@@ -126,7 +140,11 @@ struct im_settings {
     uint32_t system_message_timeout_s = 300;        // 6.1.1.1 step 2
     uint32_t deferred_retention_s = 7 * 24 * 3600;  // deferred messages kept this long
     std::vector<ipv4_prefix> trusted_peers;         // SIP/IP Core: P-Asserted-Identity source
-    uint32_t session_expires_s = 1800;              // RFC 4028
+    // Where the new requests imsd originates go (6.1.1.2.2 step 1.h "according
+    // to the SIP/IP Core"): a SIP URI, e.g. sip:scscf.example.net:5060;lr.
+    // Empty: the Route set and Request-URI of the request decide.
+    std::string core_uri;
+    uint32_t session_expires_s = 1800;  // RFC 4028
     uint32_t min_se_s = 90;
     uint32_t msrp_response_timeout_ms = 30000;  // RFC 4975 7.3
 };
