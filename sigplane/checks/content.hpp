@@ -1,0 +1,30 @@
+#pragma once
+
+// The operator's size and content policy, the step both directions share
+// (6.1.1.1 step 4, 6.1.2.1 step 3): Pager Mode bodies against the pager
+// policy (415 with Accept), and the MSRP attributes of a session, Large
+// Message or File Transfer offer against theirs (488 saying what is
+// supported). Pure functions; any thread.
+
+#include <string_view>
+
+#include "platform/settings/settings.hpp"
+#include "sigplane/checks/facts.hpp"
+
+namespace imsd::sig {
+
+// The policy for a kind of request.
+const platform::content_policy& policy_for(const platform::im_settings& s, im_kind k) noexcept;
+
+// step 4.a / 3.a
+verdict pager_content(const request_facts& r, const platform::im_settings& s,
+                      std::string_view step);
+// step 4.b / 3.b
+verdict sdp_attributes(const request_facts& r, const platform::im_settings& s,
+                       std::string_view step);
+
+// Whether `type` (lowercased) is allowed by `allowed` (empty: any;
+// "type/*" entries allow a whole type).
+bool type_allowed(std::string_view type, const std::vector<std::string>& allowed) noexcept;
+
+}  // namespace imsd::sig
