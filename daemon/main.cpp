@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "daemon/user_source.hpp"
 #include "daemon/version.hpp"
 #include "dataplane/worker/dataplane.hpp"
 #include "mgmt/cli/server.hpp"
@@ -26,6 +27,7 @@
 #include "platform/signal/shutdown.hpp"
 #include "platform/stats/registry.hpp"
 #include "platform/store/store.hpp"
+#include "sigplane/agent/agent.hpp"
 #include "sigplane/media/event_log.hpp"
 
 namespace {
@@ -397,10 +399,42 @@ int main(int argc, char** argv) {
                 return t;
             };
         }
+        // The sigplane's SIP agent, on the kernel side of the exception
+        // path the dataplane has just set up.
+        daemon::directory_users user_answers(users);
+        std::unique_ptr<sig::sip_agent> agent;
+        if (s.dataplane.sip.enabled()) {
+            sig::agent_params ap;
+            ap.address = dp::format_ipv4(s.ports[0].addresses[0].addr_be);
+            ap.port = s.dataplane.sip.port;
+            ap.server = daemon::server_token();
+            ap.settings =
+                std::make_shared<const platform::settings>((*runtime)->current()->settings);
+            ap.users = &user_answers;
+            auto started_agent = sig::sip_agent::start(std::move(ap));
+            if (!started_agent) {
+                IMSD_LOG(sigplane, ERR, "{}", started_agent.error().to_string());
+                mgmt::telemetry_unregister();
+                media_events.reset();
+                dp->reset();
+                platform::eal_stop();
+                return fail(started_agent.error(), exit_start_failed);
+            }
+            agent = std::move(*started_agent);
+            agent->register_stats(reg);
+            (*runtime)->add_hook(
+                [a = agent.get()](const platform::settings& next,
+                                  const std::shared_ptr<const mgmt::compiled_rules>&,
+                                  uint64_t) -> std::expected<void, platform::error> {
+                    a->update(std::make_shared<const platform::settings>(next));
+                    return {};
+                });
+        }
         auto cli = mgmt::cli::server::start(s.system.cli_socket, s.system.cli_group, env);
         if (!cli) {
             IMSD_LOG(mgmt, ERR, "{}", cli.error().to_string());
             mgmt::telemetry_unregister();
+            agent.reset();
             media_events.reset();
             dp->reset();
             platform::eal_stop();
@@ -427,6 +461,7 @@ int main(int argc, char** argv) {
         platform::arm_shutdown_watchdog(s.system.shutdown_timeout_ms);
         cli->reset();
         mgmt::telemetry_unregister();
+        agent.reset();         // no SIP handled past this point
         media_events.reset();  // its thread stops before the rings go
         (*dp)->shutdown();
         for (const dp::pool_state& pool : (*dp)->pools()) {

@@ -72,7 +72,10 @@ const std::vector<command_spec>& command_table() {
          "the relay's latest events to the sigplane (legs connected / closed and why, "
          "a record per message with its verdict, Distribution-Counts, session totals)"},
         {id::show_sip_stats, {"show", "sip", "stats"}, {}, {"--per-lcore"}, false, false,
-         "SIP counters: datagrams framed, policed and punted, drops by reason"},
+         "SIP counters: the dataplane's (datagrams framed, policed, punted, drops by reason) "
+         "and the agent's (requests, checks refused by status, forwarded, sessions)"},
+        {id::show_sessions, {"show", "sessions"}, {}, {}, false, false,
+         "live IM sessions: Call-ID, mode (proxy / B2BUA), media path, direction, user, age"},
         {id::show_msrp_stats, {"show", "msrp", "stats"}, {}, {"--per-lcore"}, false, false,
          "MSRP relay counters: relayed requests and bytes, responses, errors by reason"},
     };

@@ -20,6 +20,7 @@ enum class command_id : uint8_t {
     show_tcp,
     show_connections,
     show_pools,
+    show_sessions,
     show_version,
     log_level,
     log_show,

@@ -646,6 +646,9 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return show_table(env, "ports", json);
         case command_id::show_pools:
             return show_table(env, "pools", json);
+        case command_id::show_sessions:
+            return env.reg->find_table("sessions") != nullptr ? show_table(env, "sessions", json)
+                                                              : not_here("SIP (dataplane/sip)");
         case command_id::show_stats:
             return show_stats(env, cmd.flags.contains("--per-lcore"), json);
         case command_id::show_connections:

@@ -70,7 +70,7 @@ TEST(cli_grammar, completions_follow_the_table) {
     EXPECT_EQ(completions({}),
               words({"help", "log", "msrp", "policy", "settings", "show", "tcp", "user"}));
     EXPECT_EQ(completions(words({"show"})),
-              words({"connections", "msrp", "pools", "ports", "sip", "stats", "tcp", "version"}));
+              words({"connections", "msrp", "pools", "ports", "sessions", "sip", "stats", "tcp", "version"}));
     EXPECT_EQ(completions(words({"show", "msrp"})), words({"events", "sessions", "stats"}));
     EXPECT_EQ(completions(words({"show", "stats"})), words({"--per-lcore"}));
 }

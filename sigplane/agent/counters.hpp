@@ -1,0 +1,41 @@
+#pragma once
+
+// The SIP agent's counters (one X-macro list: struct, names, descriptions).
+// Written by the sigplane thread, read by control threads (relaxed).
+
+#include <cstdint>
+
+#include "platform/stats/counter_list.hpp"
+
+#define IMSD_SIG_AGENT_COUNTERS(_)                                                                 \
+    _(requests_in, info, "SIP requests the agent received")                                        \
+    _(invites_in, info, "initial INVITE requests")                                                 \
+    _(messages_in, info, "MESSAGE requests (Pager Mode)")                                          \
+    _(in_dialog_in, info, "requests within a dialog (re-INVITE, BYE, UPDATE, ...)")                \
+    _(originating, info, "initial requests handled as originating (6.1.1)")                        \
+    _(terminating, info, "initial requests handled as terminating (6.1.2)")                        \
+    _(pai_removed, info, "requests whose P-Asserted-Identity was ignored and removed (untrusted)") \
+    _(rejected_403, info, "requests refused 403 by a check (6.1.1.1 steps 1-3, 6.1.2.1 1-2)")      \
+    _(rejected_415, info, "requests refused 415 (Pager Mode content policy)")                      \
+    _(rejected_488, info, "requests refused 488 (SDP against the content and size policy)")        \
+    _(rejected_other, info, "requests refused for other reasons (483, 400, 503...)")               \
+    _(sdp_bad, info, "INVITE bodies whose SDP does not parse (400)")                               \
+    _(forwarded, info, "requests forwarded statefully (proxy, RFC 3261 16)")                       \
+    _(forward_failed, info, "requests that could not be forwarded (no route, no memory)")          \
+    _(responses_relayed, info, "responses relayed back to the request's sender")                   \
+    _(acks_forwarded, info, "ACKs to 2xx forwarded end to end")                                    \
+    _(cancels_in, info, "CANCEL requests: the forwarded INVITE cancelled downstream")              \
+    _(options_answered, info, "OPTIONS addressed to imsd answered 200")                            \
+    _(b2bua_unavailable, info, "requests needing the media path refused 503: B2BUA not built")     \
+    _(transactions_full, info, "requests refused 503: limits/max-sessions transactions in flight") \
+    _(sessions_started, info, "IM sessions established (2xx to an initial INVITE)")                \
+    _(sessions_ended, info, "IM sessions ended (BYE answered, or expired)")
+
+namespace imsd::sig {
+
+using platform::counter_info;
+using platform::counter_kind;
+
+IMSD_DEFINE_COUNTERS(IMSD_SIG_AGENT_COUNTERS)
+
+}  // namespace imsd::sig

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Lab: the Participating Function as a SIP proxy (issue 6; media path off),
+# with sipp as the SIP/IP Core on both sides, in a namespace, over the
+# dataplane's SIP path. The S-CSCF stand-in (a trusted peer) hands imsd an
+# originating INVITE (Route with ;orig) or a terminating one; imsd runs the
+# spec's checks in order and, when they pass, forwards statefully with
+# Record-Route to the far side (im/core-uri), relays the answers, and follows
+# the dialog's ACK and BYE. One scenario per refusal: 6.1.1.1 step 1 (not
+# provisioned; not authenticated - P-Asserted-Identity from an untrusted
+# source), step 3 (client release, Error-Info), step 4.a (415 with Accept),
+# step 4.b (488), 6.1.2.1 step 1 (isb barring), step 2.b (shared policy
+# rejects pager mode). CANCEL after 180. sipp's regexp checks hold the
+# headers; tshark's SIP dissector checks every frame of the capture.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_root_and_netns
+command -v sipp >/dev/null || skip "sipp (Debian package sip-tester) is not installed: scripts/deps installs it"
+
+id=$(( $$ % 100000 ))
+tap="imsdp$id"
+sig="imsdq$id"
+ns="imsd-sipp-$id"
+prefix="imsdsipp$id"
+sock="$LAB_TMP/imsd.sock"
+ours="198.18.18.1"
+client="198.18.18.2"   # the served client: not trusted
+core="198.18.18.3"     # the S-CSCF stand-in: trusted
+far="198.18.18.4"      # the S-CSCF towards the other party
+lab_conf "$prefix" \
+    "<idle-sleep-us>10</idle-sleep-us>
+     <sip><port>5060</port><punt-interface>$sig</punt-interface></sip>" \
+    "net_tap_sipp$id,iface=$tap" "$ours/24" \
+    "<im><media-path>never</media-path>
+       <client-releases required=\"true\"><release>2.0</release></client-releases>
+       <session><content-type>message/cpim</content-type><content-type>text/plain</content-type></session>
+       <trusted-peers><peer>$core</peer><peer>$far</peer></trusted-peers>
+       <core-uri>sip:$far:5060</core-uri></im>"
+imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
+astat() { json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['$1']"; }
+
+start_imsd "$LAB_TMP/imsd.xml"
+wire_netns "$ns" "$tap" "$client/24"
+for a in $core $far; do ip -n "$ns" addr add "$a/24" dev "$tap"; done
+ip netns exec "$ns" ping -c 1 -W 2 -q "$ours" >/dev/null || fail "ping $ours"
+for a in $core $far; do
+    ip netns exec "$ns" ping -c 1 -W 2 -q -I "$a" "$ours" >/dev/null || fail "ping from $a"
+done
+
+# Users: alice and dave are provisioned; bob bars incoming sessions (isb);
+# carol's shared policy rejects pager mode messages from alice.
+cat >"$LAB_TMP/open.xml" <<XML
+<im-service-settings xmlns="urn:oma:xml:im:im-service-settings">
+  <isb-settings><active>false</active></isb-settings>
+</im-service-settings>
+XML
+cat >"$LAB_TMP/isb.xml" <<XML
+<im-service-settings xmlns="urn:oma:xml:im:im-service-settings">
+  <isb-settings><active>true</active></isb-settings>
+</im-service-settings>
+XML
+cat >"$LAB_TMP/policy.xml" <<XML
+<cp:ruleset xmlns:cp="urn:ietf:params:xml:ns:common-policy" xmlns:ocp="urn:oma:xml:xdm:common-policy">
+  <cp:rule id="no-pager-from-alice"><cp:conditions>
+    <cp:identity><cp:one id="sip:alice@example.net"/></cp:identity>
+    <ocp:media>pager-mode-message</ocp:media></cp:conditions>
+    <cp:actions><ocp:allow-invite>reject</ocp:allow-invite></cp:actions></cp:rule>
+</cp:ruleset>
+XML
+imsctl user put sip:alice@example.net service-settings "$LAB_TMP/open.xml" >/dev/null || fail "user alice"
+imsctl user put sip:dave@example.net service-settings "$LAB_TMP/open.xml" >/dev/null || fail "user dave"
+imsctl user put sip:bob@example.net service-settings "$LAB_TMP/isb.xml" >/dev/null || fail "user bob"
+imsctl user put sip:carol@example.net shared-policy "$LAB_TMP/policy.xml" >/dev/null || fail "user carol"
+
+if command -v tshark >/dev/null; then
+    ip netns exec "$ns" tshark -i "$tap" -w "$LAB_TMP/sip.pcapng" -f "port 5060" -q \
+        >"$LAB_TMP/tshark.txt" 2>&1 &
+    tshark_pid=$!; LAB_PIDS+=("$tshark_pid")
+    sleep 2
+fi
+
+scen() { sed "s/@IMSD@/$ours/g" "$here/sip/$1"; }
+# sipp_run <name> <from-address> <sipp args...>: one call, must succeed.
+sipp_run() {
+    local name=$1 from=$2; shift 2
+    timeout 40 ip netns exec "$ns" sipp -i "$from" -p 5060 -m 1 -nostdin -timeout 20s \
+        -timeout_error -trace_err -error_file "$LAB_TMP/$name.err" "$@" \
+        >"$LAB_TMP/$name.out" 2>&1
+}
+uas_start() {  # <name> <scenario>
+    scen "$2" >"$LAB_TMP/$1.xml"
+    timeout 40 ip netns exec "$ns" sipp -sf "$LAB_TMP/$1.xml" -i "$far" -p 5060 -m 1 -nostdin \
+        -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/$1.err" \
+        >"$LAB_TMP/$1.out" 2>&1 &
+    uas_pid=$!; LAB_PIDS+=("$uas_pid")
+    sleep 0.5
+}
+uas_wait() {  # <name>
+    wait "$uas_pid" || fail "far side $1 failed: $(grep -v "^\s*$" "$LAB_TMP/$1.err" 2>/dev/null | head -40)"
+}
+
+# 1. 6.1.1.2.2 step 2: originating INVITE proxied, Record-Route, ACK and BYE.
+scen uac_session.xml >"$LAB_TMP/uac.xml"
+uas_start far_session uas_session.xml
+sipp_run orig_session "$core" -sf "$LAB_TMP/uac.xml" -s bob "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
+    || fail "originating session: $(tail -20 "$LAB_TMP/orig_session.err")"
+uas_wait far_session
+[ "$(astat originating)" = 1 ] || fail "originating: $(astat originating)"
+[ "$(astat sessions_started)" = 1 ] && [ "$(astat sessions_ended)" = 1 ] \
+    || fail "sessions started/ended: $(astat sessions_started)/$(astat sessions_ended)"
+pass "originating INVITE proxied (Record-Route, Max-Forwards, PAI kept from the core), ACK and BYE followed"
+
+# refused <name> <from> <method> <status> <route-params> <ident> <service>
+#         <extra-headers> <content-type> <body> <check1> <check2> <check3>
+refused() {
+    local name=$1 from=$2 method=$3 status=$4 rp=$5 ident=$6 service=$7 hdrs=$8 ctype=$9 body=${10}
+    local ack=""
+    if [ "$method" = INVITE ]; then
+        # 17.1.1.3: the ACK of a non-2xx carries the INVITE's branch (the
+        # INVITE is message 0, this ACK message 3: [branch-3]).
+        ack='  <send ack_txn="req"><![CDATA[
+
+      ACK sip:[service]@example.net SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+      Route: <sip:[remote_ip]:[remote_port];lr[route_params]>
+      Max-Forwards: 70
+      From: <sip:[ident]@example.net>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Content-Length: 0
+
+  ]]></send>'
+    fi
+    python3 - "$here/sip/uac_refused.xml" "$LAB_TMP/$name.xml" "$method" "$status" "$hdrs" \
+        "$ctype" "$body" "${11}" "${12}" "${13}" "$ack" "$ours" <<'PY'
+import sys
+from xml.sax.saxutils import escape
+src, dst, method, status, hdrs, ctype, body, c1, c2, c3, ack, ours = sys.argv[1:]
+c1, c2, c3 = (escape(c, {'"': "&quot;"}) for c in (c1, c2, c3))  # regexps go in attributes
+s = open(src).read()
+for k, v in (("@METHOD@", method), ("@STATUS@", status), ("@HEADERS@", hdrs),
+             ("@CTYPE@", ctype), ("@BODY@", body), ("@CHECK1@", c1), ("@CHECK2@", c2),
+             ("@CHECK3@", c3), ("@ACK@", ack), ("@IMSD@", ours)):
+    s = s.replace(k, v)
+open(dst, "w").write(s)
+PY
+    sipp_run "$name" "$from" -sf "$LAB_TMP/$name.xml" -s "$service" "$ours:5060" \
+        -key ident "$ident" -key route_params "$rp" \
+        || fail "$name: expected $status: $(tail -30 "$LAB_TMP/$name.err")"
+    pass "$name: $status"
+}
+sdp='      v=0
+      o=x 1 1 IN IP4 [local_ip]
+      s=-
+      c=IN IP4 [local_ip]
+      t=0 0
+      m=message 7654 TCP/MSRP *
+      a=accept-types:@TYPES@
+      a=path:msrp://[local_ip]:7654/abc;tcp
+'
+pai='      P-Asserted-Identity: <sip:@WHO@@example.net>
+      User-Agent: IM-client/OMA2.0 sipp'
+server='Server: IM-serv/OMA2.0 imsd/'
+allow='Allow: INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, MESSAGE'
+
+# 6.1.1.1 step 1: not provisioned; not authenticated (PAI from an untrusted source).
+refused step1_not_provisioned "$core" INVITE 403 ";orig" zed bob "${pai//@WHO@/zed}" application/sdp \
+    "${sdp//@TYPES@/text/plain}" "Warning: 399 $ours \".*sip:zed@example.net is not an IM user" "$server" "$allow"
+refused step1_not_authenticated "$client" INVITE 403 ";orig" alice bob "${pai//@WHO@/alice}" application/sdp \
+    "${sdp//@TYPES@/text/plain}" "Warning: 399 $ours \"the originator is not authenticated" "$server" "$allow"
+[ "$(astat pai_removed)" -ge 1 ] || fail "pai_removed not counted"
+# 6.1.1.1 step 3: the client release.
+refused step3_client_release "$core" INVITE 403 ";orig" alice bob \
+    "      P-Asserted-Identity: <sip:alice@example.net>
+      User-Agent: IM-client/OMA1.0 old" application/sdp "${sdp//@TYPES@/text/plain}" \
+    "Error-Info: <urn:imsd:error:client-release-not-supported>" "Warning: 399 $ours \"IM client release OMA1.0" "$server"
+# 6.1.1.1 step 4.a: pager content: 415 with Accept.
+refused step4a_pager_content "$core" MESSAGE 415 ";orig" alice bob "${pai//@WHO@/alice}" image/png \
+    "      PNGDATA" "Accept: text/plain, message/cpim" "Warning: 399 $ours \"content type image/png" "$server"
+# 6.1.1.1 step 4.b: SDP accept-types: 488 with what is supported.
+refused step4b_sdp_attributes "$core" INVITE 488 ";orig" alice bob "${pai//@WHO@/alice}" application/sdp \
+    "${sdp//@TYPES@/image/jpeg video/mp4}" "Warning: 399 $ours \"none of the offered accept-types" \
+    "supported: types message/cpim text/plain" "$allow"
+# 6.1.2.1 step 1: bob bars incoming sessions.
+refused term_step1_isb "$core" INVITE 403 "" alice bob "${pai//@WHO@/alice}" application/sdp \
+    "${sdp//@TYPES@/text/plain}" "Warning: 399 $ours \"incoming IM sessions are barred" "$server" "$allow"
+# 6.1.2.1 step 2.b: carol's policy rejects pager mode from alice.
+refused term_step2b_policy "$core" MESSAGE 403 "" alice carol "${pai//@WHO@/alice}" text/plain \
+    "      hello carol" "Warning: 399 $ours \"the recipient's policy rejects pager mode" "$server" "Call-ID: "
+[ "$(astat rejected_403)" = 5 ] && [ "$(astat rejected_415)" = 1 ] && [ "$(astat rejected_488)" = 1 ] \
+    || fail "rejections: $(imsctl show sip stats)"
+# Forwarded so far: session 1's INVITE and BYE, and its ACK; the ACKs of the
+# refusals ended their own transactions here (17.2.1), never forwarded.
+[ "$(astat forwarded)" = 2 ] || fail "refused requests were forwarded: forwarded $(astat forwarded)"
+[ "$(astat acks_forwarded)" = 1 ] || { kill -INT "${tshark_pid:-0}" 2>/dev/null; sleep 1; fail "acks_forwarded: $(astat acks_forwarded) $(tshark -r "$LAB_TMP/sip.pcapng" -Y "sip.CSeq.method == INVITE || sip.Method == ACK" -T fields -e ip.src -e ip.dst -e sip.Method -e sip.Status-Code -e sip.Via.branch 2>/dev/null | head -30)"; }
+
+# CANCEL after 180 (16.10): the far side gets CANCEL, its 487 comes back.
+scen uac_cancel.xml >"$LAB_TMP/uac_cancel.xml"
+uas_start far_cancel uas_cancel.xml
+sipp_run orig_cancel "$core" -sf "$LAB_TMP/uac_cancel.xml" -s dave "$ours:5060" \
+    -key ident alice -key route_params ";orig" \
+    || { kill -INT "${tshark_pid:-0}" 2>/dev/null; wait "${tshark_pid:-0}" 2>/dev/null; fail "CANCEL: $(tail -20 "$LAB_TMP/orig_cancel.err") $(tshark -r "$LAB_TMP/sip.pcapng" -Y sip -T fields -e frame.time_relative -e ip.src -e ip.dst -e sip.Method -e sip.Status-Code -e sip.CSeq.method 2>/dev/null | tail -12)"; }
+uas_wait far_cancel
+[ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
+pass "CANCEL after 180: 200 to the CANCEL, the far side cancelled, 487 back"
+
+# 2. A terminating session for dave (no ;orig): proxied the same way.
+uas_start far_term uas_session.xml
+sipp_run term_session "$core" -sf "$LAB_TMP/uac.xml" -s dave "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params "" \
+    || fail "terminating session: $(tail -20 "$LAB_TMP/term_session.err")"
+uas_wait far_term
+[ "$(astat terminating)" -ge 3 ] || fail "terminating: $(astat terminating)"
+pass "terminating INVITE proxied, ACK and BYE followed"
+imsctl show sessions >/dev/null || fail "show sessions"
+
+if [ -n "${tshark_pid:-}" ]; then
+    sleep 1
+    kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null
+    frames=$(tshark -r "$LAB_TMP/sip.pcapng" -Y sip 2>/dev/null | wc -l)
+    bad=$(tshark -r "$LAB_TMP/sip.pcapng" -Y "_ws.malformed || _ws.expert.severity >= warning" 2>/dev/null | wc -l)
+    [ "$frames" -ge 40 ] || fail "tshark saw only $frames SIP frames"
+    [ "$bad" = 0 ] || fail "tshark: $bad malformed/warning frames: $(tshark -r "$LAB_TMP/sip.pcapng" -Y "_ws.malformed || _ws.expert.severity >= warning" 2>/dev/null | head -5)"
+    pass "tshark: $frames SIP frames, none malformed"
+else
+    echo "NOTE: tshark not installed: capture not checked" >&2
+fi
+
+stop_imsd
+[ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
+pass "clean stop"
