@@ -1,6 +1,7 @@
 #include "sigplane/agent/agent.hpp"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta.h>
@@ -181,6 +182,7 @@ void sip_agent::update(std::shared_ptr<const platform::settings> s) {
 }
 
 void sip_agent::impl::run(std::promise<std::expected<void, platform::error>>& ready) {
+    pthread_setname_np(pthread_self(), "imsd-sip");  // top -H, /proc/<pid>/task/*/comm
     su_init();
     // Sofia-SIP's own logging: errors only, unless IMSD_SOFIA_DEBUG (0-9)
     // asks for more (stderr; for debugging with the library's authors' eyes).
