@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 
+#include "daemon/relay_control.hpp"
 #include "daemon/user_source.hpp"
 #include "daemon/version.hpp"
 #include "dataplane/worker/dataplane.hpp"
@@ -402,6 +403,7 @@ int main(int argc, char** argv) {
         // The sigplane's SIP agent, on the kernel side of the exception
         // path the dataplane has just set up.
         daemon::directory_users user_answers(users);
+        daemon::relay_control relay(**dp);
         std::unique_ptr<sig::sip_agent> agent;
         if (s.dataplane.sip.enabled()) {
             sig::agent_params ap;
@@ -411,6 +413,7 @@ int main(int argc, char** argv) {
             ap.settings =
                 std::make_shared<const platform::settings>((*runtime)->current()->settings);
             ap.users = &user_answers;
+            ap.media = s.dataplane.msrp.enabled() ? &relay : nullptr;
             auto started_agent = sig::sip_agent::start(std::move(ap));
             if (!started_agent) {
                 IMSD_LOG(sigplane, ERR, "{}", started_agent.error().to_string());

@@ -1,153 +1,6 @@
-#include "sigplane/agent/agent.hpp"
-
-#include <arpa/inet.h>
-#include <pthread.h>
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/msg_header.h>
-#include <sofia-sip/nta.h>
-#include <sofia-sip/sip_extra.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/sip_tag.h>
-#include <sofia-sip/sip_util.h>
-#include <sofia-sip/su_log.h>
-#include <sofia-sip/su_wait.h>
-#include <sofia-sip/url.h>
-
-#include <atomic>
-#include <chrono>
-#include <cstring>
-#include <future>
-#include <map>
-#include <mutex>
-#include <thread>
-
-#include "platform/log/log.hpp"
-#include "platform/text/ascii.hpp"
-#include "sigplane/agent/counters.hpp"
-#include "sigplane/checks/originating.hpp"
-#include "sigplane/checks/sdp_offer.hpp"
-#include "sigplane/checks/terminating.hpp"
+#include "sigplane/agent/internal.hpp"
 
 namespace imsd::sig {
-
-using platform::make_error;
-
-namespace {
-
-// What imsd supports, for Allow (6.1.1.1 "SHOULD include an Allow header").
-constexpr const char* allowed_methods = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, MESSAGE";
-constexpr const char* large_message_tag = "+g.oma.sip-im.large-message";
-
-bool has_param(msg_param_t const* params, std::string_view name) {
-    for (; params != nullptr && *params != nullptr; ++params) {
-        std::string_view p(*params);
-        p = p.substr(0, p.find('='));
-        if (platform::iequal(p, name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-const char* unknown_header(const sip_t* sip, std::string_view name) {
-    for (const msg_unknown_t* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
-        if (u->un_name != nullptr && platform::iequal(u->un_name, name)) {
-            return u->un_value;
-        }
-    }
-    return nullptr;
-}
-
-int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-struct session_row {
-    std::string mode;       // proxy
-    std::string direction;  // originating / terminating
-    std::string user;       // the served user
-    std::string from, to;
-    std::chrono::steady_clock::time_point started, seen;
-};
-
-}  // namespace
-
-struct sip_agent::impl {
-    agent_params p;
-    std::thread th;
-    std::atomic<bool> stop{false};
-    mutable std::mutex mu;  // settings and sessions: the agent thread writes, control threads read
-    std::shared_ptr<const platform::settings> settings;
-    std::map<std::string, session_row> sessions;  // by Call-ID
-    counters cnt{};                               // agent thread: writes; control: reads relaxed
-
-    // The agent thread's own.
-    su_home_t home[1] = {SU_HOME_INIT(home)};
-    su_root_t* root = nullptr;
-    nta_agent_t* nta = nullptr;
-    nta_leg_t* leg = nullptr;
-    su_timer_t* tick = nullptr;
-    url_t* self = nullptr;             // sip:<address>:<port>
-    sip_record_route_t* rr = nullptr;  // <sip:<address>:<port>;lr>
-    uint32_t in_flight = 0;            // forwarded transactions awaiting a final response
-
-    struct tx {
-        impl* self;
-        nta_incoming_t* irq;
-        nta_outgoing_t* orq = nullptr;
-        sip_method_t method = sip_method_unknown;
-        bool initial = false;
-        std::string call_id;
-        session_row row;
-    };
-
-    std::shared_ptr<const platform::settings> current() const {
-        std::lock_guard lock(mu);
-        return settings;
-    }
-
-    // --- thread life ---
-    void run(std::promise<std::expected<void, platform::error>>& ready);
-    static void on_tick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
-        auto* self = static_cast<impl*>(arg);
-        if (self->stop.load()) {
-            su_root_break(self->root);
-        }
-        self->expire_sessions();
-    }
-
-    // --- requests ---
-    static int on_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq, sip_t const* sip) {
-        return reinterpret_cast<impl*>(m)->request(irq, sip);
-    }
-    int request(nta_incoming_t* irq, sip_t const* sip);
-    int initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, bool trusted,
-                const platform::settings& s);
-    int forward(nta_incoming_t* irq, msg_t* req, bool trusted, bool initial_request,
-                const platform::settings& s, session_row row);
-    void forward_ack(msg_t* req, bool trusted, const platform::settings& s);
-    void reply(nta_incoming_t* irq, const rejection& r, bool invite);
-    void reply_status(nta_incoming_t* irq, int status, const char* phrase,
-                      const std::string& warning);
-    bool is_us(const url_t* u) const;
-    bool trusted_source(msg_t* msg, const platform::settings& s) const;
-    void strip_untrusted(msg_t* msg, sip_t* sip);
-    void pop_own_routes(msg_t* msg, sip_t* sip);
-    const url_t* next_hop(sip_t* sip, bool dialog_forming, const platform::settings& s,
-                          su_home_t* home) const;
-
-    // --- responses and CANCEL ---
-    static int on_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
-    static int on_cancel(nta_incoming_magic_t* m, nta_incoming_t* irq, sip_t const* sip);
-    void finish(tx* t);
-
-    void session_started(const tx& t);
-    void session_touched(const std::string& call_id, bool ended);
-    void expire_sessions();
-};
 
 // ---------------------------------------------------------------- start/stop
 
@@ -155,6 +8,7 @@ std::expected<std::unique_ptr<sip_agent>, platform::error> sip_agent::start(agen
     auto i = std::make_unique<impl>();
     i->p = std::move(p);
     i->settings = i->p.settings;
+    i->media = i->p.media;
     std::promise<std::expected<void, platform::error>> ready;
     auto fut = ready.get_future();
     impl* raw = i.get();
@@ -228,6 +82,7 @@ void sip_agent::impl::run(std::promise<std::expected<void, platform::error>>& re
     ready.set_value({});
     su_root_run(root);
 
+    end_all_calls();
     su_timer_destroy(tick);
     nta_leg_destroy(leg);
     nta_agent_destroy(nta);
@@ -483,20 +338,26 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
                 break;
         }
     }
-    if (media_path) {
-        msg_destroy(req);
-        ++cnt.b2bua_unavailable;
-        reply_status(irq, 503, "Service Unavailable",
-                     "staying in the media path (B2BUA) is not available in this build");
-        nta_incoming_destroy(irq);
-        return 0;
-    }
     session_row row;
     row.mode = "proxy";
     row.direction = originating ? "originating" : "terminating";
     row.user = originating ? f.originator.value_or("") : recipient;
     row.from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : "";
     row.to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : "";
+    if (media_path) {
+        // 6.1.1.2.2 step 1 / 6.1.2.2.2: a B2BUA with imsd in the media path.
+        if (media == nullptr) {
+            msg_destroy(req);
+            ++cnt.b2bua_unavailable;
+            reply_status(irq, 503, "Service Unavailable",
+                         "staying in the media path needs the MSRP relay (dataplane/msrp)");
+            nta_incoming_destroy(irq);
+            return 0;
+        }
+        const int r = b2bua_invite(irq, sip, f, originating, s, std::move(row));
+        msg_destroy(req);
+        return r;
+    }
     // 6.1.1.2.2 step 2 / proxy: stay in the signalling path (Record-Route).
     return forward(irq, req, trusted, invite, s, std::move(row));
 }
@@ -724,7 +585,7 @@ void sip_agent::register_stats(platform::registry& reg) {
         for (const auto& [id, r] : i->sessions) {
             const auto age =
                 std::chrono::duration_cast<std::chrono::seconds>(now - r.started).count();
-            t.rows.push_back({id, r.mode, std::string("no"), r.direction, r.user, r.from, r.to,
+            t.rows.push_back({id, r.mode, r.media, r.direction, r.user, r.from, r.to,
                               static_cast<uint64_t>(age)});
         }
         return t;

@@ -24,6 +24,7 @@
 #include "platform/settings/settings.hpp"
 #include "platform/stats/registry.hpp"
 #include "sigplane/checks/facts.hpp"
+#include "sigplane/media/control.hpp"
 
 namespace imsd::sig {
 
@@ -47,6 +48,9 @@ struct agent_params {
     std::string server;  // Server / User-Agent product tokens: "IM-serv/OMA2.0 imsd/x.y.z"
     std::shared_ptr<const platform::settings> settings;
     const user_source* users = nullptr;  // outlives the agent
+    // The MSRP relay, for sessions that keep imsd in the media path (the
+    // B2BUA); null when the relay is off: such sessions are refused 503.
+    media_control* media = nullptr;  // outlives the agent
 };
 
 class sip_agent {

@@ -26,7 +26,10 @@
     _(acks_forwarded, info, "ACKs to 2xx forwarded end to end")                                    \
     _(cancels_in, info, "CANCEL requests: the forwarded INVITE cancelled downstream")              \
     _(options_answered, info, "OPTIONS addressed to imsd answered 200")                            \
-    _(b2bua_unavailable, info, "requests needing the media path refused 503: B2BUA not built")     \
+    _(b2bua_unavailable, info, "requests needing the media path refused 503: no MSRP relay")       \
+    _(b2bua_calls, info, "IM Sessions set up as B2BUA with imsd in the media path")                \
+    _(b2bua_failed, info, "B2BUA sessions not set up (relay refused, far side refused...)")        \
+    _(media_errors, info, "MSRP relay control calls that failed (create, path, release)")          \
     _(transactions_full, info, "requests refused 503: limits/max-sessions transactions in flight") \
     _(sessions_started, info, "IM sessions established (2xx to an initial INVITE)")                \
     _(sessions_ended, info, "IM sessions ended (BYE answered, or expired)")

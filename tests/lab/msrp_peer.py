@@ -5,7 +5,8 @@ library only).
   msrp_peer.py server <ip> <port> <our-uri> <imsd-uri> <report.json> [status-rules]
       Leg B: accepts imsd's connection, answers each SEND (200, or the status a
       rule names for a Message-ID: "mid=413,mid2=415"), checks To-Path is
-      <our-uri> and From-Path is <imsd-uri>, reassembles messages by
+      <our-uri> and From-Path is <imsd-uri> (or, "-", the same on every
+      request, reported as imsd_path), reassembles messages by
       Message-ID and Byte-Range, and on SIGTERM (or after the "quit"
       Message-ID) writes what it saw to report.json.
   msrp_peer.py client <imsd-ip> <port> <our-uri> <imsd-uri> <scenario>
@@ -167,7 +168,11 @@ def server(ip, port, our_uri, imsd_uri, report, rules=""):
             time.sleep(slow)
         seen["requests"] += 1
         seen["tids"].append(parts[1])
-        if hget(headers, "To-Path") != our_uri or hget(headers, "From-Path") != imsd_uri:
+        # imsd-uri "-": imsd's URI is not known in advance (a B2BUA call sets
+        # it up); the one seen is reported.
+        seen.setdefault("imsd_path", hget(headers, "From-Path"))
+        if hget(headers, "To-Path") != our_uri or (
+                hget(headers, "From-Path") != (seen["imsd_path"] if imsd_uri == "-" else imsd_uri)):
             seen["bad_paths"] += 1
         mid = hget(headers, "Message-ID")
         status = status_for.get(mid, 200)

@@ -1,0 +1,424 @@
+// The B2BUA: IM Sessions with imsd in the media path (OMA IM 6.1.1.2.2 step
+// 1 and its 200 OK steps 1-6; 6.1.2.2.2; 6.1.2.2.4 CANCEL; 6.1.2.2.5 BYE).
+// The side that invited is A, the side imsd invites is B; the MSRP relay's
+// leg a faces A and leg b faces B. Each side is its own dialog (an nta leg):
+// imsd answers A as a UAS and calls B as a UAC, and carries the session's
+// SDP across with its own relay legs in place of the peers' (sdp_rewrite).
+
+#include <random>
+
+#include "sigplane/agent/internal.hpp"
+#include "sigplane/b2bua/sdp_rewrite.hpp"
+
+namespace imsd::sig {
+
+namespace {
+
+std::string join_words(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& w : v) {
+        out += (out.empty() ? "" : " ") + w;
+    }
+    return out;
+}
+
+std::string random_hex(size_t n) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s(n, '0');
+    for (auto& c : s) {
+        c = digits[rng() & 15];
+    }
+    return s;
+}
+
+std::string payload_of(sip_t const* sip) {
+    return sip != nullptr && sip->sip_payload != nullptr
+               ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+               : std::string();
+}
+
+}  // namespace
+
+int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const request_facts& f,
+                                  bool originating, const platform::settings& s, session_row row) {
+    auto refuse_now = [&](int status, const char* phrase, const std::string& why) {
+        ++cnt.b2bua_failed;
+        reply_status(irq, status, phrase, why);
+        nta_incoming_destroy(irq);
+        return 0;
+    };
+    if (!f.offer.present || f.offer.path.empty()) {
+        return refuse_now(488, "Not Acceptable Here", "no MSRP media (m=message, a=path) offered");
+    }
+    auto ms = media->create();
+    if (!ms) {
+        ++cnt.media_errors;
+        return refuse_now(503, "Service Unavailable", "MSRP relay: " + ms.error().to_string());
+    }
+    auto owned = std::make_unique<b2b_call>();
+    b2b_call& c = *owned;
+    c.self = this;
+    c.key = next_call++;
+    c.originating = originating;
+    c.media = *ms;
+    c.media_live = true;
+    c.facts = f;
+    c.call_id = sip->sip_call_id != nullptr ? sip->sip_call_id->i_id : "";
+    if (sip->sip_allow != nullptr) {
+        char buf[512];
+        sip_header_field_e(buf, sizeof(buf), reinterpret_cast<const sip_header_t*>(sip->sip_allow),
+                           0);
+        c.a_allow = buf;  // 6.1.1.2.2 step 1.b
+    }
+    for (const sip_contact_t* m = sip->sip_contact; m != nullptr; m = m->m_next) {
+        c.isfocus |= has_param(m->m_params, "isfocus");
+    }
+    const std::string host = p.address + ":" + std::to_string(p.port);
+    // 6.1.1.2.2 step 1.f / 6.1.2.2.2 step 8: imsd's own URI with the IM
+    // feature tag; its user part names the call, so imsd resolves it back to
+    // the far side's Contact (200 OK step 5.a).
+    c.a_contact = "<sip:a" + std::to_string(c.key) + "@" + host + ">;+g.oma.sip-im" +
+                  (c.isfocus ? ";isfocus" : "");
+    c.b_contact = "<sip:b" + std::to_string(c.key) + "@" + host + ">;+g.oma.sip-im" +
+                  (c.isfocus ? ";isfocus" : "");
+    row.mode = "b2bua";
+    row.media = "msrp " + std::to_string(c.media.id);
+    c.row = std::move(row);
+
+    // A: the dialog imsd answers as a UAS (RFC 3261 12.1.1).
+    c.a_leg = nta_leg_tcreate(nta, on_a_request, reinterpret_cast<nta_leg_magic_t*>(&c),
+                              SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
+                              SIPTAG_TO(sip->sip_from), TAG_END());
+    if (c.a_leg == nullptr || nta_leg_tag(c.a_leg, nullptr) == nullptr) {
+        end_call(*owned.release());
+        return refuse_now(500, "Server Internal Error", "cannot create the dialog");
+    }
+    nta_incoming_tag(irq, nta_leg_get_tag(c.a_leg));
+    nta_leg_server_route(c.a_leg, sip->sip_record_route, sip->sip_contact);
+    c.a_irq = irq;
+    nta_incoming_bind(irq, on_a_cancel, reinterpret_cast<nta_incoming_magic_t*>(&c));
+
+    // B: the dialog imsd opens as a UAC: a new Call-ID, From and To as
+    // received (the From with imsd's tag).
+    su_home_t* h = home;
+    const std::string b_call_id = "imsd-" + std::to_string(c.key) + "-" + random_hex(16);
+    char* from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : nullptr;
+    char* to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : nullptr;
+    const std::string from_s =
+        std::string("<") + (from ? from : "sip:anonymous@anonymous.invalid") + ">";
+    const std::string to_s = std::string("<") + (to ? to : "") + ">";
+    c.b_leg =
+        nta_leg_tcreate(nta, on_b_request, reinterpret_cast<nta_leg_magic_t*>(&c),
+                        SIPTAG_CALL_ID_STR(b_call_id.c_str()), SIPTAG_FROM_STR(from_s.c_str()),
+                        SIPTAG_TO_STR(to_s.c_str()), TAG_END());
+    if (c.b_leg == nullptr || nta_leg_tag(c.b_leg, nullptr) == nullptr) {
+        calls.emplace(c.key, std::move(owned));
+        reply_status(irq, 500, "Server Internal Error", "cannot create the outgoing dialog");
+        c.a_irq = nullptr;
+        nta_incoming_destroy(irq);
+        ++cnt.b2bua_failed;
+        end_call(c);
+        return 0;
+    }
+    // 1.g: the offer, re-originated with the relay's leg b (imsd connects
+    // on leg b unless B's answer says otherwise: RFC 4975 5.4).
+    const sdp_leg b_side{p.address, c.media.uri_b, c.key, 1, msrp_setup::unspecified};
+    const std::string offer = rewrite_msrp_sdp(payload_of(sip), b_side);
+    // 1.h: the Route left after imsd's own (the S-CSCF's), else the core.
+    msg_t* req = nta_incoming_getrequest(irq);
+    sip_t* rs = sip_object(req);
+    pop_own_routes(req, rs);
+    const url_t* hop = next_hop(rs, true, s, h);
+    const std::string pai =
+        f.originator ? "P-Asserted-Identity: <" + *f.originator + ">" : std::string();
+    const std::string se = std::to_string(s.im.session_expires_s) + ";refresher=uas";
+    c.b_orq = nta_outgoing_tcreate(
+        c.b_leg, on_b_response, reinterpret_cast<nta_outgoing_magic_t*>(&c),
+        reinterpret_cast<const url_string_t*>(hop), SIP_METHOD_INVITE,
+        reinterpret_cast<const url_string_t*>(sip->sip_request->rq_url),  // 1.a / 6.1.2.2.2 2
+        SIPTAG_ROUTE(rs->sip_route),
+        SIPTAG_CONTACT_STR(c.b_contact.c_str()),               // 1.f / 8
+        SIPTAG_ALLOW_STR(allowed_methods),                     // 1.e / 7
+        TAG_IF(!pai.empty(), SIPTAG_HEADER_STR(pai.c_str())),  // 6.1.2.2.2 9
+        TAG_IF(f.anonymous, SIPTAG_PRIVACY_STR("id")),         // 6.1.2.2.2 1
+        SIPTAG_ACCEPT_CONTACT_STR("*;+g.oma.sip-im"),          // 6.1.2.2.2 3
+        SIPTAG_USER_AGENT_STR(p.server.c_str()),               // 6.1.2.2.2 4
+        SIPTAG_SESSION_EXPIRES_STR(se.c_str()),                // 6.1.2.2.2 5
+        SIPTAG_SUPPORTED_STR("timer"),                         // 6.1.2.2.2 6
+        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
+    msg_destroy(req);
+    calls.emplace(c.key, std::move(owned));
+    if (c.b_orq == nullptr) {
+        reply_status(irq, 500, "Server Internal Error", "could not send the INVITE onwards");
+        c.a_irq = nullptr;
+        nta_incoming_destroy(irq);
+        ++cnt.b2bua_failed;
+        end_call(c);
+        return 0;
+    }
+    nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+    return 0;
+}
+
+// B's answers to imsd's INVITE.
+int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    const int status =
+        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    if (status < 200) {
+        if (status > 100 && c.a_irq != nullptr) {
+            // A provisional answer carries on to A, without B's SDP.
+            nta_incoming_treply(c.a_irq, status, sip->sip_status->st_phrase,
+                                SIPTAG_CONTACT_STR(c.a_contact.c_str()),
+                                SIPTAG_SERVER_STR(self.p.server.c_str()),
+                                SIPTAG_ALLOW_STR(allowed_methods), TAG_END());
+        }
+        return 0;
+    }
+    nta_outgoing_destroy(c.b_orq);
+    c.b_orq = nullptr;
+    if (status >= 300) {
+        // "a SIP final response other than 200 OK": on to A as it came.
+        if (c.a_irq != nullptr) {
+            nta_incoming_treply(
+                c.a_irq, status, sip ? sip->sip_status->st_phrase : "Timeout",
+                SIPTAG_SERVER_STR(self.p.server.c_str()),
+                TAG_IF(sip && sip->sip_warning, SIPTAG_WARNING(sip ? sip->sip_warning : nullptr)),
+                TAG_IF(status < 700, SIPTAG_ALLOW_STR(allowed_methods)), TAG_END());
+            nta_incoming_destroy(c.a_irq);
+            c.a_irq = nullptr;
+        }
+        ++self.cnt.b2bua_failed;
+        self.end_call(c);
+        return 0;
+    }
+    // 2xx. The B dialog is set up: its route set and remote target; ACK now
+    // (imsd is B's UAC; A's ACK ends A's transaction on its own).
+    nta_leg_rtag(c.b_leg, sip->sip_to->a_tag);
+    nta_leg_client_route(c.b_leg, sip->sip_record_route, sip->sip_contact);
+    if (nta_outgoing_t* ack =
+            nta_outgoing_tcreate(c.b_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr,
+                                 SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
+        nta_outgoing_destroy(ack);
+    }
+    if (c.a_irq == nullptr) {
+        // A cancelled while B accepted: B is released (RFC 3261 9.1 race).
+        self.b2b_bye(c, true);
+        return 0;
+    }
+    // 200 OK step 1-2: B's Allow and Contact, kept.
+    if (sip->sip_allow != nullptr) {
+        char buf[512];
+        sip_header_field_e(buf, sizeof(buf), reinterpret_cast<const sip_header_t*>(sip->sip_allow),
+                           0);
+        c.b_allow = buf;
+    }
+    if (sip->sip_contact != nullptr) {
+        c.b_remote_contact = url_as_string(self.home, sip->sip_contact->m_url);
+    }
+    const std::string answer = payload_of(sip);
+    auto ans = parse_msrp_offer(answer);
+    if (!ans || !ans->present || ans->path.empty()) {
+        nta_incoming_treply(
+            c.a_irq, 488, "Not Acceptable Here", SIPTAG_SERVER_STR(self.p.server.c_str()),
+            SIPTAG_WARNING_STR(
+                ("399 " + self.p.address + " \"the far side answered no MSRP media\"").c_str()),
+            TAG_END());
+        nta_incoming_destroy(c.a_irq);
+        c.a_irq = nullptr;
+        ++self.cnt.b2bua_failed;
+        self.b2b_bye(c, true);
+        return 0;
+    }
+    // The relay's legs: b towards B's path (imsd offered there), a towards
+    // A's (imsd answers A; an actpass offer is answered passive: A connects).
+    const bool b_active = imsd_connects(parse_setup(ans->setup), true);
+    const msrp_setup a_offered = parse_setup(c.facts.offer.setup);
+    const bool a_active = a_offered == msrp_setup::passive;
+    bool ok = self.media->set_remote(c.media.id, 1, ans->path, b_active).has_value();
+    ok = ok && self.media->set_remote(c.media.id, 0, c.facts.offer.path, a_active).has_value();
+    ok = ok && self.media
+                   ->policy(c.media.id, join_words(ans->accept_types),
+                            join_words(ans->accept_wrapped_types), ans->max_size.value_or(0))
+                   .has_value();
+    if (!ok) {
+        ++self.cnt.media_errors;
+    }
+    // Steps 3-6: imsd's 200 to A: B's answer with the relay's leg a, imsd's
+    // Contact, Server, Allow; on the terminating side also B's asserted
+    // identity (6.1.2.2.2 200 step 2), timers (4, 5).
+    const msrp_setup a_setup = a_active                               ? msrp_setup::active
+                               : a_offered != msrp_setup::unspecified ? msrp_setup::passive
+                                                                      : msrp_setup::unspecified;
+    const sdp_leg a_side{self.p.address, c.media.uri_a, c.key, 1, a_setup};
+    const std::string sdp = rewrite_msrp_sdp(answer, a_side);
+    const sip_p_asserted_identity_t* paid = sip_p_asserted_identity(sip);
+    const std::string pai = paid != nullptr ? std::string("P-Asserted-Identity: <") +
+                                                  url_as_string(self.home, paid->paid_url) + ">"
+                                            : std::string();
+    const auto s = self.current();
+    const std::string se = std::to_string(s->im.session_expires_s) + ";refresher=uas";
+    const bool term = !c.originating;
+    nta_incoming_treply(c.a_irq, SIP_200_OK, SIPTAG_CONTACT_STR(c.a_contact.c_str()),
+                        SIPTAG_SERVER_STR(self.p.server.c_str()), SIPTAG_ALLOW_STR(allowed_methods),
+                        TAG_IF(term && !pai.empty(), SIPTAG_HEADER_STR(pai.c_str())),
+                        TAG_IF(term && c.facts.anonymous, SIPTAG_PRIVACY_STR("id")),
+                        TAG_IF(term, SIPTAG_REQUIRE_STR("timer")),
+                        TAG_IF(term, SIPTAG_SESSION_EXPIRES_STR(se.c_str())),
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                        TAG_END());
+    nta_incoming_destroy(c.a_irq);
+    c.a_irq = nullptr;
+    ++self.cnt.b2bua_calls;
+    tx t{&self, nullptr, nullptr, sip_method_invite, true, c.call_id, c.row};
+    self.session_started(t);
+    return 0;
+}
+
+// A CANCEL from A for the INVITE imsd has not answered (6.1.2.2.4): 200 to
+// the CANCEL (the return value), 487 to the INVITE, B's INVITE cancelled.
+int sip_agent::impl::on_a_cancel(nta_incoming_magic_t* m, nta_incoming_t*, sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    if (sip == nullptr) {
+        c.a_irq = nullptr;  // nta let go of A's INVITE (it timed out)
+        return 0;
+    }
+    if (sip->sip_request == nullptr || sip->sip_request->rq_method != sip_method_cancel) {
+        return 500;
+    }
+    ++self.cnt.cancels_in;
+    if (c.a_irq != nullptr) {
+        nta_incoming_treply(c.a_irq, SIP_487_REQUEST_TERMINATED,
+                            SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
+        nta_incoming_destroy(c.a_irq);
+        c.a_irq = nullptr;
+    }
+    self.release_media(c);
+    if (c.b_orq != nullptr) {
+        // B's answer to it (487, or a 200 that crossed: BYE) ends the call.
+        nta_outgoing_tcancel(c.b_orq, nullptr, nullptr, TAG_END());
+    }
+    return 200;
+}
+
+// Requests within A's dialog.
+int sip_agent::impl::on_a_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq,
+                                  sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    ++self.cnt.requests_in;
+    ++self.cnt.in_dialog_in;
+    switch (sip->sip_request->rq_method) {
+        case sip_method_ack:
+            nta_incoming_destroy(irq);
+            return 0;  // B was acknowledged by imsd already
+        case sip_method_bye:
+            nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()),
+                                TAG_END());
+            nta_incoming_destroy(irq);
+            return self.b2b_bye(c, true);
+        default:
+            // 6.1.2.2.3 (re-INVITE) and other mid-dialog requests are not
+            // carried across yet: refused, the session goes on as it was.
+            nta_incoming_treply(irq, 488, "Not Acceptable Here",
+                                SIPTAG_SERVER_STR(self.p.server.c_str()),
+                                SIPTAG_WARNING_STR(("399 " + self.p.address +
+                                                    " \"session modification is not supported\"")
+                                                       .c_str()),
+                                TAG_END());
+            nta_incoming_destroy(irq);
+            return 0;
+    }
+}
+
+// Requests within B's dialog.
+int sip_agent::impl::on_b_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq,
+                                  sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    ++self.cnt.requests_in;
+    ++self.cnt.in_dialog_in;
+    if (sip->sip_request->rq_method == sip_method_bye) {
+        nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
+        nta_incoming_destroy(irq);
+        return self.b2b_bye(c, false);
+    }
+    if (sip->sip_request->rq_method == sip_method_ack) {
+        nta_incoming_destroy(irq);
+        return 0;
+    }
+    nta_incoming_treply(irq, 488, "Not Acceptable Here", SIPTAG_SERVER_STR(self.p.server.c_str()),
+                        TAG_END());
+    nta_incoming_destroy(irq);
+    return 0;
+}
+
+// 6.1.2.2.5: a BYE came from one side (answered 200 already): the user
+// plane released, a BYE to the other side; the call ends on its answer.
+int sip_agent::impl::b2b_bye(b2b_call& c, bool from_a) {
+    release_media(c);
+    session_touched(c.call_id, true);
+    if (c.bye_orq != nullptr) {
+        return 0;  // both sides hung up at once: one BYE is enough
+    }
+    nta_leg_t* other = from_a ? c.b_leg : c.a_leg;
+    c.bye_orq = nta_outgoing_tcreate(
+        other, on_bye_response, reinterpret_cast<nta_outgoing_magic_t*>(&c), nullptr,
+        SIP_METHOD_BYE, nullptr, SIPTAG_USER_AGENT_STR(p.server.c_str()), TAG_END());
+    if (c.bye_orq == nullptr) {
+        end_call(c);
+    }
+    return 0;
+}
+
+int sip_agent::impl::on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    const int status =
+        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    if (status >= 200) {
+        c.self->end_call(c);  // "the rest released on its 200" (6.1.2.2.5)
+    }
+    return 0;
+}
+
+void sip_agent::impl::release_media(b2b_call& c) {
+    if (!c.media_live) {
+        return;
+    }
+    c.media_live = false;
+    if (!media->release(c.media.id)) {
+        ++cnt.media_errors;
+    }
+}
+
+void sip_agent::impl::end_call(b2b_call& c) {
+    release_media(c);
+    if (c.b_orq != nullptr) {
+        nta_outgoing_destroy(c.b_orq);
+    }
+    if (c.bye_orq != nullptr) {
+        nta_outgoing_destroy(c.bye_orq);
+    }
+    if (c.a_irq != nullptr) {
+        nta_incoming_treply(c.a_irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        nta_incoming_destroy(c.a_irq);
+    }
+    if (c.a_leg != nullptr) {
+        nta_leg_destroy(c.a_leg);
+    }
+    if (c.b_leg != nullptr) {
+        nta_leg_destroy(c.b_leg);
+    }
+    calls.erase(c.key);  // c is gone
+}
+
+void sip_agent::impl::end_all_calls() {
+    while (!calls.empty()) {
+        end_call(*calls.begin()->second);
+    }
+}
+
+}  // namespace imsd::sig

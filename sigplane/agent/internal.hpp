@@ -1,0 +1,195 @@
+#pragma once
+
+// Internal to the SIP agent: the agent thread's state, shared by the proxy
+// (agent.cpp) and the B2BUA (b2bua.cpp). Everything here lives on the agent
+// thread except where a comment says otherwise.
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "platform/log/log.hpp"
+#include "platform/text/ascii.hpp"
+#include "sigplane/agent/agent.hpp"
+#include "sigplane/agent/counters.hpp"
+#include "sigplane/checks/originating.hpp"
+#include "sigplane/checks/sdp_offer.hpp"
+#include "sigplane/checks/terminating.hpp"
+#include "sigplane/media/control.hpp"
+
+namespace imsd::sig {
+
+using platform::make_error;
+
+// What imsd supports, for Allow (6.1.1.1 "SHOULD include an Allow header").
+inline constexpr const char* allowed_methods = "INVITE, ACK, CANCEL, BYE, UPDATE, OPTIONS, MESSAGE";
+inline constexpr const char* large_message_tag = "+g.oma.sip-im.large-message";
+
+inline bool has_param(msg_param_t const* params, std::string_view name) {
+    for (; params != nullptr && *params != nullptr; ++params) {
+        std::string_view p(*params);
+        p = p.substr(0, p.find('='));
+        if (platform::iequal(p, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+inline const char* unknown_header(const sip_t* sip, std::string_view name) {
+    for (const msg_unknown_t* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
+        if (u->un_name != nullptr && platform::iequal(u->un_name, name)) {
+            return u->un_value;
+        }
+    }
+    return nullptr;
+}
+
+inline int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+struct session_row {
+    std::string mode;          // proxy / b2bua
+    std::string media = "no";  // the MSRP relay session when in the media path
+    std::string direction;     // originating / terminating
+    std::string user;          // the served user
+    std::string from, to;
+    std::chrono::steady_clock::time_point started, seen;
+};
+
+struct sip_agent::impl {
+    agent_params p;
+    std::thread th;
+    std::atomic<bool> stop{false};
+    mutable std::mutex mu;  // settings and sessions: the agent thread writes, control threads read
+    std::shared_ptr<const platform::settings> settings;
+    std::map<std::string, session_row> sessions;  // by Call-ID
+    counters cnt{};                               // agent thread: writes; control: reads relaxed
+
+    // The agent thread's own.
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    su_root_t* root = nullptr;
+    nta_agent_t* nta = nullptr;
+    nta_leg_t* leg = nullptr;
+    su_timer_t* tick = nullptr;
+    url_t* self = nullptr;             // sip:<address>:<port>
+    sip_record_route_t* rr = nullptr;  // <sip:<address>:<port>;lr>
+    uint32_t in_flight = 0;            // forwarded transactions awaiting a final response
+
+    // --- the B2BUA (b2bua.cpp): one call per IM Session kept in the media path
+    struct b2b_call {
+        impl* self = nullptr;
+        uint64_t key = 0;
+        bool originating = false;
+        nta_leg_t* a_leg = nullptr;         // the dialog with the side that invited
+        nta_incoming_t* a_irq = nullptr;    // its INVITE, until answered
+        nta_leg_t* b_leg = nullptr;         // the dialog imsd opened
+        nta_outgoing_t* b_orq = nullptr;    // imsd's INVITE, until answered
+        nta_outgoing_t* bye_orq = nullptr;  // a BYE imsd sent, until answered
+        media_session media{};
+        bool media_live = false;
+        request_facts facts;    // of the initial INVITE
+        std::string a_contact;  // imsd's Contact towards A: resolves to B's (6.1.1.2.2 200 5.a)
+        std::string b_contact;  // ... towards B
+        std::string a_allow;    // A's Allow (6.1.1.2.2 step 1.b)
+        std::string b_allow;    // B's Allow from its 200 (200 step 1)
+        std::string b_remote_contact;  // B's Contact (200 step 2)
+        bool isfocus = false;          // the inviting side's Contact said isfocus (6.1.2.2.2 8.c)
+        std::string call_id;           // A's
+        session_row row;
+    };
+    media_control* media = nullptr;
+    std::unordered_map<uint64_t, std::unique_ptr<b2b_call>> calls;
+    uint64_t next_call = 1;
+    int b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const request_facts& f,
+                     bool originating, const platform::settings& s, session_row row);
+    static int on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    static int on_a_request(nta_leg_magic_t* m, nta_leg_t* leg, nta_incoming_t* irq,
+                            sip_t const* sip);
+    static int on_b_request(nta_leg_magic_t* m, nta_leg_t* leg, nta_incoming_t* irq,
+                            sip_t const* sip);
+    static int on_a_cancel(nta_incoming_magic_t* m, nta_incoming_t* irq, sip_t const* sip);
+    static int on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    int b2b_bye(b2b_call& c, bool from_a);
+    void release_media(b2b_call& c);
+    void end_call(b2b_call& c);  // frees everything of the call, the call included
+    void end_all_calls();
+
+    struct tx {
+        impl* self;
+        nta_incoming_t* irq;
+        nta_outgoing_t* orq = nullptr;
+        sip_method_t method = sip_method_unknown;
+        bool initial = false;
+        std::string call_id;
+        session_row row;
+    };
+
+    std::shared_ptr<const platform::settings> current() const {
+        std::lock_guard lock(mu);
+        return settings;
+    }
+
+    // --- thread life ---
+    void run(std::promise<std::expected<void, platform::error>>& ready);
+    static void on_tick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+        auto* self = static_cast<impl*>(arg);
+        if (self->stop.load()) {
+            su_root_break(self->root);
+        }
+        self->expire_sessions();
+    }
+
+    // --- requests ---
+    static int on_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq, sip_t const* sip) {
+        return reinterpret_cast<impl*>(m)->request(irq, sip);
+    }
+    int request(nta_incoming_t* irq, sip_t const* sip);
+    int initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, bool trusted,
+                const platform::settings& s);
+    int forward(nta_incoming_t* irq, msg_t* req, bool trusted, bool initial_request,
+                const platform::settings& s, session_row row);
+    void forward_ack(msg_t* req, bool trusted, const platform::settings& s);
+    void reply(nta_incoming_t* irq, const rejection& r, bool invite);
+    void reply_status(nta_incoming_t* irq, int status, const char* phrase,
+                      const std::string& warning);
+    bool is_us(const url_t* u) const;
+    bool trusted_source(msg_t* msg, const platform::settings& s) const;
+    void strip_untrusted(msg_t* msg, sip_t* sip);
+    void pop_own_routes(msg_t* msg, sip_t* sip);
+    const url_t* next_hop(sip_t* sip, bool dialog_forming, const platform::settings& s,
+                          su_home_t* home) const;
+
+    // --- responses and CANCEL ---
+    static int on_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    static int on_cancel(nta_incoming_magic_t* m, nta_incoming_t* irq, sip_t const* sip);
+    void finish(tx* t);
+
+    void session_started(const tx& t);
+    void session_touched(const std::string& call_id, bool ended);
+    void expire_sessions();
+};
+
+}  // namespace imsd::sig

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Lab: the Participating Function as B2BUA with imsd in the media path
+# (issue 6; im/media-path always). sipp plays the SIP/IP Core on both sides;
+# kernel-socket MSRP peers play the served client and the far side. The
+# originating INVITE is answered by imsd's new INVITE to the far side
+# (6.1.1.2.2 step 1.a-h: checked by the far side's sipp), imsd's 200 to the
+# client carries the relay's path (200 OK steps 3-6: checked by the client's
+# sipp); an MSRP message then goes from the client through the relay to the
+# far side (paths rewritten both ways); the client's BYE is answered, the
+# relay session released, and the far side gets imsd's BYE (6.1.2.2.5).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_root_and_netns
+command -v sipp >/dev/null || skip "sipp (Debian package sip-tester) is not installed: scripts/deps installs it"
+
+id=$(( $$ % 100000 ))
+tap="imsdx$id"; sig="imsdy$id"; ns="imsd-b2b-$id"
+sock="$LAB_TMP/imsd.sock"
+ours=198.18.21.1
+client=198.18.21.2   # the served client's MSRP
+core=198.18.21.3     # the S-CSCF stand-in (trusted)
+far=198.18.21.4      # the far side: SIP (sipp) and MSRP
+lab_conf "imsdb2b$id" \
+    "<idle-sleep-us>10</idle-sleep-us><msrp><port-first>2855</port-first></msrp>
+     <sip><port>5060</port><punt-interface>$sig</punt-interface></sip>" \
+    "net_tap_b2b$id,iface=$tap" "$ours/24" \
+    "<im><media-path>always</media-path>
+       <trusted-peers><peer>$core</peer><peer>$far</peer></trusted-peers>
+       <core-uri>sip:$far:5060</core-uri></im>"
+imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
+astat() { json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['$1']"; }
+msrp_py() { timeout 60 ip netns exec "$ns" python3 "$here/msrp_peer.py" "$@"; }
+
+start_imsd "$LAB_TMP/imsd.xml"
+wire_netns "$ns" "$tap" "$client/24"
+for a in $core $far; do ip -n "$ns" addr add "$a/24" dev "$tap"; done
+for a in $client $core $far; do
+    ip netns exec "$ns" ping -c 1 -W 2 -q -I "$a" "$ours" >/dev/null || fail "ping from $a"
+done
+cat >"$LAB_TMP/open.xml" <<XML
+<im-service-settings xmlns="urn:oma:xml:im:im-service-settings">
+  <his-settings><hist-activation>true</hist-activation></his-settings>
+</im-service-settings>
+XML
+imsctl user put sip:alice@example.net service-settings "$LAB_TMP/open.xml" >/dev/null || fail "user alice"
+
+if command -v tshark >/dev/null; then
+    ip netns exec "$ns" tshark -i "$tap" -w "$LAB_TMP/b2b.pcapng" -f "port 5060 or port 2855" -q \
+        >"$LAB_TMP/tshark.txt" 2>&1 &
+    tshark_pid=$!; LAB_PIDS+=("$tshark_pid")
+    sleep 2
+fi
+
+far_path="msrp://$far:7655/bobsession0001;tcp"
+msrp_py server "$far" 7655 "$far_path" - "$LAB_TMP/bob.json" >"$LAB_TMP/bob.txt" 2>&1 &
+bob_pid=$!; LAB_PIDS+=("$bob_pid")
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|$far_path|" "$here/sip/uas_b2bua.xml" >"$LAB_TMP/uas.xml"
+sed "s/@IMSD@/$ours/g; s/@HOLD@/6000/" "$here/sip/uac_b2bua.xml" >"$LAB_TMP/uac.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac.err" >/dev/null 2>&1 &
+uac_pid=$!; LAB_PIDS+=("$uac_pid")
+
+# The relay session: leg b connected to the far side once the 200 came.
+for _ in $(seq 50); do
+    rows=$(imsctl --json show msrp sessions 2>/dev/null)
+    [ "$(json_get "$rows" "len(j)" 2>/dev/null)" = 1 ] && \
+        [ "$(json_get "$rows" "j[0]['leg_b_connected']")" = yes ] && break
+    sleep 0.1
+done
+[ "$(json_get "$rows" "j[0]['leg_b_connected']" 2>/dev/null)" = yes ] || fail "relay leg b not connected: $rows $(cat "$LAB_TMP/uas.err" "$LAB_TMP/uac.err" 2>/dev/null | head -30)"
+uri_a=$(json_get "$rows" "j[0]['leg_a_uri']")
+[ "$(json_get "$rows" "j[0]['leg_b_peer']")" = "$far_path" ] || fail "leg b path: $rows"
+pass "B2BUA: relay session $(json_get "$rows" "j[0]['id']") set up, leg b connected to $far_path"
+
+# MSRP from the served client through the relay to the far side.
+out=$(msrp_py client "$ours" 2855 "msrp://$client:7654/alicesession01;tcp" "$uri_a" text 2>&1) \
+    || fail "MSRP through the B2BUA's relay: $out"
+pass "MSRP text message relayed client -> far side"
+
+wait "$uac_pid" || fail "client side (sipp): $(grep -v '^\s*$' "$LAB_TMP/uac.err" | head -30)"
+wait "$uas_pid" || fail "far side (sipp): $(grep -v '^\s*$' "$LAB_TMP/uas.err" | head -30)"
+pass "6.1.1.2.2 step 1.a-h on the far side, 200 OK steps 3-6 on the client side, BYE both ways"
+kill -TERM "$bob_pid"; wait "$bob_pid" 2>/dev/null
+python3 - "$LAB_TMP/bob.json" "$uri_a" <<'PY' || fail "far side's report: $(cat "$LAB_TMP/bob.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["bad_paths"] == 0, r
+assert r["imsd_path"].startswith("msrp://198.18.21.1:2855/") and r["imsd_path"] != sys.argv[2], r
+assert len(r["messages"]) >= 1, r
+PY
+for _ in $(seq 30); do
+    [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] && break
+    sleep 0.1
+done
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session not released"
+[ "$(astat b2bua_calls)" = 1 ] && [ "$(astat sessions_ended)" = 1 ] || fail "counters: $(imsctl show sip stats)"
+[ "$(astat media_errors)" = 0 ] || fail "media_errors: $(astat media_errors)"
+pass "relay session released on BYE; the far side saw imsd's own path, never the client's"
+
+if [ -n "${tshark_pid:-}" ]; then
+    kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null
+    frames=$(tshark -r "$LAB_TMP/b2b.pcapng" -d tcp.port==2855,msrp -d tcp.port==7655,msrp -d tcp.port==7654,msrp -Y "sip || msrp" 2>/dev/null | wc -l)
+    bad=$(tshark -r "$LAB_TMP/b2b.pcapng" -d tcp.port==2855,msrp -Y "_ws.malformed || _ws.expert.severity >= warning" 2>/dev/null | wc -l)
+    [ "$bad" = 0 ] || fail "tshark: $bad malformed/warning frames: $(tshark -r "$LAB_TMP/b2b.pcapng" -d tcp.port==2855,msrp -Y "_ws.malformed || _ws.expert.severity >= warning" 2>/dev/null | head -5)"
+    pass "tshark: $frames SIP and MSRP frames, none malformed"
+fi
+stop_imsd
+[ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
+pass "clean stop"
