@@ -322,6 +322,18 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
         nta_incoming_destroy(irq);
         return 0;
     }
+    // RFC 4028 6: an interval below the operator's Min-SE is refused 422.
+    if (invite && sip->sip_session_expires != nullptr &&
+        sip->sip_session_expires->x_delta < s.im.min_se_s) {
+        msg_destroy(req);
+        ++cnt.rejected_422;
+        const std::string min_se = std::to_string(s.im.min_se_s);
+        nta_incoming_treply(irq, SIP_422_SESSION_TIMER_TOO_SMALL, SIPTAG_MIN_SE_STR(min_se.c_str()),
+                            SIPTAG_SERVER_STR(p.server.c_str()), SIPTAG_ALLOW_STR(allowed_methods),
+                            TAG_END());
+        nta_incoming_destroy(irq);
+        return 0;
+    }
 
     // 6.1.1 / 6.1.2 media-path decision: static, or dynamic on the user's
     // history setting and charging. Pager Mode has no media path.

@@ -148,6 +148,15 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
         SIPTAG_SUPPORTED_STR("timer"),                         // 6.1.2.2.2 6
         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()), TAG_END());
     msg_destroy(req);
+    c.sdp_sent[1] = offer;
+    c.peer_path[0] = f.offer.path;
+    // RFC 4028: the interval is the smaller of the settings' and the one the
+    // inviting side asked for (never below Min-SE: 422 before this).
+    c.interval_s = s.im.session_expires_s;
+    if (sip->sip_session_expires != nullptr && sip->sip_session_expires->x_delta > 0) {
+        c.interval_s = std::min<uint32_t>(c.interval_s,
+                                          static_cast<uint32_t>(sip->sip_session_expires->x_delta));
+    }
     calls.emplace(c.key, std::move(owned));
     if (c.b_orq == nullptr) {
         reply_status(irq, 500, "Server Internal Error", "could not send the INVITE onwards");
@@ -271,6 +280,14 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
                         TAG_END());
     nta_incoming_destroy(c.a_irq);
     c.a_irq = nullptr;
+    c.sdp_sent[0] = sdp;
+    c.peer_path[1] = ans->path;
+    if (sip->sip_session_expires != nullptr && sip->sip_session_expires->x_delta > 0) {
+        c.interval_s = std::min<uint32_t>(c.interval_s,
+                                          static_cast<uint32_t>(sip->sip_session_expires->x_delta));
+    }
+    c.confirmed = true;
+    c.refreshed = std::chrono::steady_clock::now();
     ++self.cnt.b2bua_calls;
     tx t{&self, nullptr, nullptr, sip_method_invite, true, c.call_id, c.row};
     self.session_started(t);
@@ -304,84 +321,243 @@ int sip_agent::impl::on_a_cancel(nta_incoming_magic_t* m, nta_incoming_t*, sip_t
     return 200;
 }
 
-// Requests within A's dialog.
+// Requests within either dialog (side 0: A's, 1: B's).
 int sip_agent::impl::on_a_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq,
                                   sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
-    impl& self = *c.self;
-    ++self.cnt.requests_in;
-    ++self.cnt.in_dialog_in;
-    switch (sip->sip_request->rq_method) {
-        case sip_method_ack:
-            nta_incoming_destroy(irq);
-            return 0;  // B was acknowledged by imsd already
-        case sip_method_bye:
-            nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()),
-                                TAG_END());
-            nta_incoming_destroy(irq);
-            return self.b2b_bye(c, true);
-        default:
-            // 6.1.2.2.3 (re-INVITE) and other mid-dialog requests are not
-            // carried across yet: refused, the session goes on as it was.
-            nta_incoming_treply(irq, 488, "Not Acceptable Here",
-                                SIPTAG_SERVER_STR(self.p.server.c_str()),
-                                SIPTAG_WARNING_STR(("399 " + self.p.address +
-                                                    " \"session modification is not supported\"")
-                                                       .c_str()),
-                                TAG_END());
-            nta_incoming_destroy(irq);
-            return 0;
-    }
+    return c.self->mid_dialog(c, irq, sip, 0);
 }
 
-// Requests within B's dialog.
 int sip_agent::impl::on_b_request(nta_leg_magic_t* m, nta_leg_t*, nta_incoming_t* irq,
                                   sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
-    impl& self = *c.self;
-    ++self.cnt.requests_in;
-    ++self.cnt.in_dialog_in;
-    if (sip->sip_request->rq_method == sip_method_bye) {
-        nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
+    return c.self->mid_dialog(c, irq, sip, 1);
+}
+
+int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* sip, int side) {
+    ++cnt.requests_in;
+    ++cnt.in_dialog_in;
+    const sip_method_t method = sip->sip_request->rq_method;
+    auto answer = [&](int status, const char* phrase, const std::string& warning = {}) {
+        const std::string w =
+            warning.empty() ? warning : "399 " + p.address + " \"" + warning + "\"";
+        nta_incoming_treply(irq, status, phrase, SIPTAG_SERVER_STR(p.server.c_str()),
+                            TAG_IF(!w.empty(), SIPTAG_WARNING_STR(w.c_str())), TAG_END());
         nta_incoming_destroy(irq);
-        return self.b2b_bye(c, false);
+        return 0;
+    };
+    if (method == sip_method_ack) {
+        nta_incoming_destroy(irq);  // imsd acknowledged the other side itself
+        return 0;
     }
-    if (sip->sip_request->rq_method == sip_method_ack) {
+    if (method == sip_method_bye) {
+        // 6.1.2.2.5 step 1: 200 to the side that hung up.
+        nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(p.server.c_str()), TAG_END());
+        nta_incoming_destroy(irq);
+        return b2b_bye(c, side == 0);
+    }
+    if (method != sip_method_invite && method != sip_method_update) {
+        return answer(405, "Method Not Allowed");
+    }
+    if (!c.confirmed || c.re_irq != nullptr || c.bye_orq[0] || c.bye_orq[1]) {
+        return answer(491, "Request Pending");  // RFC 3261 14.2
+    }
+    const bool offer = sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0;
+    std::optional<msrp_offer> o;
+    if (offer) {
+        auto parsed = parse_msrp_offer(payload_of(sip));
+        if (!parsed || !parsed->present || parsed->path.empty()) {
+            return answer(488, "Not Acceptable Here", "no MSRP media in the new offer");
+        }
+        o = *parsed;
+    }
+    const auto s = current();
+    const std::string se = std::to_string(c.interval_s) + ";refresher=uas";
+    if (!o || o->path == c.peer_path[side]) {
+        // A refresh (RFC 4028 7.4 / 9): the session goes on as it is; a
+        // re-INVITE without an offer gets imsd's last SDP to that side.
+        ++cnt.refreshes;
+        c.refreshed = std::chrono::steady_clock::now();
+        session_touched(c.call_id, false);
+        const bool sdp = method == sip_method_invite;
+        nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(p.server.c_str()),
+                            SIPTAG_CONTACT_STR((side == 0 ? c.a_contact : c.b_contact).c_str()),
+                            SIPTAG_ALLOW_STR(allowed_methods),
+                            SIPTAG_SESSION_EXPIRES_STR(se.c_str()), SIPTAG_REQUIRE_STR("timer"),
+                            TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                            TAG_IF(sdp, SIPTAG_PAYLOAD_STR(c.sdp_sent[side].c_str())), TAG_END());
         nta_incoming_destroy(irq);
         return 0;
     }
-    nta_incoming_treply(irq, 488, "Not Acceptable Here", SIPTAG_SERVER_STR(self.p.server.c_str()),
+    if (method == sip_method_update) {
+        return answer(488, "Not Acceptable Here", "a new offer goes in a re-INVITE");
+    }
+    // 6.1.2.2.3 B2BUA steps 1-3: a re-INVITE with the new media parameters,
+    // re-originated by imsd, to the other side within its dialog.
+    ++cnt.reinvites;
+    const int other = 1 - side;
+    const std::string& other_uri = other == 0 ? c.media.uri_a : c.media.uri_b;
+    const sdp_leg leg_other{p.address, other_uri, c.key, ++c.sdp_version, msrp_setup::unspecified};
+    const std::string new_offer = rewrite_msrp_sdp(payload_of(sip), leg_other);
+    c.re_orq = nta_outgoing_tcreate(
+        other == 0 ? c.a_leg : c.b_leg, on_reinvite_response,
+        reinterpret_cast<nta_outgoing_magic_t*>(&c), nullptr, SIP_METHOD_INVITE, nullptr,
+        SIPTAG_CONTACT_STR((other == 0 ? c.a_contact : c.b_contact).c_str()),
+        SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SUPPORTED_STR("timer"),
+        SIPTAG_SESSION_EXPIRES_STR(se.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+        SIPTAG_PAYLOAD_STR(new_offer.c_str()), TAG_END());
+    if (c.re_orq == nullptr) {
+        return answer(500, "Server Internal Error", "could not send the re-INVITE on");
+    }
+    c.sdp_sent[other] = new_offer;
+    c.re_irq = irq;
+    c.re_from = side;
+    c.re_path = o->path;
+    return 0;
+}
+
+// The other side's answer to a carried re-INVITE (6.1.2.2.3 200 OK steps 1-4).
+int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_t*,
+                                          sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    const int status =
+        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    if (status < 200) {
+        return 0;
+    }
+    nta_outgoing_destroy(c.re_orq);
+    c.re_orq = nullptr;
+    nta_incoming_t* irq = c.re_irq;
+    c.re_irq = nullptr;
+    const int asker = c.re_from, other = 1 - asker;
+    if (status >= 300) {
+        // Another final response: on to the asker; the session stays as it was.
+        nta_incoming_treply(irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
+                            SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
+        nta_incoming_destroy(irq);
+        return 0;
+    }
+    nta_leg_t* other_leg = other == 0 ? c.a_leg : c.b_leg;
+    if (nta_outgoing_t* ack =
+            nta_outgoing_tcreate(other_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr,
+                                 SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
+        nta_outgoing_destroy(ack);
+    }
+    auto ans = parse_msrp_offer(payload_of(sip));
+    if (!ans || !ans->present || ans->path.empty()) {
+        nta_incoming_treply(irq, 488, "Not Acceptable Here",
+                            SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
+        nta_incoming_destroy(irq);
+        return 0;
+    }
+    // Step 4: the new media parameters in force in the relay: each leg
+    // whose peer's path changed goes to the new one.
+    bool ok = true;
+    if (ans->path != c.peer_path[other]) {
+        ok = self.media
+                 ->set_remote(c.media.id, other, ans->path,
+                              imsd_connects(parse_setup(ans->setup), true))
+                 .has_value();
+        c.peer_path[other] = ans->path;
+    }
+    if (c.re_path != c.peer_path[asker]) {
+        ok = ok && self.media->set_remote(c.media.id, asker, c.re_path, false).has_value();
+        c.peer_path[asker] = c.re_path;
+    }
+    if (!ok) {
+        ++self.cnt.media_errors;
+    }
+    const std::string& asker_uri = asker == 0 ? c.media.uri_a : c.media.uri_b;
+    const sdp_leg leg_asker{self.p.address, asker_uri, c.key, ++c.sdp_version,
+                            msrp_setup::unspecified};
+    const std::string sdp = rewrite_msrp_sdp(payload_of(sip), leg_asker);
+    const std::string se = std::to_string(c.interval_s) + ";refresher=uas";
+    nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()),
+                        SIPTAG_CONTACT_STR((asker == 0 ? c.a_contact : c.b_contact).c_str()),
+                        SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                         TAG_END());
     nta_incoming_destroy(irq);
+    c.sdp_sent[asker] = sdp;
+    c.refreshed = std::chrono::steady_clock::now();
     return 0;
 }
 
 // 6.1.2.2.5: a BYE came from one side (answered 200 already): the user
-// plane released, a BYE to the other side; the call ends on its answer.
+// plane released (step 2), a BYE to the other side (step 3); the call ends
+// on its answer ("the rest released on its 200").
 int sip_agent::impl::b2b_bye(b2b_call& c, bool from_a) {
     release_media(c);
     session_touched(c.call_id, true);
-    if (c.bye_orq != nullptr) {
-        return 0;  // both sides hung up at once: one BYE is enough
+    const int other = from_a ? 1 : 0;
+    if (c.bye_orq[other] == nullptr) {
+        send_bye(c, other, nullptr);
     }
-    nta_leg_t* other = from_a ? c.b_leg : c.a_leg;
-    c.bye_orq = nta_outgoing_tcreate(
-        other, on_bye_response, reinterpret_cast<nta_outgoing_magic_t*>(&c), nullptr,
-        SIP_METHOD_BYE, nullptr, SIPTAG_USER_AGENT_STR(p.server.c_str()), TAG_END());
-    if (c.bye_orq == nullptr) {
+    if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
         end_call(c);
     }
     return 0;
 }
 
-int sip_agent::impl::on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip_t const* sip) {
+void sip_agent::impl::send_bye(b2b_call& c, int side, const char* reason) {
+    c.bye_orq[side] = nta_outgoing_tcreate(
+        side == 0 ? c.a_leg : c.b_leg, on_bye_response, reinterpret_cast<nta_outgoing_magic_t*>(&c),
+        nullptr, SIP_METHOD_BYE, nullptr, SIPTAG_USER_AGENT_STR(p.server.c_str()),
+        TAG_IF(reason != nullptr, SIPTAG_REASON_STR(reason)), TAG_END());
+}
+
+int sip_agent::impl::on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq,
+                                     sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
     const int status =
         sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
-    if (status >= 200) {
-        c.self->end_call(c);  // "the rest released on its 200" (6.1.2.2.5)
+    if (status < 200) {
+        return 0;
+    }
+    for (auto& b : c.bye_orq) {
+        if (b == orq) {
+            nta_outgoing_destroy(b);
+            b = nullptr;
+        }
+    }
+    if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
+        c.self->end_call(c);
     }
     return 0;
+}
+
+// RFC 4028 10: a session not refreshed within its interval (less
+// min(32 s, interval / 3)) is ended: BYE to both sides, the relay released.
+void sip_agent::impl::expire_calls() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<uint64_t> due;
+    for (const auto& [key, c] : calls) {
+        if (!c->confirmed || c->interval_s == 0 || c->bye_orq[0] || c->bye_orq[1] || c->re_irq) {
+            continue;
+        }
+        const uint32_t margin = std::min<uint32_t>(32, c->interval_s / 3);
+        if (now - c->refreshed >= std::chrono::seconds(c->interval_s - margin)) {
+            due.push_back(key);
+        }
+    }
+    for (uint64_t key : due) {
+        auto it = calls.find(key);
+        if (it == calls.end()) {
+            continue;
+        }
+        b2b_call& c = *it->second;
+        ++cnt.sessions_expired;
+        IMSD_LOG(sigplane, INFO, "session {} expired after {} s without refresh: BYE both sides",
+                 c.call_id, c.interval_s);
+        release_media(c);
+        session_touched(c.call_id, true);
+        send_bye(c, 0, "SIP;cause=408;text=\"session timer expired\"");
+        send_bye(c, 1, "SIP;cause=408;text=\"session timer expired\"");
+        if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
+            end_call(c);
+        }
+    }
 }
 
 void sip_agent::impl::release_media(b2b_call& c) {
@@ -399,8 +575,17 @@ void sip_agent::impl::end_call(b2b_call& c) {
     if (c.b_orq != nullptr) {
         nta_outgoing_destroy(c.b_orq);
     }
-    if (c.bye_orq != nullptr) {
-        nta_outgoing_destroy(c.bye_orq);
+    for (auto* b : c.bye_orq) {
+        if (b != nullptr) {
+            nta_outgoing_destroy(b);
+        }
+    }
+    if (c.re_orq != nullptr) {
+        nta_outgoing_destroy(c.re_orq);
+    }
+    if (c.re_irq != nullptr) {
+        nta_incoming_treply(c.re_irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        nta_incoming_destroy(c.re_irq);
     }
     if (c.a_irq != nullptr) {
         nta_incoming_treply(c.a_irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());

@@ -31,6 +31,10 @@
     _(b2bua_failed, info, "B2BUA sessions not set up (relay refused, far side refused...)")        \
     _(media_errors, info, "MSRP relay control calls that failed (create, path, release)")          \
     _(transactions_full, info, "requests refused 503: limits/max-sessions transactions in flight") \
+    _(rejected_422, info, "INVITEs refused 422: Session-Expires below im/min-se-s (RFC 4028)")     \
+    _(reinvites, info, "re-INVITEs with a new offer carried to the other side (6.1.2.2.3)")        \
+    _(refreshes, info, "session refreshes answered (re-INVITE / UPDATE without a new offer)")      \
+    _(sessions_expired, info, "B2BUA sessions ended by their session timer (BYE both sides)")      \
     _(sessions_started, info, "IM sessions established (2xx to an initial INVITE)")                \
     _(sessions_ended, info, "IM sessions ended (BYE answered, or expired)")
 

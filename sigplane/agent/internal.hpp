@@ -18,6 +18,7 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -103,11 +104,11 @@ struct sip_agent::impl {
         impl* self = nullptr;
         uint64_t key = 0;
         bool originating = false;
-        nta_leg_t* a_leg = nullptr;         // the dialog with the side that invited
-        nta_incoming_t* a_irq = nullptr;    // its INVITE, until answered
-        nta_leg_t* b_leg = nullptr;         // the dialog imsd opened
-        nta_outgoing_t* b_orq = nullptr;    // imsd's INVITE, until answered
-        nta_outgoing_t* bye_orq = nullptr;  // a BYE imsd sent, until answered
+        nta_leg_t* a_leg = nullptr;                // the dialog with the side that invited
+        nta_incoming_t* a_irq = nullptr;           // its INVITE, until answered
+        nta_leg_t* b_leg = nullptr;                // the dialog imsd opened
+        nta_outgoing_t* b_orq = nullptr;           // imsd's INVITE, until answered
+        std::array<nta_outgoing_t*, 2> bye_orq{};  // BYEs imsd sent (to A, to B), until answered
         media_session media{};
         bool media_live = false;
         request_facts facts;    // of the initial INVITE
@@ -119,6 +120,20 @@ struct sip_agent::impl {
         bool isfocus = false;          // the inviting side's Contact said isfocus (6.1.2.2.2 8.c)
         std::string call_id;           // A's
         session_row row;
+        // The session as set up: what imsd last sent each side (the SDP it
+        // offers again on a refresh), the peers' MSRP paths.
+        std::array<std::string, 2> sdp_sent;   // [0] to A, [1] to B
+        std::array<std::string, 2> peer_path;  // A's, B's
+        uint64_t sdp_version = 1;
+        // 6.1.2.2.3: a re-INVITE carried from one side to the other.
+        nta_incoming_t* re_irq = nullptr;
+        nta_outgoing_t* re_orq = nullptr;
+        int re_from = 0;      // 0: A asked, 1: B asked
+        std::string re_path;  // the asker's new MSRP path
+        // RFC 4028: the session interval and the last refresh.
+        uint32_t interval_s = 0;
+        std::chrono::steady_clock::time_point refreshed{};
+        bool confirmed = false;
     };
     media_control* media = nullptr;
     std::unordered_map<uint64_t, std::unique_ptr<b2b_call>> calls;
@@ -132,7 +147,11 @@ struct sip_agent::impl {
                             sip_t const* sip);
     static int on_a_cancel(nta_incoming_magic_t* m, nta_incoming_t* irq, sip_t const* sip);
     static int on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    static int on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
     int b2b_bye(b2b_call& c, bool from_a);
+    void send_bye(b2b_call& c, int side, const char* reason);
+    int mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* sip, int side);
+    void expire_calls();
     void release_media(b2b_call& c);
     void end_call(b2b_call& c);  // frees everything of the call, the call included
     void end_all_calls();
@@ -160,6 +179,7 @@ struct sip_agent::impl {
             su_root_break(self->root);
         }
         self->expire_sessions();
+        self->expire_calls();
     }
 
     // --- requests ---
