@@ -103,6 +103,66 @@ done
 [ "$(astat media_errors)" = 0 ] || fail "media_errors: $(astat media_errors)"
 pass "relay session released on BYE; the far side saw imsd's own path, never the client's"
 
+# 2. Terminating (no ;orig): 6.1.2.2.2 both ways, a re-INVITE moving the
+#    inviting side's MSRP path (6.1.2.2.3), the invited side's BYE.
+far_path2="msrp://$far:7657/davesession001;tcp"
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|$far_path2|" "$here/sip/uas_b2bua_term.xml" >"$LAB_TMP/uas2.xml"
+sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_term.xml" >"$LAB_TMP/uac2.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas2.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas2.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac2.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s dave "$ours:5060" -key client "$client" \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac2.err" >/dev/null 2>&1 \
+    || fail "terminating, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac2.err" | head -30)"
+wait "$uas_pid" || fail "terminating, invited side: $(grep -v '^\s*$' "$LAB_TMP/uas2.err" | head -30)"
+[ "$(astat reinvites)" = 1 ] || fail "reinvites: $(astat reinvites)"
+[ "$(astat terminating)" = 1 ] || fail "terminating: $(astat terminating)"
+pass "terminating B2BUA: 6.1.2.2.2 INVITE and 200 OK headers, re-INVITE carried across, BYE from the invited side"
+
+# 3. CANCEL after 180 (6.1.2.2.4): 200 and 487 to the inviting side, imsd's
+#    CANCEL to the far side, the relay session released.
+timeout 60 ip netns exec "$ns" sipp -sf "$here/sip/uas_b2bua_cancel.xml" -i "$far" -p 5060 -m 1 \
+    -nostdin -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas3.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+sed "s/@IMSD@/$ours/g" "$here/sip/uac_cancel.xml" >"$LAB_TMP/uac3.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac3.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac3.err" >/dev/null 2>&1 \
+    || fail "CANCEL, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac3.err" | head -30)"
+wait "$uas_pid" || fail "CANCEL, far side: $(cat "$LAB_TMP/uas3.err")"
+[ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
+pass "CANCEL after 180 as B2BUA: 200 + 487 upstream, CANCEL downstream"
+
+# 4. RFC 4028: a 90 s session never refreshed is ended by imsd with a BYE to
+#    both sides (at 90 - 30 s) and the relay released.
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|$far_path|" "$here/sip/uas_b2bua.xml" | python3 -c '
+import sys
+s = sys.stdin.read()
+i = s.index("  <recv request=\"BYE\"/>")
+s = s[:i] + "  <recv request=\"BYE\" timeout=\"80000\"/>" + s[i + len("  <recv request=\"BYE\"/>"):]
+print(s)' >"$LAB_TMP/uas4.xml"
+msrp_py server "$far" 7655 "$far_path" - "$LAB_TMP/bob4.json" >"$LAB_TMP/bob4.txt" 2>&1 &
+LAB_PIDS+=("$!")
+timeout 100 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas4.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 90s -timeout_error -trace_err -error_file "$LAB_TMP/uas4.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_expire.xml" >"$LAB_TMP/uac4.xml"
+t0=$(date +%s)
+timeout 100 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac4.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
+    -timeout 90s -timeout_error -trace_err -error_file "$LAB_TMP/uac4.err" >/dev/null 2>&1 \
+    || fail "expiry, client side: $(grep -v '^\s*$' "$LAB_TMP/uac4.err" | head -30)"
+wait "$uas_pid" || fail "expiry, far side: $(grep -v '^\s*$' "$LAB_TMP/uas4.err" | head -30)"
+took=$(( $(date +%s) - t0 ))
+[ "$took" -ge 55 ] && [ "$took" -le 75 ] || fail "the session ended after $took s (expected ~60)"
+[ "$(astat sessions_expired)" = 1 ] || fail "sessions_expired: $(astat sessions_expired)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after expiry"
+pass "session timer: 90 s interval not refreshed, BYE to both sides after $took s, relay released"
+
 if [ -n "${tshark_pid:-}" ]; then
     kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null
     frames=$(tshark -r "$LAB_TMP/b2b.pcapng" -d tcp.port==2855,msrp -d tcp.port==7655,msrp -d tcp.port==7654,msrp -Y "sip || msrp" 2>/dev/null | wc -l)
