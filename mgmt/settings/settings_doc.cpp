@@ -265,6 +265,8 @@ void map_im(xmlNode* node, platform::im_settings& im) {
             im.media_path = v == "always"  ? platform::media_path_policy::always
                             : v == "never" ? platform::media_path_policy::never
                                            : platform::media_path_policy::dynamic;
+        } else if (n == "request-sent-counts") {
+            im.request_sent_counts = boolean(text_of(c));
         } else if (n == "charging-needs-media-path") {
             im.charging_needs_media_path = boolean(text_of(c));
         } else if (n == "client-releases") {
@@ -551,6 +553,7 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
                          : im.media_path == platform::media_path_policy::never ? "never"
                                                                                : "dynamic";
     m["im/charging-needs-media-path"] = im.charging_needs_media_path ? "true" : "false";
+    m["im/request-sent-counts"] = im.request_sent_counts ? "true" : "false";
     m["im/client-releases"] = join(im.client_releases);
     m["im/client-releases/required"] = im.require_client_release ? "true" : "false";
     flatten_policy(m, "im/pager", im.pager);

@@ -130,6 +130,9 @@ struct content_policy {
 struct im_settings {
     media_path_policy media_path = media_path_policy::dynamic;
     bool charging_needs_media_path = false;
+    // 6.1.1.2.2: with imsd in the media path, the served client's messages
+    // are relayed with Include-Sent-Count and Distribution-Count recorded.
+    bool request_sent_counts = true;
     // 6.1.1.1 step 3: when required, User-Agent must carry IM-client/OMA<release>.
     bool require_client_release = false;
     std::vector<std::string> client_releases = {"1.0", "2.0"};

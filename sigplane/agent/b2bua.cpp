@@ -51,6 +51,10 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     if (!f.offer.present || f.offer.path.empty()) {
         return refuse_now(488, "Not Acceptable Here", "no MSRP media (m=message, a=path) offered");
     }
+    if (calls.size() >= s.limits.max_sessions) {
+        ++cnt.transactions_full;
+        return refuse_now(503, "Service Unavailable", "limits/max-sessions sessions in the media path");
+    }
     auto ms = media->create();
     if (!ms) {
         ++cnt.media_errors;
@@ -252,6 +256,12 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
                    ->policy(c.media.id, join_words(ans->accept_types),
                             join_words(ans->accept_wrapped_types), ans->max_size.value_or(0))
                    .has_value();
+    // 6.1.1.2.2 (after step 7): on the originating side imsd asks for the
+    // number of recipients each of the served client's messages reached.
+    const auto st = self.current();
+    if (ok && c.originating && st->im.request_sent_counts) {
+        ok = self.media->sent_counts(c.media.id, 0).has_value();
+    }
     if (!ok) {
         ++self.cnt.media_errors;
     }

@@ -76,6 +76,10 @@ done
 [ "$(json_get "$rows" "j[0]['leg_b_connected']" 2>/dev/null)" = yes ] || fail "relay leg b not connected: $rows $(cat "$LAB_TMP/uas.err" "$LAB_TMP/uac.err" 2>/dev/null | head -30)"
 uri_a=$(json_get "$rows" "j[0]['leg_a_uri']")
 [ "$(json_get "$rows" "j[0]['leg_b_peer']")" = "$far_path" ] || fail "leg b path: $rows"
+[ "$(json_get "$rows" "j[0]['leg_a_peer']")" = "msrp://$client:7654/alicesession01;tcp" ] || fail "leg a path: $rows"
+# 6.1.1.2.2: sent counts asked for on the served client's leg.
+[ "$(json_get "$rows" "j[0]['sent_counts']")" = "leg a" ] || fail "sent counts: $rows"
+[ "$(json_get "$rows" "j[0]['accept_types']")" = "message/cpim text/plain" ] || fail "accept types: $rows"
 pass "B2BUA: relay session $(json_get "$rows" "j[0]['id']") set up, leg b connected to $far_path"
 
 # MSRP from the served client through the relay to the far side.
