@@ -10,7 +10,8 @@
 # source), step 3 (client release, Error-Info), step 4.a (415 with Accept),
 # step 4.b (488), 6.1.2.1 step 1 (isb barring), step 2.b (shared policy
 # rejects pager mode), RFC 4028 422 with Min-SE. CANCEL after 180. sipp's regexp checks hold the
-# headers; tshark's SIP dissector checks every frame of the capture.
+# headers; tshark's SIP dissector checks every frame of the capture. One
+# session runs with SIP over TCP on the client side.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -222,6 +223,18 @@ uas_wait far_term
 [ "$(astat terminating)" -ge 3 ] || fail "terminating: $(astat terminating)"
 pass "terminating INVITE proxied, ACK and BYE followed"
 imsctl show sessions >/dev/null || fail "show sessions"
+
+# 3. The same originating session with the client side over TCP (the SIP
+#    port's TCP is punted whole to the kernel, where nta answers on the same
+#    connection); imsd forwards over UDP as the core's URI says.
+uas_start far_tcp uas_session.xml
+sipp_run tcp_session "$core" -t t1 -sf "$LAB_TMP/uac.xml" -s bob "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
+    || fail "originating session over TCP: $(tail -20 "$LAB_TMP/tcp_session.err")"
+uas_wait far_tcp
+[ "$(json_get "$(imsctl --json show stats)" "j['dataplane']['total']['tcp_sip_punted']")" -ge 8 ] \
+    || fail "no TCP through the exception path"
+pass "originating session with SIP over TCP on the client side"
 
 if [ -n "${tshark_pid:-}" ]; then
     sleep 1
