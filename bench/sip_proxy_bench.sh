@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/sip_proxy_bench.sh [--quick]: imsd as a stateful SIP proxy (the
 # Participating Function with the media path off) against Kamailio (tm +
-# rr, the Debian package) on the same calls, in the same run. sipp plays the
+# rr, the Debian package) on the same calls, in the same run; and imsd as
+# B2BUA with the media path on (each call sets up an MSRP relay session and
+# releases it; no MSRP traffic: the far side's path has no listener). sipp plays the
 # SIP/IP Core on both sides (bench/sip/uac.xml, uas.xml: INVITE, 200,
 # ACK, BYE, 200; the proxy record-routes and stays in the dialog) in one
 # namespace; imsd receives over its dataplane (net_tap, single lcore) and
@@ -31,7 +33,7 @@ tap="imsdb$id"; sig="imsdc$id"; ns="imsd-sipb-$id"
 sock="$LAB_TMP/imsd.sock"
 ours=198.18.19.1; uac=198.18.19.2; uas=198.18.19.4; kam=198.18.19.10
 lab_conf "imsdsipb$id" \
-    "<idle-sleep-us>20</idle-sleep-us>
+    "<idle-sleep-us>20</idle-sleep-us><msrp><port-first>2855</port-first><max-sessions>16384</max-sessions></msrp>
      <sip><port>5060</port><punt-interface>$sig</punt-interface><rate-per-source>0</rate-per-source></sip>" \
     "net_tap_sipb$id,iface=$tap" "$ours/24" \
     "<limits><max-sessions>100000</max-sessions></limits>
@@ -138,18 +140,30 @@ kam_ms=$(python3 -c "print('%.3f' % (($k1 - $k0) / $ticks * 1000 / $n))")
 
 imsd_max=$(highest "$ours")
 kam_max=$(highest "$kam")
+# The same calls with imsd in the media path (im/ settings apply live).
+sed 's|<media-path>never</media-path>|<media-path>always</media-path>|' "$LAB_TMP/imsd.xml" \
+    >"$LAB_TMP/b2bua.xml"
+imsctl settings apply "$LAB_TMP/b2bua.xml" >/dev/null || fail "settings apply (media-path always)"
+a0=$(agent_ticks); b0=$(busy)
+calls "$ours" "$cpu_rate" "$n" || fail "imsd as B2BUA failed calls at $cpu_rate/s"
+a1=$(agent_ticks); b1=$(busy)
+b2b_ms=$(python3 -c "print('%.3f' % (($a1 - $a0) / $ticks * 1000 / $n + ($b1 - $b0) / $tsc_hz * 1000 / $n))")
+b2b_max=$(highest "$ours")
+[ "$(json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['b2bua_calls']")" -ge "$n" ] \
+    || fail "the B2BUA runs did not go through the B2BUA"
 [ "$(json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['forward_failed']")" = 0 ] \
     || fail "imsd could not forward some requests"
 
 echo
 echo "SIP stateful proxy, INVITE-200-ACK-BYE, sipp on this box ($secs s per rate; rates: $rates)"
-printf "%-34s %14s %14s %8s\n" "" "imsd (proxy)" "kamailio" "ratio"
-printf "%-34s %14s %14s %8s\n" "highest rate, no failed call (/s)" "$imsd_max" "$kam_max" \
-    "$(python3 -c "print('%.2fx' % ($imsd_max / $kam_max) if $kam_max else '-')")"
+printf "%-34s %14s %14s %8s %14s\n" "" "imsd (proxy)" "kamailio" "ratio" "imsd (B2BUA)"
+printf "%-34s %14s %14s %8s %14s\n" "highest rate, no failed call (/s)" "$imsd_max" "$kam_max" \
+    "$(python3 -c "print('%.2fx' % ($imsd_max / $kam_max) if $kam_max else '-')")" "$b2b_max"
 imsd_ms=$(python3 -c "print('%.3f' % ($imsd_agent_ms + $imsd_dp_ms))")
-printf "%-34s %14s %14s %8s\n" "CPU ms per call at $cpu_rate/s" "$imsd_ms" "$kam_ms" \
-    "$(python3 -c "print('%.2fx' % ($kam_ms / $imsd_ms) if $imsd_ms > 0 else '-')")"
+printf "%-34s %14s %14s %8s %14s\n" "CPU ms per call at $cpu_rate/s" "$imsd_ms" "$kam_ms" \
+    "$(python3 -c "print('%.2fx' % ($kam_ms / $imsd_ms) if $imsd_ms > 0 else '-')")" "$b2b_ms"
 echo "  imsd: SIP agent thread $imsd_agent_ms ms + dataplane (busy polls) $imsd_dp_ms ms per call;"
 echo "  kamailio: all its processes (user + system). Ratio of CPU: kamailio / imsd."
+echo "  imsd (B2BUA): two dialogs per call and an MSRP relay session set up and released."
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
