@@ -103,7 +103,7 @@ calls() {
     wait "$uas_pid" 2>/dev/null
     [ "$rc" = 0 ]
 }
-# highest <target>: the last rate of the ramp with no failed call. A rate
+# highest <target> <label>: the last rate of the ramp with no failed call. A rate
 # that fails is tried once more before the ramp stops (this box is shared
 # and noisy); the reason of the last failure is kept.
 highest() {
@@ -113,7 +113,7 @@ highest() {
         if calls "$1" "$r" $(( r * secs )) || { sleep 2; calls "$1" "$r" $(( r * secs )); }; then
             best=$r
         else
-            grep -v '^\s*$' "$LAB_TMP/uac.err" 2>/dev/null | sed -n 2p >"$LAB_TMP/why.$1"
+            grep -v '^\s*$' "$LAB_TMP/uac.err" 2>/dev/null | sed -n 2p >"$LAB_TMP/why.$2"
             break
         fi
     done
@@ -146,8 +146,8 @@ imsd_agent_ms=$(python3 -c "print('%.3f' % (($a1 - $a0) / $ticks * 1000 / $n))")
 imsd_dp_ms=$(python3 -c "print('%.3f' % (($b1 - $b0) / $tsc_hz * 1000 / $n))")
 kam_ms=$(python3 -c "print('%.3f' % (($k1 - $k0) / $ticks * 1000 / $n))")
 
-imsd_max=$(highest "$ours")
-kam_max=$(highest "$kam")
+imsd_max=$(highest "$ours" proxy)
+kam_max=$(highest "$kam" kamailio)
 # The same calls with imsd in the media path (im/ settings apply live).
 sed 's|<media-path>never</media-path>|<media-path>always</media-path>|' "$LAB_TMP/imsd.xml" \
     >"$LAB_TMP/b2bua.xml"
@@ -156,7 +156,7 @@ a0=$(agent_ticks); b0=$(busy)
 calls "$ours" "$cpu_rate" "$n" || fail "imsd as B2BUA failed calls at $cpu_rate/s"
 a1=$(agent_ticks); b1=$(busy)
 b2b_ms=$(python3 -c "print('%.3f' % (($a1 - $a0) / $ticks * 1000 / $n + ($b1 - $b0) / $tsc_hz * 1000 / $n))")
-b2b_max=$(highest "$ours")
+b2b_max=$(highest "$ours" b2bua)
 [ "$(json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['b2bua_calls']")" -ge "$n" ] \
     || fail "the B2BUA runs did not go through the B2BUA"
 [ "$(json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['forward_failed']")" = 0 ] \
@@ -173,8 +173,8 @@ printf "%-34s %14s %14s %8s %14s\n" "CPU ms per call at $cpu_rate/s" "$imsd_ms" 
 echo "  imsd: SIP agent thread $imsd_agent_ms ms + dataplane (busy polls) $imsd_dp_ms ms per call;"
 echo "  kamailio: all its processes (user + system). Ratio of CPU: kamailio / imsd."
 echo "  imsd (B2BUA): two dialogs per call and an MSRP relay session set up and released."
-for t in "$ours" "$kam"; do
-    [ -s "$LAB_TMP/why.$t" ] && echo "  first failure above the highest rate ($t): $(cut -c1-200 "$LAB_TMP/why.$t")"
+for t in proxy kamailio b2bua; do
+    [ -s "$LAB_TMP/why.$t" ] && echo "  first failure above the highest rate ($t): $(cut -c1-160 "$LAB_TMP/why.$t")"
 done
 stop_imsd
 [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
