@@ -53,7 +53,8 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     }
     if (calls.size() >= s.limits.max_sessions) {
         ++cnt.transactions_full;
-        return refuse_now(503, "Service Unavailable", "limits/max-sessions sessions in the media path");
+        return refuse_now(503, "Service Unavailable",
+                          "limits/max-sessions sessions in the media path");
     }
     auto ms = media->create();
     if (!ms) {
