@@ -273,6 +273,7 @@ int main(int argc, char** argv) {
         env.version = version;
         env.settings = runtime->get();
         env.users = &users;
+        env.store = store->get();
         env.connections = connections_table;
         env.tcp_source = [d = dp->get()](uint32_t ip, uint16_t port, uint64_t bytes) {
             return d->start_tcp_source(ip, port, bytes);
@@ -414,6 +415,7 @@ int main(int argc, char** argv) {
                 std::make_shared<const platform::settings>((*runtime)->current()->settings);
             ap.users = &user_answers;
             ap.media = s.dataplane.msrp.enabled() ? &relay : nullptr;
+            ap.store = store->get();
             auto started_agent = sig::sip_agent::start(std::move(ap));
             if (!started_agent) {
                 IMSD_LOG(sigplane, ERR, "{}", started_agent.error().to_string());

@@ -74,6 +74,9 @@ const std::vector<command_spec>& command_table() {
         {id::show_sip_stats, {"show", "sip", "stats"}, {}, {"--per-lcore"}, false, false,
          "SIP counters: the dataplane's (datagrams framed, policed, punted, drops by reason) "
          "and the agent's (requests, checks refused by status, forwarded, sessions)"},
+        {id::show_history, {"show", "history"}, {"<uri>"}, {}, false, false,
+         "a user's history records (IM Sessions in the media path while their history "
+         "setting is on): start, end, direction, parties"},
         {id::show_sessions, {"show", "sessions"}, {}, {}, false, false,
          "live IM sessions: Call-ID, mode (proxy / B2BUA), media path, direction, user, age"},
         {id::show_msrp_stats, {"show", "msrp", "stats"}, {}, {"--per-lcore"}, false, false,

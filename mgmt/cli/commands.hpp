@@ -21,6 +21,7 @@ enum class command_id : uint8_t {
     show_connections,
     show_pools,
     show_sessions,
+    show_history,
     show_version,
     log_level,
     log_show,

@@ -646,6 +646,31 @@ reply execute(const parsed_command& cmd, bool json, const cli_env& env, const st
             return show_table(env, "ports", json);
         case command_id::show_pools:
             return show_table(env, "pools", json);
+        case command_id::show_history: {
+            auto rows = env.store != nullptr
+                            ? env.store->scan("history/" + cmd.args[0] + "/", 1000)
+                            : std::expected<std::vector<platform::record>, platform::error>{};
+            if (!rows) {
+                return failed(rows.error().to_string());
+            }
+            platform::table t;
+            t.columns = {"started_ms", "ended_ms", "direction", "from",
+                         "to",         "ended_by", "call_id"};
+            nlohmann::json all = nlohmann::json::array();
+            for (const auto& r : *rows) {
+                auto j = nlohmann::json::parse(r.value, nullptr, false);
+                if (j.is_discarded()) {
+                    continue;
+                }
+                all.push_back(j);
+                t.rows.push_back(
+                    {j.value("started_ms", int64_t{0}), j.value("ended_ms", int64_t{0}),
+                     j.value("direction", std::string()), j.value("from", std::string()),
+                     j.value("to", std::string()), j.value("ended_by", std::string("-")),
+                     j.value("call_id", std::string())});
+            }
+            return json ? ok_json(all) : ok_text(render_table(t));
+        }
         case command_id::show_sessions:
             return env.reg->find_table("sessions") != nullptr ? show_table(env, "sessions", json)
                                                               : not_here("SIP (dataplane/sip)");

@@ -13,6 +13,7 @@
 #include "mgmt/runtime/runtime.hpp"
 #include "mgmt/users/directory.hpp"
 #include "platform/stats/registry.hpp"
+#include "platform/store/store.hpp"
 
 namespace imsd::mgmt::cli {
 
@@ -21,6 +22,7 @@ struct cli_env {
     std::function<nlohmann::json()> version;  // "show version"
     runtime* settings = nullptr;              // settings show/validate/diff/apply, policy test
     user_directory* users = nullptr;          // user ..., policy verdict
+    platform::store* store = nullptr;         // show history
     std::function<int64_t()> now_s;           // Unix time for <validity>; system clock if unset
     // "show connections": every lcore's TCP connections, as a table.
     std::function<std::expected<platform::table, platform::error>()> connections;

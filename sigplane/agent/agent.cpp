@@ -353,6 +353,7 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
     session_row row;
     row.mode = "proxy";
     row.direction = originating ? "originating" : "terminating";
+    row.history = user && user->history_active;
     row.user = originating ? f.originator.value_or("") : recipient;
     row.from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : "";
     row.to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : "";

@@ -23,6 +23,7 @@
 #include "platform/error.hpp"
 #include "platform/settings/settings.hpp"
 #include "platform/stats/registry.hpp"
+#include "platform/store/store.hpp"
 #include "sigplane/checks/facts.hpp"
 #include "sigplane/media/control.hpp"
 
@@ -51,6 +52,9 @@ struct agent_params {
     // The MSRP relay, for sessions that keep imsd in the media path (the
     // B2BUA); null when the relay is off: such sessions are refused 503.
     media_control* media = nullptr;  // outlives the agent
+    // Where history records go ("Storage for History"; null: none kept).
+    // Keys: history/<user>/<start ms>-<Call-ID>. Outlives the agent.
+    platform::store* store = nullptr;
 };
 
 class sip_agent {

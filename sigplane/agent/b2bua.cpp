@@ -5,6 +5,7 @@
 // imsd answers A as a UAS and calls B as a UAC, and carries the session's
 // SDP across with its own relay legs in place of the peers' (sdp_rewrite).
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "sigplane/agent/internal.hpp"
@@ -91,13 +92,25 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     row.media = "msrp " + std::to_string(c.media.id);
     c.row = std::move(row);
 
+    // A set-up that fails half-way: the call (whatever of it exists) ends,
+    // A gets 500.
+    auto fail_setup = [&](const char* why) {
+        if (!calls.contains(c.key)) {
+            calls.emplace(c.key, std::move(owned));
+        }
+        c.a_irq = nullptr;
+        ++cnt.b2bua_failed;
+        reply_status(irq, 500, "Server Internal Error", why);
+        nta_incoming_destroy(irq);
+        end_call(c);
+        return 0;
+    };
     // A: the dialog imsd answers as a UAS (RFC 3261 12.1.1).
     c.a_leg = nta_leg_tcreate(nta, on_a_request, reinterpret_cast<nta_leg_magic_t*>(&c),
                               SIPTAG_CALL_ID(sip->sip_call_id), SIPTAG_FROM(sip->sip_to),
                               SIPTAG_TO(sip->sip_from), TAG_END());
     if (c.a_leg == nullptr || nta_leg_tag(c.a_leg, nullptr) == nullptr) {
-        end_call(*owned.release());
-        return refuse_now(500, "Server Internal Error", "cannot create the dialog");
+        return fail_setup("cannot create the dialog");
     }
     nta_incoming_tag(irq, nta_leg_get_tag(c.a_leg));
     nta_leg_server_route(c.a_leg, sip->sip_record_route, sip->sip_contact);
@@ -106,7 +119,13 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
 
     // B: the dialog imsd opens as a UAC: a new Call-ID, From and To as
     // received (the From with imsd's tag).
-    su_home_t* h = home;
+    // Strings made here live until the INVITE is sent (not in the agent's
+    // home, which lives as long as the agent).
+    struct scratch_home {
+        su_home_t h[1] = {SU_HOME_INIT(h)};
+        ~scratch_home() { su_home_deinit(h); }
+    } scratch;
+    su_home_t* h = scratch.h;
     const std::string b_call_id = "imsd-" + std::to_string(c.key) + "-" + random_hex(16);
     char* from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : nullptr;
     char* to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : nullptr;
@@ -118,13 +137,7 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
                         SIPTAG_CALL_ID_STR(b_call_id.c_str()), SIPTAG_FROM_STR(from_s.c_str()),
                         SIPTAG_TO_STR(to_s.c_str()), TAG_END());
     if (c.b_leg == nullptr || nta_leg_tag(c.b_leg, nullptr) == nullptr) {
-        calls.emplace(c.key, std::move(owned));
-        reply_status(irq, 500, "Server Internal Error", "cannot create the outgoing dialog");
-        c.a_irq = nullptr;
-        nta_incoming_destroy(irq);
-        ++cnt.b2bua_failed;
-        end_call(c);
-        return 0;
+        return fail_setup("cannot create the outgoing dialog");
     }
     // 1.g: the offer, re-originated with the relay's leg b (imsd connects
     // on leg b unless B's answer says otherwise: RFC 4975 5.4).
@@ -162,15 +175,10 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
         c.interval_s = std::min<uint32_t>(c.interval_s,
                                           static_cast<uint32_t>(sip->sip_session_expires->x_delta));
     }
-    calls.emplace(c.key, std::move(owned));
     if (c.b_orq == nullptr) {
-        reply_status(irq, 500, "Server Internal Error", "could not send the INVITE onwards");
-        c.a_irq = nullptr;
-        nta_incoming_destroy(irq);
-        ++cnt.b2bua_failed;
-        end_call(c);
-        return 0;
+        return fail_setup("could not send the INVITE onwards");
     }
+    calls.emplace(c.key, std::move(owned));
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
     return 0;
 }
@@ -230,7 +238,9 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
         c.b_allow = buf;
     }
     if (sip->sip_contact != nullptr) {
-        c.b_remote_contact = url_as_string(self.home, sip->sip_contact->m_url);
+        char* contact = url_as_string(nullptr, sip->sip_contact->m_url);
+        c.b_remote_contact = contact != nullptr ? contact : "";
+        su_free(nullptr, contact);
     }
     const std::string answer = payload_of(sip);
     auto ans = parse_msrp_offer(answer);
@@ -275,9 +285,12 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
     const sdp_leg a_side{self.p.address, c.media.uri_a, c.key, 1, a_setup};
     const std::string sdp = rewrite_msrp_sdp(answer, a_side);
     const sip_p_asserted_identity_t* paid = sip_p_asserted_identity(sip);
-    const std::string pai = paid != nullptr ? std::string("P-Asserted-Identity: <") +
-                                                  url_as_string(self.home, paid->paid_url) + ">"
-                                            : std::string();
+    std::string pai;
+    if (paid != nullptr) {
+        char* id = url_as_string(nullptr, paid->paid_url);
+        pai = std::string("P-Asserted-Identity: <") + (id != nullptr ? id : "") + ">";
+        su_free(nullptr, id);
+    }
     const auto s = self.current();
     const std::string se = std::to_string(s->im.session_expires_s) + ";refresher=uas";
     const bool term = !c.originating;
@@ -300,6 +313,9 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
     c.confirmed = true;
     c.refreshed = std::chrono::steady_clock::now();
     ++self.cnt.b2bua_calls;
+    // 6.1.1.2.2 200 OK step 7 / 6.1.2.2.2 200 OK step 10: history recording
+    // starts when the served user's <hist-activation> is on.
+    self.record_history(c, nullptr);
     tx t{&self, nullptr, nullptr, sip_method_invite, true, c.call_id, c.row};
     self.session_started(t);
     return 0;
@@ -499,6 +515,8 @@ int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_
 // plane released (step 2), a BYE to the other side (step 3); the call ends
 // on its answer ("the rest released on its 200").
 int sip_agent::impl::b2b_bye(b2b_call& c, bool from_a) {
+    record_history(c, from_a ? (c.originating ? "served user" : "inviting side")
+                             : (c.originating ? "far side" : "served user"));
     release_media(c);
     session_touched(c.call_id, true);
     const int other = from_a ? 1 : 0;
@@ -559,6 +577,7 @@ void sip_agent::impl::expire_calls() {
         }
         b2b_call& c = *it->second;
         ++cnt.sessions_expired;
+        record_history(c, "session timer");
         IMSD_LOG(sigplane, INFO, "session {} expired after {} s without refresh: BYE both sides",
                  c.call_id, c.interval_s);
         release_media(c);
@@ -568,6 +587,44 @@ void sip_agent::impl::expire_calls() {
         if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
             end_call(c);
         }
+    }
+}
+
+// "Storage for History" / "End History Recording" (spec NOTES): one record
+// per session of a user whose history setting is on - who, which way, when
+// it started and how it ended. Per-message records (Message-ID, size,
+// Distribution-Count) are the relay's events (show msrp events).
+void sip_agent::impl::record_history(b2b_call& c, const char* ended_by) {
+    if (p.store == nullptr || !c.row.history || (ended_by != nullptr && c.history_key.empty())) {
+        return;
+    }
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    if (ended_by == nullptr) {
+        c.started_ms = now_ms;
+        c.history_key = "history/" + c.row.user + "/" + std::to_string(now_ms) + "-" + c.call_id;
+    }
+    nlohmann::json j = {{"kind", "im-session"},
+                        {"direction", c.row.direction},
+                        {"user", c.row.user},
+                        {"from", c.row.from},
+                        {"to", c.row.to},
+                        {"call_id", c.call_id},
+                        {"msrp_session", c.media.id},
+                        {"started_ms", c.started_ms}};
+    if (ended_by != nullptr) {
+        j["ended_ms"] = now_ms;
+        j["ended_by"] = ended_by;
+    }
+    if (auto r = p.store->put(c.history_key, j.dump()); !r) {
+        ++cnt.history_errors;
+        IMSD_LOG(sigplane, WARNING, "history record {}: {}", c.history_key, r.error().to_string());
+    } else {
+        ++cnt.history_records;
+    }
+    if (ended_by != nullptr) {
+        c.history_key.clear();
     }
 }
 

@@ -74,6 +74,7 @@ inline int64_t unix_now() {
 struct session_row {
     std::string mode;          // proxy / b2bua
     std::string media = "no";  // the MSRP relay session when in the media path
+    bool history = false;      // the served user's <hist-activation> is on
     std::string direction;     // originating / terminating
     std::string user;          // the served user
     std::string from, to;
@@ -134,6 +135,8 @@ struct sip_agent::impl {
         uint32_t interval_s = 0;
         std::chrono::steady_clock::time_point refreshed{};
         bool confirmed = false;
+        std::string history_key;  // the record while it is kept (empty: none)
+        int64_t started_ms = 0;
     };
     media_control* media = nullptr;
     std::unordered_map<uint64_t, std::unique_ptr<b2b_call>> calls;
@@ -152,6 +155,7 @@ struct sip_agent::impl {
     void send_bye(b2b_call& c, int side, const char* reason);
     int mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* sip, int side);
     void expire_calls();
+    void record_history(b2b_call& c, const char* ended_by);
     void release_media(b2b_call& c);
     void end_call(b2b_call& c);  // frees everything of the call, the call included
     void end_all_calls();

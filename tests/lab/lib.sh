@@ -118,6 +118,19 @@ veth_pair() {
     done
 }
 
+# tshark_clean <pcap> <min-frames> <display-filter> [tshark args, e.g. -d ...]:
+# the capture holds at least <min-frames> frames matching the filter and none
+# that tshark's dissectors call malformed or warn about. Prints the count.
+tshark_clean() {
+    local pcap=$1 min=$2 filter=$3 frames bad
+    shift 3
+    frames=$(tshark -r "$pcap" "$@" -Y "$filter" 2>/dev/null | wc -l)
+    bad=$(tshark -r "$pcap" "$@" -Y "_ws.malformed || _ws.expert.severity >= warning" 2>/dev/null | head -5)
+    [ "$frames" -ge "$min" ] || fail "tshark saw only $frames frames matching '$filter' (at least $min expected)"
+    [ -z "$bad" ] || fail "tshark: malformed or warning frames: $bad"
+    echo "$frames"
+}
+
 # stop_imsd: SIGTERM, bounded wait; sets IMSD_STATUS.
 stop_imsd() {
     kill -TERM "$IMSD_PID"

@@ -69,8 +69,9 @@ TEST(cli_grammar, wrong_arguments_and_options_are_usage_errors) {
 TEST(cli_grammar, completions_follow_the_table) {
     EXPECT_EQ(completions({}),
               words({"help", "log", "msrp", "policy", "settings", "show", "tcp", "user"}));
-    EXPECT_EQ(completions(words({"show"})), words({"connections", "msrp", "pools", "ports",
-                                                   "sessions", "sip", "stats", "tcp", "version"}));
+    EXPECT_EQ(completions(words({"show"})),
+              words({"connections", "history", "msrp", "pools", "ports", "sessions", "sip", "stats",
+                     "tcp", "version"}));
     EXPECT_EQ(completions(words({"show", "msrp"})), words({"events", "sessions", "stats"}));
     EXPECT_EQ(completions(words({"show", "stats"})), words({"--per-lcore"}));
 }
