@@ -281,6 +281,8 @@ void map_im(xmlNode* node, platform::im_settings& im) {
             im.large_message = map_content_policy(c);
         } else if (n == "file-transfer") {
             im.file_transfer = map_content_policy(c);
+        } else if (n == "expired-pager") {
+            im.deliver_expired_pager = text_of(c) == "deliver";
         } else if (n == "system-message-timeout-s") {
             im.system_message_timeout_s = number<uint32_t>(text_of(c));
         } else if (n == "deferred-retention-s") {
@@ -560,6 +562,7 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     flatten_policy(m, "im/session", im.session);
     flatten_policy(m, "im/large-message", im.large_message);
     flatten_policy(m, "im/file-transfer", im.file_transfer);
+    m["im/expired-pager"] = im.deliver_expired_pager ? "deliver" : "reject";
     m["im/system-message-timeout-s"] = std::to_string(im.system_message_timeout_s);
     m["im/deferred-retention-s"] = std::to_string(im.deferred_retention_s);
     std::vector<std::string> peers;

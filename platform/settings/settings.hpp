@@ -140,7 +140,10 @@ struct im_settings {
     content_policy session{};
     content_policy large_message{};
     content_policy file_transfer{};
-    uint32_t system_message_timeout_s = 300;        // 6.1.1.1 step 2
+    uint32_t system_message_timeout_s = 300;  // 6.1.1.1 step 2
+    // 6.1.2.1 step 4: a Pager Mode message past its Expires is refused (403)
+    // or delivered all the same.
+    bool deliver_expired_pager = false;
     uint32_t deferred_retention_s = 7 * 24 * 3600;  // deferred messages kept this long
     std::vector<ipv4_prefix> trusted_peers;         // SIP/IP Core: P-Asserted-Identity source
     // Where the new requests imsd originates go (6.1.1.2.2 step 1.h "according

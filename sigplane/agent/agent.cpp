@@ -274,6 +274,18 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
         }
     }
     f.body_bytes = sip->sip_payload != nullptr ? sip->sip_payload->pl_len : 0;
+    if (!invite && sip->sip_expires != nullptr) {
+        // RFC 3261 20.19: an absolute date, or seconds from the Date of the
+        // request (from its reception when it has none). sip_time_t counts
+        // from 1900.
+        constexpr int64_t ntp_to_unix = 2208988800;
+        const sip_expires_t* ex = sip->sip_expires;
+        const int64_t base = sip->sip_date != nullptr
+                                 ? static_cast<int64_t>(sip->sip_date->d_time) - ntp_to_unix
+                                 : unix_now();
+        f.valid_until_s = ex->ex_date != 0 ? static_cast<int64_t>(ex->ex_date) - ntp_to_unix
+                                           : base + static_cast<int64_t>(ex->ex_delta);
+    }
     if (!invite) {
         f.kind = im_kind::pager;
     } else {
@@ -314,7 +326,7 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
         user = p.users->find(recipient);
         const invite_permission perm = p.users->allow_invite(recipient, f.originator.value_or(""),
                                                              f.anonymous || !f.originator, f.kind);
-        v = terminating::run(f, user ? &*user : nullptr, perm, s.im);
+        v = terminating::run(f, user ? &*user : nullptr, perm, s.im, unix_now());
     }
     if (v) {
         msg_destroy(req);

@@ -40,6 +40,9 @@ struct request_facts {
     std::string content_type;  // the body's media type, lowercased, no parameters
     uint64_t body_bytes = 0;
     msrp_offer offer;
+    // Pager Mode: until when the message is valid (Unix seconds; from Expires,
+    // relative to Date when present); none: no Expires.
+    std::optional<int64_t> valid_until_s;
 };
 
 // The served user as the checks see it.

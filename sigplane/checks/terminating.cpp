@@ -37,8 +37,18 @@ verdict step3b_sdp_attributes(const request_facts& r, const platform::im_setting
     return r.kind != im_kind::pager ? sdp_attributes(r, s, "6.1.2.1 step 3.b") : std::nullopt;
 }
 
+verdict step4_pager_expires(const request_facts& r, const platform::im_settings& s, int64_t now_s) {
+    if (r.kind != im_kind::pager || !r.valid_until_s || *r.valid_until_s >= now_s ||
+        s.deliver_expired_pager) {
+        return std::nullopt;
+    }
+    return refuse(403, "Forbidden", "6.1.2.1 step 4",
+                  "the message expired " + std::to_string(now_s - *r.valid_until_s) +
+                      " s before it could be delivered");
+}
+
 verdict run(const request_facts& r, const served_user* user, invite_permission permission,
-            const platform::im_settings& s) {
+            const platform::im_settings& s, int64_t now_s) {
     if (user != nullptr) {
         if (auto v = step1_incoming_barring(r, *user)) {
             return v;
@@ -50,7 +60,10 @@ verdict run(const request_facts& r, const served_user* user, invite_permission p
     if (auto v = step3a_pager_content(r, s)) {
         return v;
     }
-    return step3b_sdp_attributes(r, s);
+    if (auto v = step3b_sdp_attributes(r, s)) {
+        return v;
+    }
+    return step4_pager_expires(r, s, now_s);
 }
 
 }  // namespace imsd::sig::terminating

@@ -9,7 +9,8 @@
 # provisioned; not authenticated - P-Asserted-Identity from an untrusted
 # source), step 3 (client release, Error-Info), step 4.a (415 with Accept),
 # step 4.b (488), 6.1.2.1 step 1 (isb barring), step 2.b (shared policy
-# rejects pager mode), RFC 4028 422 with Min-SE. CANCEL after 180. sipp's regexp checks hold the
+# rejects pager mode), step 4 (an expired pager message), RFC 4028 422 with
+# Min-SE. CANCEL after 180. sipp's regexp checks hold the
 # headers; tshark's SIP dissector checks every frame of the capture. One
 # session runs with SIP over TCP on the client side.
 set -uo pipefail
@@ -190,6 +191,12 @@ refused term_step1_isb "$core" INVITE 403 "" alice bob "${pai//@WHO@/alice}" app
 # 6.1.2.1 step 2.b: carol's policy rejects pager mode from alice.
 refused term_step2b_policy "$core" MESSAGE 403 "" alice carol "${pai//@WHO@/alice}" text/plain \
     "      hello carol" "Warning: 399 $ours \"the recipient's policy rejects pager mode" "$server" "Call-ID: "
+# 6.1.2.1 step 4: a pager message whose Expires passed (Date an hour ago,
+# Expires 60 s) is refused by the local policy (im/expired-pager reject).
+refused term_step4_expired "$core" MESSAGE 403 "" alice dave "${pai//@WHO@/alice}
+      Date: $(LC_ALL=C date -u -d '1 hour ago' '+%a, %d %b %Y %H:%M:%S GMT')
+      Expires: 60" text/plain "      too late" \
+    "Warning: 399 $ours \"the message expired" "$server" "Call-ID: "
 # RFC 4028 6: a session interval below im/min-se-s (90): 422 with Min-SE.
 refused rfc4028_422 "$core" INVITE 422 ";orig" alice dave \
     "${pai//@WHO@/alice}
@@ -197,7 +204,7 @@ refused rfc4028_422 "$core" INVITE 422 ";orig" alice dave \
       Session-Expires: 30" application/sdp "${sdp//@TYPES@/text/plain}" \
     "Min-SE: 90" "$server" "$allow"
 [ "$(astat rejected_422)" = 1 ] || fail "rejected_422: $(astat rejected_422)"
-[ "$(astat rejected_403)" = 5 ] && [ "$(astat rejected_415)" = 1 ] && [ "$(astat rejected_488)" = 1 ] \
+[ "$(astat rejected_403)" = 6 ] && [ "$(astat rejected_415)" = 1 ] && [ "$(astat rejected_488)" = 1 ] \
     || fail "rejections: $(imsctl show sip stats)"
 # Forwarded so far: session 1's INVITE and BYE, and its ACK; the ACKs of the
 # refusals ended their own transactions here (17.2.1), never forwarded.

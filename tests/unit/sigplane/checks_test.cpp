@@ -250,12 +250,35 @@ TEST(terminating_6_1_2_1, run_applies_the_steps_in_spec_order) {
     u.isb_active = true;
     auto r = session_from_alice();
     r.offer.accept_types = {"text/html"};
-    EXPECT_EQ(terminating::run(r, &u, invite_permission::reject, s)->step, "6.1.2.1 step 1");
+    EXPECT_EQ(terminating::run(r, &u, invite_permission::reject, s, 1000)->step, "6.1.2.1 step 1");
     u.isb_active = false;
-    EXPECT_EQ(terminating::run(r, &u, invite_permission::reject, s)->step, "6.1.2.1 step 2.a");
-    EXPECT_EQ(terminating::run(r, nullptr, invite_permission::none, s)->step, "6.1.2.1 step 3.b");
+    EXPECT_EQ(terminating::run(r, &u, invite_permission::reject, s, 1000)->step,
+              "6.1.2.1 step 2.a");
+    EXPECT_EQ(terminating::run(r, nullptr, invite_permission::none, s, 1000)->step,
+              "6.1.2.1 step 3.b");
     r.offer.accept_types = {"message/cpim"};
-    EXPECT_FALSE(terminating::run(r, &u, invite_permission::allow, s));
+    EXPECT_FALSE(terminating::run(r, &u, invite_permission::allow, s, 1000));
+}
+
+TEST(terminating_6_1_2_1, step4_expired_pager_handled_by_local_policy) {
+    platform::im_settings s;
+    auto r = pager_from_alice("text/plain", 10);
+    EXPECT_FALSE(terminating::step4_pager_expires(r, s, 5000)) << "no Expires: valid";
+    r.valid_until_s = 5000;
+    EXPECT_FALSE(terminating::step4_pager_expires(r, s, 5000)) << "valid to the second";
+    auto v = terminating::step4_pager_expires(r, s, 5030);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->status, 403);
+    EXPECT_EQ(v->step, "6.1.2.1 step 4");
+    EXPECT_NE(v->warning.find("expired 30 s"), std::string::npos);
+    s.deliver_expired_pager = true;
+    EXPECT_FALSE(terminating::step4_pager_expires(r, s, 5030)) << "local policy: deliver";
+    s.deliver_expired_pager = false;
+    auto invite = session_from_alice();
+    invite.valid_until_s = 1;
+    EXPECT_FALSE(terminating::step4_pager_expires(invite, s, 5030)) << "Pager Mode only";
+    EXPECT_EQ(terminating::run(r, nullptr, invite_permission::none, s, 5030)->step,
+              "6.1.2.1 step 4");
 }
 
 // ---- SDP ----
