@@ -147,8 +147,9 @@ const url_t* sip_agent::impl::next_hop(sip_t* sip, bool dialog_forming, const pl
 }
 
 void sip_agent::impl::reply(nta_incoming_t* irq, const rejection& r, bool invite) {
-    const std::string warning =
-        r.warning.empty() ? std::string() : "399 " + p.address + " \"" + r.warning + "\"";
+    const std::string warning = r.warning.empty()
+                                    ? std::string()
+                                    : "399 " + p.address + " \"" + warn_text(r.warning) + "\"";
     const std::string error_info = r.error_info.empty() ? std::string() : "<" + r.error_info + ">";
     nta_incoming_treply(irq, r.status, r.phrase.c_str(), SIPTAG_SERVER_STR(p.server.c_str()),
                         TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning.c_str())),
@@ -169,7 +170,9 @@ void sip_agent::impl::reply(nta_incoming_t* irq, const rejection& r, bool invite
             ++cnt.rejected_other;
             break;
     }
-    IMSD_LOG(sigplane, INFO, "{} {}: {}", r.status, r.step.empty() ? "refused" : r.step, r.warning);
+    // Counted always; logged at debug (a flood of refusals must not flood the log).
+    IMSD_LOG(sigplane, DEBUG, "{} {}: {}", r.status, r.step.empty() ? "refused" : r.step,
+             r.warning);
 }
 
 void sip_agent::impl::reply_status(nta_incoming_t* irq, int status, const char* phrase,
@@ -256,8 +259,8 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
     request_facts f;
     f.method = sip->sip_request->rq_method_name;
     const sip_p_asserted_identity_t* paid = trusted ? sip_p_asserted_identity(sip) : nullptr;
-    if (paid != nullptr) {
-        f.originator = url_as_string(h, paid->paid_url);
+    if (paid != nullptr && !url_text(h, paid->paid_url).empty()) {
+        f.originator = url_text(h, paid->paid_url);
     }
     if (sip->sip_privacy != nullptr) {
         for (msg_param_t const* v = sip->sip_privacy->priv_values; v && *v; ++v) {
@@ -314,7 +317,7 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
     }
 
     // The served user and the checks, in spec order.
-    const std::string recipient = url_as_string(h, sip->sip_request->rq_url);
+    const std::string recipient = url_text(h, sip->sip_request->rq_url);
     std::optional<served_user> user;
     verdict v;
     if (originating) {
@@ -367,8 +370,8 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
     row.direction = originating ? "originating" : "terminating";
     row.history = user && user->history_active;
     row.user = originating ? f.originator.value_or("") : recipient;
-    row.from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : "";
-    row.to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : "";
+    row.from = sip->sip_from != nullptr ? url_text(h, sip->sip_from->a_url) : "";
+    row.to = sip->sip_to != nullptr ? url_text(h, sip->sip_to->a_url) : "";
     if (media_path) {
         // 6.1.1.2.2 step 1 / 6.1.2.2.2: a B2BUA with imsd in the media path.
         if (media == nullptr) {

@@ -127,11 +127,11 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     } scratch;
     su_home_t* h = scratch.h;
     const std::string b_call_id = "imsd-" + std::to_string(c.key) + "-" + random_hex(16);
-    char* from = sip->sip_from != nullptr ? url_as_string(h, sip->sip_from->a_url) : nullptr;
-    char* to = sip->sip_to != nullptr ? url_as_string(h, sip->sip_to->a_url) : nullptr;
+    const std::string from = sip->sip_from != nullptr ? url_text(h, sip->sip_from->a_url) : "";
+    const std::string to = sip->sip_to != nullptr ? url_text(h, sip->sip_to->a_url) : "";
     const std::string from_s =
-        std::string("<") + (from ? from : "sip:anonymous@anonymous.invalid") + ">";
-    const std::string to_s = std::string("<") + (to ? to : "") + ">";
+        "<" + (from.empty() ? std::string("sip:anonymous@anonymous.invalid") : from) + ">";
+    const std::string to_s = "<" + to + ">";
     c.b_leg =
         nta_leg_tcreate(nta, on_b_request, reinterpret_cast<nta_leg_magic_t*>(&c),
                         SIPTAG_CALL_ID_STR(b_call_id.c_str()), SIPTAG_FROM_STR(from_s.c_str()),

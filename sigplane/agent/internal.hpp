@@ -65,6 +65,24 @@ inline const char* unknown_header(const sip_t* sip, std::string_view name) {
     return nullptr;
 }
 
+// A URL as text ("" when Sofia-SIP cannot print it), in `home`.
+inline std::string url_text(su_home_t* home, const url_t* url) {
+    const char* s = url != nullptr ? url_as_string(home, url) : nullptr;
+    return s != nullptr ? std::string(s) : std::string();
+}
+
+// Text for a Warning header's quoted warn-text (RFC 3261 20.43): no quote,
+// backslash or control character from whatever the reason quotes.
+inline std::string warn_text(std::string_view s) {
+    std::string out(s.substr(0, 200));
+    for (char& c : out) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+            c = ' ';
+        }
+    }
+    return out;
+}
+
 inline int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
