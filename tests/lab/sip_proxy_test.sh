@@ -231,7 +231,19 @@ uas_wait far_term
 pass "terminating INVITE proxied, ACK and BYE followed"
 imsctl show sessions >/dev/null || fail "show sessions"
 
-# 3. The same originating session with the client side over TCP (the SIP
+# 3. The far side hangs up: its BYE follows the route set through imsd to the
+#    caller (6.1.2.2.5, proxy), and imsd's session record ends.
+ended=$(astat sessions_ended)
+scen uac_session_farbye.xml >"$LAB_TMP/uac_farbye.xml"
+uas_start far_bye uas_proxy_bye.xml
+sipp_run farbye_session "$core" -sf "$LAB_TMP/uac_farbye.xml" -s bob "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
+    || fail "session ended by the far side: $(tail -20 "$LAB_TMP/farbye_session.err")"
+uas_wait far_bye
+[ "$(astat sessions_ended)" = $(( ended + 1 )) ] || fail "sessions_ended: $(astat sessions_ended)"
+pass "BYE from the far side proxied to the caller"
+
+# 4. The same originating session with the client side over TCP (the SIP
 #    port's TCP is punted whole to the kernel, where nta answers on the same
 #    connection); imsd forwards over UDP as the core's URI says.
 uas_start far_tcp uas_session.xml
