@@ -205,7 +205,8 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
         // "a SIP final response other than 200 OK": on to A as it came.
         if (c.a_irq != nullptr) {
             nta_incoming_treply(
-                c.a_irq, status, sip ? sip->sip_status->st_phrase : "Timeout",
+                c.a_irq, status,
+                sip && sip->sip_status ? sip->sip_status->st_phrase : "Request Timeout",
                 SIPTAG_SERVER_STR(self.p.server.c_str()),
                 TAG_IF(sip && sip->sip_warning, SIPTAG_WARNING(sip ? sip->sip_warning : nullptr)),
                 TAG_IF(status < 700, SIPTAG_ALLOW_STR(allowed_methods)), TAG_END());
@@ -460,7 +461,8 @@ int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_
     const int asker = c.re_from, other = 1 - asker;
     if (status >= 300) {
         // Another final response: on to the asker; the session stays as it was.
-        nta_incoming_treply(irq, status, sip ? sip->sip_status->st_phrase : "Request Timeout",
+        nta_incoming_treply(irq, status,
+                            sip && sip->sip_status ? sip->sip_status->st_phrase : "Request Timeout",
                             SIPTAG_SERVER_STR(self.p.server.c_str()), TAG_END());
         nta_incoming_destroy(irq);
         return 0;
