@@ -31,6 +31,7 @@ pass "--check accepts the default settings"
 grep -q "is imsd running" "$LAB_TMP/err" || fail "imsctl error lacks a hint"
 "$IMSCTL_BIN" --socket "$LAB_TMP/none.sock" show nonsense >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] || fail "imsctl usage error exit $rc, want 2"
-"$IMSCTL_BIN" help | grep -q "show stats" || fail "imsctl help"
+help=$("$IMSCTL_BIN" help) || fail "imsctl help: exit $?"
+grep -q "show stats" <<<"$help" || fail "imsctl help lacks show stats"
 pass "imsctl exit codes 2 and 3, help without a daemon"
 echo "lab_bad_settings_refused: all checks passed"

@@ -83,6 +83,11 @@ class Seg:
 class Wire:
     def __init__(self, iface, peer_ip, imsd_ip, imsd_mac):
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        # The SYN flood case brings back 530 SYN-ACKs (and their
+        # retransmissions) at once: with the default buffer (~300 frames of
+        # skb overhead) a test process slowed by a loaded machine lost the
+        # segments it waited for. Root may exceed rmem_max with SO_RCVBUFFORCE.
+        self.sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
         self.sock.bind((iface, 0))
         self.iface = iface
         self.src_mac = self.sock.getsockname()[4]
