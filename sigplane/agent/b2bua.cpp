@@ -33,6 +33,37 @@ std::string random_hex(size_t n) {
     return s;
 }
 
+// RFC 4028: what a request or 2xx said of session timers.
+se_request se_of(sip_t const* sip) {
+    se_request r;
+    if (sip == nullptr) {
+        return r;
+    }
+    if (const sip_session_expires_t* x = sip->sip_session_expires; x != nullptr && x->x_delta > 0) {
+        r.interval_s = static_cast<uint32_t>(std::min<unsigned long>(x->x_delta, UINT32_MAX));
+        r.refresher = x->x_refresher != nullptr ? parse_refresher(x->x_refresher)
+                                                : refresher_param::none;
+    }
+    r.supports_timer = sip_has_feature(sip->sip_supported, "timer") ||
+                       sip_has_feature(sip->sip_require, "timer");
+    return r;
+}
+
+bool allows(const std::string& allow, std::string_view method) {
+    size_t i = 0;
+    while (i < allow.size()) {
+        size_t j = allow.find(',', i);
+        if (j == std::string::npos) {
+            j = allow.size();
+        }
+        if (platform::iequal(platform::trim_blanks(std::string_view(allow).substr(i, j - i)), method)) {
+            return true;
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
 std::string payload_of(sip_t const* sip) {
     return sip != nullptr && sip->sip_payload != nullptr
                ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
@@ -150,7 +181,12 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     const url_t* hop = next_hop(rs, true, s, h);
     const std::string pai =
         f.originator ? "P-Asserted-Identity: <" + *f.originator + ">" : std::string();
-    const std::string se = std::to_string(s.im.session_expires_s) + ";refresher=uas";
+    // RFC 4028: the interval asked of B is the smaller of the settings' and
+    // the one the inviting side asked for (never below Min-SE: 422 before
+    // this); B refreshes (6.1.2.2.2 step 5: refresher=uas).
+    c.a_se = se_of(sip);
+    c.interval_s = std::min(s.im.session_expires_s, c.a_se.interval_s.value_or(UINT32_MAX));
+    const std::string se = std::to_string(c.interval_s) + ";refresher=uas";
     c.b_orq = nta_outgoing_tcreate(
         c.b_leg, on_b_response, reinterpret_cast<nta_outgoing_magic_t*>(&c),
         reinterpret_cast<const url_string_t*>(hop), SIP_METHOD_INVITE,
@@ -168,13 +204,6 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     msg_destroy(req);
     c.sdp_sent[1] = offer;
     c.peer_path[0] = f.offer.path;
-    // RFC 4028: the interval is the smaller of the settings' and the one the
-    // inviting side asked for (never below Min-SE: 422 before this).
-    c.interval_s = s.im.session_expires_s;
-    if (sip->sip_session_expires != nullptr && sip->sip_session_expires->x_delta > 0) {
-        c.interval_s = std::min<uint32_t>(c.interval_s,
-                                          static_cast<uint32_t>(sip->sip_session_expires->x_delta));
-    }
     if (c.b_orq == nullptr) {
         return fail_setup("could not send the INVITE onwards");
     }
@@ -292,27 +321,30 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
         pai = std::string("P-Asserted-Identity: <") + (id != nullptr ? id : "") + ">";
         su_free(nullptr, id);
     }
-    const auto s = self.current();
-    const std::string se = std::to_string(s->im.session_expires_s) + ";refresher=uas";
+    // RFC 4028 9 on A's dialog: the 200 carries the session interval on both
+    // sides; who refreshes where A left it open: imsd on the terminating
+    // side (6.1.2.2.2 200 OK step 5, refresher=uas), the served client on
+    // the originating side when it supports timers (its refreshes are what
+    // tells imsd a mobile client is still there).
     const bool term = !c.originating;
+    const uas_decision ad = negotiate_as_uas(c.a_se, c.interval_s, term);
+    const std::string se = session_expires_for_response(ad.timer);
+    const auto now = std::chrono::steady_clock::now();
+    c.timer[0] = {ad.timer, now, now, nullptr, false};
+    c.timer[1] = {negotiate_as_uac(se_of(sip)), now, now, nullptr, false};
     nta_incoming_treply(c.a_irq, SIP_200_OK, SIPTAG_CONTACT_STR(c.a_contact.c_str()),
                         SIPTAG_SERVER_STR(self.p.server.c_str()), SIPTAG_ALLOW_STR(allowed_methods),
                         TAG_IF(term && !pai.empty(), SIPTAG_HEADER_STR(pai.c_str())),
                         TAG_IF(term && c.facts.anonymous, SIPTAG_PRIVACY_STR("id")),
-                        TAG_IF(term, SIPTAG_REQUIRE_STR("timer")),
-                        TAG_IF(term, SIPTAG_SESSION_EXPIRES_STR(se.c_str())),
+                        TAG_IF(term || ad.require_timer, SIPTAG_REQUIRE_STR("timer")),  // 200 step 4
+                        SIPTAG_SESSION_EXPIRES_STR(se.c_str()),                         // 200 step 5
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                         TAG_END());
     nta_incoming_destroy(c.a_irq);
     c.a_irq = nullptr;
     c.sdp_sent[0] = sdp;
     c.peer_path[1] = ans->path;
-    if (sip->sip_session_expires != nullptr && sip->sip_session_expires->x_delta > 0) {
-        c.interval_s = std::min<uint32_t>(c.interval_s,
-                                          static_cast<uint32_t>(sip->sip_session_expires->x_delta));
-    }
-    c.confirmed = true;
-    c.refreshed = std::chrono::steady_clock::now();
+    c.confirmed = true;  // 200 step 6: the session timers run (expire_calls)
     ++self.cnt.b2bua_calls;
     // 6.1.1.2.2 200 OK step 7 / 6.1.2.2.2 200 OK step 10: history recording
     // starts when the served user's <hist-activation> is on.
@@ -387,7 +419,8 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
     if (method != sip_method_invite && method != sip_method_update) {
         return answer(405, "Method Not Allowed");
     }
-    if (!c.confirmed || c.re_irq != nullptr || c.bye_orq[0] || c.bye_orq[1]) {
+    if (!c.confirmed || c.re_irq != nullptr || c.bye_orq[0] || c.bye_orq[1] || c.timer[0].orq ||
+        c.timer[1].orq) {
         return answer(491, "Request Pending");  // RFC 3261 14.2
     }
     const bool offer = sip->sip_payload != nullptr && sip->sip_payload->pl_len > 0;
@@ -399,19 +432,24 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
         }
         o = *parsed;
     }
-    const auto s = current();
-    const std::string se = std::to_string(c.interval_s) + ";refresher=uas";
     if (!o || o->path == c.peer_path[side]) {
-        // A refresh (RFC 4028 7.4 / 9): the session goes on as it is; a
+        // A refresh (RFC 4028 7.4 / 9): the session goes on as it is, this
+        // dialog's timer restarts with what the request negotiates; a
         // re-INVITE without an offer gets imsd's last SDP to that side.
         ++cnt.refreshes;
-        c.refreshed = std::chrono::steady_clock::now();
+        const se_request rq = se_of(sip);
+        auto& st = c.timer[side];
+        const uas_decision d = negotiate_as_uas(rq, c.interval_s, st.t.imsd_refreshes);
+        st.t = d.timer;
+        st.refreshed = std::chrono::steady_clock::now();
         session_touched(c.call_id, false);
+        const std::string se = session_expires_for_response(st.t);
         const bool sdp = method == sip_method_invite;
         nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(p.server.c_str()),
                             SIPTAG_CONTACT_STR((side == 0 ? c.a_contact : c.b_contact).c_str()),
                             SIPTAG_ALLOW_STR(allowed_methods),
-                            SIPTAG_SESSION_EXPIRES_STR(se.c_str()), SIPTAG_REQUIRE_STR("timer"),
+                            SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
+                            TAG_IF(d.require_timer || rq.supports_timer, SIPTAG_REQUIRE_STR("timer")),
                             TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                             TAG_IF(sdp, SIPTAG_PAYLOAD_STR(c.sdp_sent[side].c_str())), TAG_END());
         nta_incoming_destroy(irq);
@@ -427,13 +465,15 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
     const std::string& other_uri = other == 0 ? c.media.uri_a : c.media.uri_b;
     const sdp_leg leg_other{p.address, other_uri, c.key, ++c.sdp_version, msrp_setup::unspecified};
     const std::string new_offer = rewrite_msrp_sdp(payload_of(sip), leg_other);
+    const std::string se = session_expires_for_request(c.timer[other].t);
     c.re_orq = nta_outgoing_tcreate(
         other == 0 ? c.a_leg : c.b_leg, on_reinvite_response,
         reinterpret_cast<nta_outgoing_magic_t*>(&c), nullptr, SIP_METHOD_INVITE, nullptr,
         SIPTAG_CONTACT_STR((other == 0 ? c.a_contact : c.b_contact).c_str()),
         SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SUPPORTED_STR("timer"),
-        SIPTAG_SESSION_EXPIRES_STR(se.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-        SIPTAG_PAYLOAD_STR(new_offer.c_str()), TAG_END());
+        TAG_IF(c.timer[other].t.interval_s != 0, SIPTAG_SESSION_EXPIRES_STR(se.c_str())),
+        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(new_offer.c_str()),
+        TAG_END());
     if (c.re_orq == nullptr) {
         return answer(500, "Server Internal Error", "could not send the re-INVITE on");
     }
@@ -441,6 +481,7 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
     c.re_irq = irq;
     c.re_from = side;
     c.re_path = o->path;
+    c.re_se = se_of(sip);
     return 0;
 }
 
@@ -501,15 +542,90 @@ int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_
     const sdp_leg leg_asker{self.p.address, asker_uri, c.key, ++c.sdp_version,
                             msrp_setup::unspecified};
     const std::string sdp = rewrite_msrp_sdp(payload_of(sip), leg_asker);
-    const std::string se = std::to_string(c.interval_s) + ";refresher=uas";
+    // RFC 4028: a re-INVITE answered 2xx refreshes both dialogs; each
+    // timer as its own transaction negotiated.
+    const auto now = std::chrono::steady_clock::now();
+    c.timer[other].t = negotiate_as_uac(se_of(sip));
+    c.timer[other].refreshed = now;
+    const uas_decision d = negotiate_as_uas(c.re_se, c.interval_s, c.timer[asker].t.imsd_refreshes);
+    c.timer[asker].t = d.timer;
+    c.timer[asker].refreshed = now;
+    const std::string se = session_expires_for_response(d.timer);
     nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(self.p.server.c_str()),
                         SIPTAG_CONTACT_STR((asker == 0 ? c.a_contact : c.b_contact).c_str()),
                         SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
+                        TAG_IF(d.require_timer, SIPTAG_REQUIRE_STR("timer")),
                         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
                         TAG_END());
     nta_incoming_destroy(irq);
     c.sdp_sent[asker] = sdp;
-    c.refreshed = std::chrono::steady_clock::now();
+    return 0;
+}
+
+// RFC 4028 10: imsd is the refresher on a dialog and half its interval has
+// passed. UPDATE where the peer allows it (no SDP: RFC 4028 recommends it),
+// else a re-INVITE offering the same SDP again (its o= version unchanged:
+// RFC 3264 8, no change to the session).
+void sip_agent::impl::send_refresh(b2b_call& c, int side) {
+    auto& st = c.timer[side];
+    const bool update = allows(side == 0 ? c.a_allow : c.b_allow, "UPDATE");
+    const std::string se = session_expires_for_request(st.t);
+    st.by_invite = !update;
+    st.orq = nta_outgoing_tcreate(
+        side == 0 ? c.a_leg : c.b_leg, on_refresh_response,
+        reinterpret_cast<nta_outgoing_magic_t*>(&c), nullptr,
+        update ? sip_method_update : sip_method_invite, update ? "UPDATE" : "INVITE", nullptr,
+        SIPTAG_CONTACT_STR((side == 0 ? c.a_contact : c.b_contact).c_str()),
+        SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SUPPORTED_STR("timer"),
+        SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
+        TAG_IF(!update, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+        TAG_IF(!update, SIPTAG_PAYLOAD_STR(c.sdp_sent[side].c_str())), TAG_END());
+    if (st.orq == nullptr) {
+        ++cnt.refresh_failures;
+        st.retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        return;
+    }
+    ++cnt.refreshes_sent;
+}
+
+int sip_agent::impl::on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq,
+                                         sip_t const* sip) {
+    auto& c = *reinterpret_cast<b2b_call*>(m);
+    impl& self = *c.self;
+    const int status =
+        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    if (status < 200) {
+        return 0;
+    }
+    const int side = orq == c.timer[0].orq ? 0 : 1;
+    auto& st = c.timer[side];
+    st.orq = nullptr;
+    const auto now = std::chrono::steady_clock::now();
+    if (status < 300) {
+        if (st.by_invite) {
+            if (nta_outgoing_t* ack = nta_outgoing_tcreate(side == 0 ? c.a_leg : c.b_leg, nullptr,
+                                                           nullptr, nullptr, SIP_METHOD_ACK,
+                                                           nullptr, SIPTAG_CSEQ(sip->sip_cseq),
+                                                           TAG_END())) {
+                nta_outgoing_destroy(ack);
+            }
+        }
+        nta_outgoing_destroy(orq);
+        st.t = negotiate_as_uac(se_of(sip));  // 7.2, as on the first 2xx
+        st.refreshed = now;
+        self.session_touched(c.call_id, false);
+        return 0;
+    }
+    nta_outgoing_destroy(orq);
+    ++self.cnt.refresh_failures;
+    if (status == 408 || status == 481) {
+        // 10: the dialog is gone (or the peer is): the session ends.
+        self.end_by_timer(c, "refresh failed", status);
+        return 0;
+    }
+    // Another refusal (491, 500...): tried again; the session ends at its
+    // deadline if none gets through.
+    st.retry_at = now + std::chrono::seconds(std::max<uint32_t>(2, st.t.interval_s / 10));
     return 0;
 }
 
@@ -558,37 +674,56 @@ int sip_agent::impl::on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* or
     return 0;
 }
 
-// RFC 4028 10: a session not refreshed within its interval (less
-// min(32 s, interval / 3)) is ended: BYE to both sides, the relay released.
+// RFC 4028 10, on each dialog of each session: imsd refreshes where it is
+// the refresher; a dialog not refreshed in time ends the session (BYE to
+// both sides, the relay released).
 void sip_agent::impl::expire_calls() {
     const auto now = std::chrono::steady_clock::now();
-    std::vector<uint64_t> due;
+    std::vector<uint64_t> expired;
+    std::vector<std::pair<uint64_t, int>> refresh;
     for (const auto& [key, c] : calls) {
-        if (!c->confirmed || c->interval_s == 0 || c->bye_orq[0] || c->bye_orq[1] || c->re_irq) {
+        if (!c->confirmed || c->bye_orq[0] || c->bye_orq[1] || c->re_irq || c->re_orq) {
             continue;
         }
-        const uint32_t margin = std::min<uint32_t>(32, c->interval_s / 3);
-        if (now - c->refreshed >= std::chrono::seconds(c->interval_s - margin)) {
-            due.push_back(key);
+        for (int side = 0; side < 2; ++side) {
+            const auto& st = c->timer[side];
+            const timer_due d = due(st.t, st.refreshed, st.retry_at, st.orq != nullptr, now);
+            if (d == timer_due::expire) {
+                expired.push_back(key);
+                break;
+            }
+            if (d == timer_due::refresh) {
+                refresh.emplace_back(key, side);
+            }
         }
     }
-    for (uint64_t key : due) {
-        auto it = calls.find(key);
-        if (it == calls.end()) {
-            continue;
+    for (auto [key, side] : refresh) {
+        if (auto it = calls.find(key); it != calls.end()) {
+            send_refresh(*it->second, side);
         }
-        b2b_call& c = *it->second;
-        ++cnt.sessions_expired;
-        record_history(c, "session timer");
-        IMSD_LOG(sigplane, INFO, "session {} expired after {} s without refresh: BYE both sides",
-                 c.call_id, c.interval_s);
-        release_media(c);
-        session_touched(c.call_id, true);
-        send_bye(c, 0, "SIP;cause=408;text=\"session timer expired\"");
-        send_bye(c, 1, "SIP;cause=408;text=\"session timer expired\"");
-        if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
-            end_call(c);
+    }
+    for (uint64_t key : expired) {
+        if (auto it = calls.find(key); it != calls.end()) {
+            end_by_timer(*it->second, "session timer", 0);
         }
+    }
+}
+
+void sip_agent::impl::end_by_timer(b2b_call& c, const char* why, int status) {
+    ++cnt.sessions_expired;
+    record_history(c, why);
+    IMSD_LOG(sigplane, INFO, "session {} ended: {} ({} s interval{}): BYE both sides", c.call_id,
+             why, c.interval_s, status != 0 ? ", refresh answered " + std::to_string(status) : "");
+    release_media(c);
+    session_touched(c.call_id, true);
+    const char* reason = "SIP;cause=408;text=\"session timer expired\"";
+    for (int side = 0; side < 2; ++side) {
+        if (c.bye_orq[side] == nullptr) {
+            send_bye(c, side, reason);
+        }
+    }
+    if (c.bye_orq[0] == nullptr && c.bye_orq[1] == nullptr) {
+        end_call(c);
     }
 }
 
@@ -652,6 +787,11 @@ void sip_agent::impl::end_call(b2b_call& c) {
     }
     if (c.re_orq != nullptr) {
         nta_outgoing_destroy(c.re_orq);
+    }
+    for (auto& st : c.timer) {
+        if (st.orq != nullptr) {
+            nta_outgoing_destroy(st.orq);
+        }
     }
     if (c.re_irq != nullptr) {
         nta_incoming_treply(c.re_irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());

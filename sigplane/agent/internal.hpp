@@ -32,6 +32,7 @@
 #include "platform/text/ascii.hpp"
 #include "sigplane/agent/agent.hpp"
 #include "sigplane/agent/counters.hpp"
+#include "sigplane/b2bua/session_timer.hpp"
 #include "sigplane/checks/originating.hpp"
 #include "sigplane/checks/sdp_offer.hpp"
 #include "sigplane/checks/terminating.hpp"
@@ -149,9 +150,18 @@ struct sip_agent::impl {
         nta_outgoing_t* re_orq = nullptr;
         int re_from = 0;      // 0: A asked, 1: B asked
         std::string re_path;  // the asker's new MSRP path
-        // RFC 4028: the session interval and the last refresh.
+        se_request re_se;     // what its re-INVITE said of session timers
+        se_request a_se;      // ... and A's initial INVITE
+        // RFC 4028: the interval imsd asks for (im/session-expires-s, lowered
+        // to what the inviting side asked), and each dialog's timer.
         uint32_t interval_s = 0;
-        std::chrono::steady_clock::time_point refreshed{};
+        struct side_timer {
+            dialog_timer t;
+            std::chrono::steady_clock::time_point refreshed{}, retry_at{};
+            nta_outgoing_t* orq = nullptr;  // imsd's refresh in flight
+            bool by_invite = false;         // ... sent as re-INVITE (it needs an ACK)
+        };
+        std::array<side_timer, 2> timer;  // [0] A's dialog, [1] B's
         bool confirmed = false;
         std::string history_key;  // the record while it is kept (empty: none)
         int64_t started_ms = 0;
@@ -169,6 +179,9 @@ struct sip_agent::impl {
     static int on_a_cancel(nta_incoming_magic_t* m, nta_incoming_t* irq, sip_t const* sip);
     static int on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
     static int on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    static int on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
+    void send_refresh(b2b_call& c, int side);
+    void end_by_timer(b2b_call& c, const char* why, int status);
     int b2b_bye(b2b_call& c, bool from_a);
     void send_bye(b2b_call& c, int side, const char* reason);
     int mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* sip, int side);
