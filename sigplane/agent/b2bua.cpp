@@ -41,11 +41,11 @@ se_request se_of(sip_t const* sip) {
     }
     if (const sip_session_expires_t* x = sip->sip_session_expires; x != nullptr && x->x_delta > 0) {
         r.interval_s = static_cast<uint32_t>(std::min<unsigned long>(x->x_delta, UINT32_MAX));
-        r.refresher = x->x_refresher != nullptr ? parse_refresher(x->x_refresher)
-                                                : refresher_param::none;
+        r.refresher =
+            x->x_refresher != nullptr ? parse_refresher(x->x_refresher) : refresher_param::none;
     }
-    r.supports_timer = sip_has_feature(sip->sip_supported, "timer") ||
-                       sip_has_feature(sip->sip_require, "timer");
+    r.supports_timer =
+        sip_has_feature(sip->sip_supported, "timer") || sip_has_feature(sip->sip_require, "timer");
     return r;
 }
 
@@ -56,7 +56,8 @@ bool allows(const std::string& allow, std::string_view method) {
         if (j == std::string::npos) {
             j = allow.size();
         }
-        if (platform::iequal(platform::trim_blanks(std::string_view(allow).substr(i, j - i)), method)) {
+        if (platform::iequal(platform::trim_blanks(std::string_view(allow).substr(i, j - i)),
+                             method)) {
             return true;
         }
         i = j + 1;
@@ -332,14 +333,14 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
     const auto now = std::chrono::steady_clock::now();
     c.timer[0] = {ad.timer, now, now, nullptr, false};
     c.timer[1] = {negotiate_as_uac(se_of(sip)), now, now, nullptr, false};
-    nta_incoming_treply(c.a_irq, SIP_200_OK, SIPTAG_CONTACT_STR(c.a_contact.c_str()),
-                        SIPTAG_SERVER_STR(self.p.server.c_str()), SIPTAG_ALLOW_STR(allowed_methods),
-                        TAG_IF(term && !pai.empty(), SIPTAG_HEADER_STR(pai.c_str())),
-                        TAG_IF(term && c.facts.anonymous, SIPTAG_PRIVACY_STR("id")),
-                        TAG_IF(term || ad.require_timer, SIPTAG_REQUIRE_STR("timer")),  // 200 step 4
-                        SIPTAG_SESSION_EXPIRES_STR(se.c_str()),                         // 200 step 5
-                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
-                        TAG_END());
+    nta_incoming_treply(
+        c.a_irq, SIP_200_OK, SIPTAG_CONTACT_STR(c.a_contact.c_str()),
+        SIPTAG_SERVER_STR(self.p.server.c_str()), SIPTAG_ALLOW_STR(allowed_methods),
+        TAG_IF(term && !pai.empty(), SIPTAG_HEADER_STR(pai.c_str())),
+        TAG_IF(term && c.facts.anonymous, SIPTAG_PRIVACY_STR("id")),
+        TAG_IF(term || ad.require_timer, SIPTAG_REQUIRE_STR("timer")),  // 200 step 4
+        SIPTAG_SESSION_EXPIRES_STR(se.c_str()),                         // 200 step 5
+        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
     nta_incoming_destroy(c.a_irq);
     c.a_irq = nullptr;
     c.sdp_sent[0] = sdp;
@@ -445,13 +446,13 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
         session_touched(c.call_id, false);
         const std::string se = session_expires_for_response(st.t);
         const bool sdp = method == sip_method_invite;
-        nta_incoming_treply(irq, SIP_200_OK, SIPTAG_SERVER_STR(p.server.c_str()),
-                            SIPTAG_CONTACT_STR((side == 0 ? c.a_contact : c.b_contact).c_str()),
-                            SIPTAG_ALLOW_STR(allowed_methods),
-                            SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
-                            TAG_IF(d.require_timer || rq.supports_timer, SIPTAG_REQUIRE_STR("timer")),
-                            TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-                            TAG_IF(sdp, SIPTAG_PAYLOAD_STR(c.sdp_sent[side].c_str())), TAG_END());
+        nta_incoming_treply(
+            irq, SIP_200_OK, SIPTAG_SERVER_STR(p.server.c_str()),
+            SIPTAG_CONTACT_STR((side == 0 ? c.a_contact : c.b_contact).c_str()),
+            SIPTAG_ALLOW_STR(allowed_methods), SIPTAG_SESSION_EXPIRES_STR(se.c_str()),
+            TAG_IF(d.require_timer || rq.supports_timer, SIPTAG_REQUIRE_STR("timer")),
+            TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+            TAG_IF(sdp, SIPTAG_PAYLOAD_STR(c.sdp_sent[side].c_str())), TAG_END());
         nta_incoming_destroy(irq);
         return 0;
     }
@@ -603,10 +604,9 @@ int sip_agent::impl::on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t
     const auto now = std::chrono::steady_clock::now();
     if (status < 300) {
         if (st.by_invite) {
-            if (nta_outgoing_t* ack = nta_outgoing_tcreate(side == 0 ? c.a_leg : c.b_leg, nullptr,
-                                                           nullptr, nullptr, SIP_METHOD_ACK,
-                                                           nullptr, SIPTAG_CSEQ(sip->sip_cseq),
-                                                           TAG_END())) {
+            if (nta_outgoing_t* ack = nta_outgoing_tcreate(
+                    side == 0 ? c.a_leg : c.b_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK,
+                    nullptr, SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
                 nta_outgoing_destroy(ack);
             }
         }

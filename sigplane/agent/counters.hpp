@@ -36,7 +36,7 @@
     _(refreshes, info, "session refreshes answered (re-INVITE / UPDATE without a new offer)")      \
     _(sessions_expired, info, "B2BUA sessions ended by their session timer (BYE both sides)")      \
     _(refreshes_sent, info, "session refreshes imsd sent as the refresher (RFC 4028 10)")          \
-    _(refresh_failures, info, "refreshes imsd sent that failed (408 / 481 end the session)")    \
+    _(refresh_failures, info, "refreshes imsd sent that failed (408 / 481 end the session)")       \
     _(history_records, info, "history records written (session start and end)")                    \
     _(history_errors, info, "history records the store refused")                                   \
     _(sessions_started, info, "IM sessions established (2xx to an initial INVITE)")                \

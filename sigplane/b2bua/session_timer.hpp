@@ -29,7 +29,7 @@ namespace imsd::sig {
 
 enum class refresher_param : uint8_t { none, uac, uas };
 refresher_param parse_refresher(std::string_view v) noexcept;  // "uac" / "uas", else none
-const char* refresher_text(refresher_param r) noexcept;         // "uac" / "uas" / ""
+const char* refresher_text(refresher_param r) noexcept;        // "uac" / "uas" / ""
 
 // What a request (INVITE, re-INVITE, UPDATE) said of session timers.
 struct se_request {

@@ -150,6 +150,26 @@ wait "$uas_pid" || fail "CANCEL, far side: $(cat "$LAB_TMP/uas3.err")"
 [ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
 pass "CANCEL after 180 as B2BUA: 200 + 487 upstream, CANCEL downstream"
 
+# 5 (runs beside 4). RFC 4028 with imsd as the refresher on both dialogs
+#    (6.1.2.2.2 200 OK steps 4-6): a terminating session at 90 s whose
+#    inviting side left the refresher open and whose invited side handed it
+#    to imsd: at ~45 s imsd's UPDATE goes to the inviting side (it allows
+#    UPDATE) and a re-INVITE with the same SDP to the invited side (it does
+#    not); the session outlives the first deadline (60 s) and ends at ~70 s
+#    with the inviting side's BYE. Its own ports: 5062 and 5064.
+refreshes0=$(astat refreshes_sent)
+sed "s/@IMSD@/$ours/g" "$here/sip/uas_b2bua_refresh.xml" >"$LAB_TMP/uas5.xml"
+sed "s/@IMSD@/$ours/g; s/@FAR@/$far/g" "$here/sip/uac_b2bua_refresh.xml" >"$LAB_TMP/uac5.xml"
+timeout 110 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas5.xml" -i "$far" -p 5064 -m 1 -nostdin \
+    -timeout 100s -timeout_error -trace_err -error_file "$LAB_TMP/uas5.err" >/dev/null 2>&1 &
+uas5_pid=$!; LAB_PIDS+=("$uas5_pid")
+sleep 0.5
+timeout 110 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac5.xml" -i "$core" -p 5062 -m 1 -nostdin \
+    -s dave "$ours:5060" -key client "$client" \
+    -timeout 100s -timeout_error -trace_err -error_file "$LAB_TMP/uac5.err" >/dev/null 2>&1 &
+uac5_pid=$!; LAB_PIDS+=("$uac5_pid")
+t5=$(date +%s)
+
 # 4. RFC 4028: a 90 s session never refreshed is ended by imsd with a BYE to
 #    both sides (at 90 - 30 s) and the relay released.
 sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|$far_path|" "$here/sip/uas_b2bua.xml" | python3 -c '
@@ -174,10 +194,21 @@ wait "$uas_pid" || fail "expiry, far side: $(grep -v '^\s*$' "$LAB_TMP/uas4.err"
 took=$(( $(date +%s) - t0 ))
 [ "$took" -ge 55 ] && [ "$took" -le 75 ] || fail "the session ended after $took s (expected ~60)"
 [ "$(astat sessions_expired)" = 1 ] || fail "sessions_expired: $(astat sessions_expired)"
-[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after expiry"
+# Session 5 still runs (to ~70 s): its relay session is the only one left.
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 1 ] || fail "relay session left after expiry"
 [ "$(json_get "$(imsctl --json show history sip:alice@example.net)" "j[-1]['ended_by']")" = "session timer" ] \
     || fail "history of the expired session: $(imsctl show history sip:alice@example.net)"
 pass "session timer: 90 s interval not refreshed, BYE to both sides after $took s, relay released"
+
+wait "$uac5_pid" || fail "refreshed session, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac5.err" | head -30)"
+wait "$uas5_pid" || fail "refreshed session, invited side: $(grep -v '^\s*$' "$LAB_TMP/uas5.err" | head -30)"
+took5=$(( $(date +%s) - t5 ))
+[ "$took5" -ge 65 ] || fail "the refreshed session ended after $took5 s (its inviting side hangs up at ~70 s)"
+[ "$(astat refreshes_sent)" = $(( refreshes0 + 2 )) ] || fail "refreshes_sent: $(astat refreshes_sent)"
+[ "$(astat refresh_failures)" = 0 ] || fail "refresh_failures: $(astat refresh_failures)"
+[ "$(astat sessions_expired)" = 1 ] || fail "the refreshed session expired: $(imsctl show sip stats)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after the refreshed session"
+pass "RFC 4028: imsd refreshed both dialogs at half the interval (UPDATE, re-INVITE with the same SDP), the session lived $took5 s"
 
 if [ -n "${tshark_pid:-}" ]; then
     kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null

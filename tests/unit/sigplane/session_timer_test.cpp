@@ -105,7 +105,8 @@ TEST(session_timer_rfc4028_10, session_expires_before_the_interval_ends_on_eithe
     EXPECT_EQ(due(peer, t0, t0, false, t0 + seconds(1768)), timer_due::expire);
 }
 
-TEST(session_timer_rfc4028_10, peer_refresher_is_never_refreshed_by_imsd_and_no_timer_never_expires) {
+TEST(session_timer_rfc4028_10,
+     peer_refresher_is_never_refreshed_by_imsd_and_no_timer_never_expires) {
     const auto t0 = clock_t_::now();
     EXPECT_EQ(due({90, false}, t0, t0, false, t0 + seconds(50)), timer_due::nothing);
     EXPECT_EQ(due({0, true}, t0, t0, false, t0 + seconds(100000)), timer_due::nothing);
