@@ -10,12 +10,14 @@
 # source), step 3 (client release, Error-Info), step 4.a (415 with Accept),
 # step 4.b (488), 6.1.2.1 step 1 (isb barring), step 2.b (shared policy
 # rejects pager mode), step 4 (an expired pager message), RFC 4028 422 with
-# Min-SE. CANCEL after 180. sipp's regexp checks hold the
+# Min-SE. CANCEL after 180, a re-INVITE (6.1.2.2.3), the far side's 486
+# relayed, the far side's BYE. sipp's regexp checks hold the
 # headers; tshark's SIP dissector checks every frame of the capture. One
 # session runs with SIP over TCP on the client side.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/sip_lib.sh"
 need_root_and_netns
 command -v sipp >/dev/null || skip "sipp (Debian package sip-tester) is not installed: scripts/deps installs it"
 
@@ -81,26 +83,6 @@ if command -v tshark >/dev/null; then
     sleep 2
 fi
 
-scen() { sed "s/@IMSD@/$ours/g" "$here/sip/$1"; }
-# sipp_run <name> <from-address> <sipp args...>: one call, must succeed.
-sipp_run() {
-    local name=$1 from=$2; shift 2
-    timeout 40 ip netns exec "$ns" sipp -i "$from" -p 5060 -m 1 -nostdin -timeout 20s \
-        -timeout_error -trace_err -error_file "$LAB_TMP/$name.err" "$@" \
-        >"$LAB_TMP/$name.out" 2>&1
-}
-uas_start() {  # <name> <scenario>
-    scen "$2" >"$LAB_TMP/$1.xml"
-    timeout 40 ip netns exec "$ns" sipp -sf "$LAB_TMP/$1.xml" -i "$far" -p 5060 -m 1 -nostdin \
-        -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/$1.err" \
-        >"$LAB_TMP/$1.out" 2>&1 &
-    uas_pid=$!; LAB_PIDS+=("$uas_pid")
-    sleep 0.5
-}
-uas_wait() {  # <name>
-    wait "$uas_pid" || fail "far side $1 failed: $(grep -v "^\s*$" "$LAB_TMP/$1.err" 2>/dev/null | head -40)"
-}
-
 # 1. 6.1.1.2.2 step 2: originating INVITE proxied, Record-Route, ACK and BYE.
 scen uac_session.xml >"$LAB_TMP/uac.xml"
 uas_start far_session uas_session.xml
@@ -113,46 +95,6 @@ uas_wait far_session
     || fail "sessions started/ended: $(astat sessions_started)/$(astat sessions_ended)"
 pass "originating INVITE proxied (Record-Route, Max-Forwards, PAI kept from the core), ACK and BYE followed"
 
-# refused <name> <from> <method> <status> <route-params> <ident> <service>
-#         <extra-headers> <content-type> <body> <check1> <check2> <check3>
-refused() {
-    local name=$1 from=$2 method=$3 status=$4 rp=$5 ident=$6 service=$7 hdrs=$8 ctype=$9 body=${10}
-    local ack=""
-    if [ "$method" = INVITE ]; then
-        # 17.1.1.3: the ACK of a non-2xx carries the INVITE's branch (the
-        # INVITE is message 0, this ACK message 3: [branch-3]).
-        ack='  <send ack_txn="req"><![CDATA[
-
-      ACK sip:[service]@example.net SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
-      Route: <sip:[remote_ip]:[remote_port];lr[route_params]>
-      Max-Forwards: 70
-      From: <sip:[ident]@example.net>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Content-Length: 0
-
-  ]]></send>'
-    fi
-    python3 - "$here/sip/uac_refused.xml" "$LAB_TMP/$name.xml" "$method" "$status" "$hdrs" \
-        "$ctype" "$body" "${11}" "${12}" "${13}" "$ack" "$ours" <<'PY'
-import sys
-from xml.sax.saxutils import escape
-src, dst, method, status, hdrs, ctype, body, c1, c2, c3, ack, ours = sys.argv[1:]
-c1, c2, c3 = (escape(c, {'"': "&quot;"}) for c in (c1, c2, c3))  # regexps go in attributes
-s = open(src).read()
-for k, v in (("@METHOD@", method), ("@STATUS@", status), ("@HEADERS@", hdrs),
-             ("@CTYPE@", ctype), ("@BODY@", body), ("@CHECK1@", c1), ("@CHECK2@", c2),
-             ("@CHECK3@", c3), ("@ACK@", ack), ("@IMSD@", ours)):
-    s = s.replace(k, v)
-open(dst, "w").write(s)
-PY
-    sipp_run "$name" "$from" -sf "$LAB_TMP/$name.xml" -s "$service" "$ours:5060" \
-        -key ident "$ident" -key route_params "$rp" \
-        || fail "$name: expected $status: $(tail -30 "$LAB_TMP/$name.err")"
-    pass "$name: $status"
-}
 sdp='      v=0
       o=x 1 1 IN IP4 [local_ip]
       s=-
@@ -242,6 +184,26 @@ sipp_run farbye_session "$core" -sf "$LAB_TMP/uac_farbye.xml" -s bob "$ours:5060
 uas_wait far_bye
 [ "$(astat sessions_ended)" = $(( ended + 1 )) ] || fail "sessions_ended: $(astat sessions_ended)"
 pass "BYE from the far side proxied to the caller"
+
+# 5. 6.1.2.2.3 as proxy: a re-INVITE within the session is forwarded along
+#    the route set (imsd's Via on top, the SDP untouched), its 200 relayed.
+uas_start far_reinvite uas_session_reinvite.xml
+scen uac_session_reinvite.xml >"$LAB_TMP/uac_reinvite.xml"
+sipp_run reinvite_session "$core" -sf "$LAB_TMP/uac_reinvite.xml" -s bob "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
+    || fail "re-INVITE through the proxy: $(tail -20 "$LAB_TMP/reinvite_session.err")"
+uas_wait far_reinvite
+pass "6.1.2.2.3 proxy: re-INVITE forwarded within the dialog, SDP untouched, 200 relayed"
+
+# 6. A final answer other than 200 from the far side (486 with a Warning)
+#    goes back to the caller as it came (6.1.1.2.2; 6.1.2.1 step 6); its ACK
+#    is hop by hop (imsd's client transaction ACKs the far side).
+uas_start far_busy uas_busy.xml
+refused far_busy_486 "$core" INVITE 486 ";orig" alice dave "${pai//@WHO@/alice}" application/sdp \
+    "${sdp//@TYPES@/text/plain}" "Warning: 399 $far \"the invited user is busy" "486 Busy Here" \
+    "Via: SIP/2.0/UDP $core:5060;branch="
+uas_wait far_busy
+pass "486 from the far side relayed to the caller with its Warning"
 
 # 4. The same originating session with the client side over TCP (the SIP
 #    port's TCP is punted whole to the kernel, where nta answers on the same
