@@ -65,6 +65,19 @@ bool allows(const std::string& allow, std::string_view method) {
     return false;
 }
 
+constexpr uint32_t t1_ms = 500;   // RFC 3261 T1
+constexpr uint32_t t2_ms = 4000;  // ... and T2
+
+// The 2xx kept for resending, and its request, let go (ACKed, given up, or
+// the call ended).
+void drop_2xx(sip_agent::impl::b2b_call& c) {
+    if (c.a_2xx != nullptr) {
+        msg_destroy(c.a_2xx);
+        msg_destroy(c.a_req);
+    }
+    c.a_2xx = c.a_req = nullptr;
+}
+
 std::string payload_of(sip_t const* sip) {
     return sip != nullptr && sip->sip_payload != nullptr
                ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
@@ -103,6 +116,8 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
     c.media_live = true;
     c.facts = f;
     c.call_id = sip->sip_call_id != nullptr ? sip->sip_call_id->i_id : "";
+    c.a_udp = sip->sip_via != nullptr && sip->sip_via->v_protocol != nullptr &&
+              platform::iequal(sip->sip_via->v_protocol, "SIP/2.0/UDP");
     if (sip->sip_allow != nullptr) {
         char buf[512];
         sip_header_field_e(buf, sizeof(buf), reinterpret_cast<const sip_header_t*>(sip->sip_allow),
@@ -341,6 +356,14 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
         TAG_IF(term || ad.require_timer, SIPTAG_REQUIRE_STR("timer")),  // 200 step 4
         SIPTAG_SESSION_EXPIRES_STR(se.c_str()),                         // 200 step 5
         SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    if (c.a_udp) {
+        c.a_2xx = nta_incoming_getresponse(c.a_irq);  // our reference, resent until the ACK
+        c.a_req = nta_incoming_getrequest(c.a_irq);   // ... and the request it answers
+        c.a_2xx_cseq = nta_incoming_cseq(c.a_irq);
+        c.a_2xx_gap_ms = t1_ms;
+        c.a_2xx_next = now + std::chrono::milliseconds(t1_ms);
+        c.a_2xx_deadline = now + std::chrono::milliseconds(64 * t1_ms);
+    }
     nta_incoming_destroy(c.a_irq);
     c.a_irq = nullptr;
     c.sdp_sent[0] = sdp;
@@ -408,7 +431,13 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
         return 0;
     };
     if (method == sip_method_ack) {
-        nta_incoming_destroy(irq);  // imsd acknowledged the other side itself
+        // A's ACK of imsd's 2xx stops its retransmission (RFC 3261 13.3.1.4);
+        // the other side imsd acknowledged itself.
+        if (side == 0 && c.a_2xx != nullptr && sip->sip_cseq != nullptr &&
+            sip->sip_cseq->cs_seq == c.a_2xx_cseq) {
+            drop_2xx(c);
+        }
+        nta_incoming_destroy(irq);
         return 0;
     }
     if (method == sip_method_bye) {
@@ -620,7 +649,8 @@ int sip_agent::impl::on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t
     ++self.cnt.refresh_failures;
     if (status == 408 || status == 481) {
         // 10: the dialog is gone (or the peer is): the session ends.
-        self.end_by_timer(c, "refresh failed", status);
+        ++self.cnt.sessions_expired;
+        self.end_both_sides(c, "refresh failed", status);
         return 0;
     }
     // Another refusal (491, 500...): tried again; the session ends at its
@@ -681,7 +711,17 @@ void sip_agent::impl::expire_calls() {
     const auto now = std::chrono::steady_clock::now();
     std::vector<uint64_t> expired;
     std::vector<std::pair<uint64_t, int>> refresh;
+    std::vector<uint64_t> unacked;
     for (const auto& [key, c] : calls) {
+        if (c->a_2xx != nullptr) {
+            if (now >= c->a_2xx_deadline) {
+                unacked.push_back(key);
+                continue;
+            }
+            if (now >= c->a_2xx_next) {
+                resend_2xx(*c, now);
+            }
+        }
         if (!c->confirmed || c->bye_orq[0] || c->bye_orq[1] || c->re_irq || c->re_orq) {
             continue;
         }
@@ -704,13 +744,40 @@ void sip_agent::impl::expire_calls() {
     }
     for (uint64_t key : expired) {
         if (auto it = calls.find(key); it != calls.end()) {
-            end_by_timer(*it->second, "session timer", 0);
+            ++cnt.sessions_expired;
+            end_both_sides(*it->second, "session timer", 0);
+        }
+    }
+    // 13.3.1.4: "If the server retransmits the 2xx response for 64*T1
+    // seconds without receiving an ACK, ... the session SHOULD be
+    // terminated" with a BYE.
+    for (uint64_t key : unacked) {
+        if (auto it = calls.find(key); it != calls.end()) {
+            b2b_call& c = *it->second;
+            drop_2xx(c);
+            ++cnt.acks_missing;
+            end_both_sides(c, "no ACK", 0);
         }
     }
 }
 
-void sip_agent::impl::end_by_timer(b2b_call& c, const char* why, int status) {
-    ++cnt.sessions_expired;
+void sip_agent::impl::resend_2xx(b2b_call& c, std::chrono::steady_clock::time_point now) {
+    // Sent statelessly the way nta sent the first: by A's Via, through the
+    // transport A's INVITE came in on (nta_msg_tsend would treat a response
+    // as forwarded and route it by the Via below the top one).
+    msg_t* copy = msg_dup(c.a_2xx);
+    if (copy != nullptr && nta_msg_mreply(nta, copy, sip_object(copy), SIP_200_OK,
+                                          msg_ref_create(c.a_req), TAG_END()) == 0) {
+        ++cnt.retransmitted_2xx;
+    }
+    c.a_2xx_gap_ms = std::min(2 * c.a_2xx_gap_ms, t2_ms);
+    c.a_2xx_next = now + std::chrono::milliseconds(c.a_2xx_gap_ms);
+}
+
+// Ends a confirmed session from imsd's side (its timers): history, the relay
+// released, BYE to both sides (Reason: cause 408); the call ends on their
+// answers. The caller counts why.
+void sip_agent::impl::end_both_sides(b2b_call& c, const char* why, int status) {
     record_history(c, why);
     IMSD_LOG(sigplane, INFO, "session {} ended: {} ({} s interval{}): BYE both sides", c.call_id,
              why, c.interval_s, status != 0 ? ", refresh answered " + std::to_string(status) : "");
@@ -793,6 +860,7 @@ void sip_agent::impl::end_call(b2b_call& c) {
             nta_outgoing_destroy(st.orq);
         }
     }
+    drop_2xx(c);
     if (c.re_irq != nullptr) {
         nta_incoming_treply(c.re_irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
         nta_incoming_destroy(c.re_irq);

@@ -34,7 +34,12 @@
     _(rejected_422, info, "INVITEs refused 422: Session-Expires below im/min-se-s (RFC 4028)")     \
     _(reinvites, info, "re-INVITEs with a new offer carried to the other side (6.1.2.2.3)")        \
     _(refreshes, info, "session refreshes answered (re-INVITE / UPDATE without a new offer)")      \
-    _(sessions_expired, info, "B2BUA sessions ended by their session timer (BYE both sides)")      \
+    _(sessions_expired, info,                                                                      \
+      "B2BUA sessions ended by their session timer: no refresh in time, or imsd's refresh "        \
+      "answered 408 or 481 (BYE both sides)")                                                      \
+    _(retransmitted_2xx, info,                                                                     \
+      "2xx to an INVITE resent over UDP until its ACK (RFC 3261 13.3.1.4)")                        \
+    _(acks_missing, info, "B2BUA sessions ended: no ACK for their 2xx in 64*T1 (BYE both sides)")  \
     _(refreshes_sent, info, "session refreshes imsd sent as the refresher (RFC 4028 10)")          \
     _(refresh_failures, info, "refreshes imsd sent that failed (408 / 481 end the session)")       \
     _(history_records, info, "history records written (session start and end)")                    \

@@ -9,6 +9,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
@@ -163,6 +164,16 @@ struct sip_agent::impl {
         };
         std::array<side_timer, 2> timer;  // [0] A's dialog, [1] B's
         bool confirmed = false;
+        // RFC 3261 13.3.1.4: over UDP imsd's 2xx to A's INVITE is resent
+        // (T1 doubling to T2) until A's ACK; without one for 64*T1 the
+        // session ends (BYE). nta runs as a proxy (NTATAG_UA(0)) and leaves
+        // this to the core.
+        bool a_udp = false;      // A's INVITE came over UDP
+        msg_t* a_2xx = nullptr;  // with a_req: both set, or neither
+        msg_t* a_req = nullptr;
+        uint32_t a_2xx_cseq = 0;
+        uint32_t a_2xx_gap_ms = 0;
+        std::chrono::steady_clock::time_point a_2xx_next{}, a_2xx_deadline{};
         std::string history_key;  // the record while it is kept (empty: none)
         int64_t started_ms = 0;
     };
@@ -181,7 +192,8 @@ struct sip_agent::impl {
     static int on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
     static int on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq, sip_t const* sip);
     void send_refresh(b2b_call& c, int side);
-    void end_by_timer(b2b_call& c, const char* why, int status);
+    void end_both_sides(b2b_call& c, const char* why, int status);
+    void resend_2xx(b2b_call& c, std::chrono::steady_clock::time_point now);
     int b2b_bye(b2b_call& c, bool from_a);
     void send_bye(b2b_call& c, int side, const char* reason);
     int mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* sip, int side);

@@ -150,6 +150,46 @@ wait "$uas_pid" || fail "CANCEL, far side: $(cat "$LAB_TMP/uas3.err")"
 [ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
 pass "CANCEL after 180 as B2BUA: 200 + 487 upstream, CANCEL downstream"
 
+# 6. RFC 3261 13.3.1.4 over UDP: the client's ACK comes 1.3 s late; imsd
+#    resends its 2xx meanwhile (T1 = 0.5 s) and stops at the ACK: one
+#    session, never a second one from the client's side.
+calls0=$(astat b2bua_calls); retrans0=$(astat retransmitted_2xx); invites0=$(astat invites_in)
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7662/bobretrans001;tcp|" "$here/sip/uas_b2bua.xml" \
+    >"$LAB_TMP/uas6.xml"
+sed "s/@IMSD@/$ours/g; s/@HOLD@/300/" "$here/sip/uac_b2bua_retrans.xml" >"$LAB_TMP/uac6.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas6.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uas6.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac6.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
+    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uac6.err" >/dev/null 2>&1 \
+    || fail "late ACK, client side: $(grep -v '^\s*$' "$LAB_TMP/uac6.err" | head -30)"
+wait "$uas_pid" || fail "late ACK, far side: $(grep -v '^\s*$' "$LAB_TMP/uas6.err" | head -30)"
+resent=$(( $(astat retransmitted_2xx) - retrans0 ))
+[ "$resent" -ge 1 ] && [ "$resent" -le 2 ] || fail "2xx resent $resent times before a 1.3 s late ACK"
+[ "$(astat b2bua_calls)" = $(( calls0 + 1 )) ] && [ "$(astat invites_in)" = $(( invites0 + 1 )) ] \
+    || fail "one session expected: $(imsctl show sip stats)"
+[ "$(astat acks_missing)" = 0 ] || fail "acks_missing: $(astat acks_missing)"
+pass "RFC 3261 13.3.1.4: 2xx resent $resent time(s) over UDP until the late ACK, one session"
+
+# 7 (runs beside 4 and 5). The same, the ACK never coming: after 64*T1
+#    (32 s) of resending imsd ends the session with a BYE to both sides
+#    (13.3.1.4). Its own ports: 5066 (client side) and 5068 (far side).
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7663/bobnoack00001;tcp|" "$here/sip/uas_b2bua.xml" \
+    >"$LAB_TMP/uas7.xml"
+sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_noack.xml" >"$LAB_TMP/uac7.xml"
+timeout 80 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas7.xml" -i "$far" -p 5068 -m 1 -nostdin \
+    -timeout 70s -timeout_error -trace_err -error_file "$LAB_TMP/uas7.err" >/dev/null 2>&1 &
+uas7_pid=$!; LAB_PIDS+=("$uas7_pid")
+sleep 0.5
+timeout 80 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac7.xml" -i "$core" -p 5066 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig>, <sip:$far:5068;lr" \
+    -key client "$client" \
+    -timeout 70s -timeout_error -trace_err -error_file "$LAB_TMP/uac7.err" >/dev/null 2>&1 &
+uac7_pid=$!; LAB_PIDS+=("$uac7_pid")
+retrans7=$(astat retransmitted_2xx)
+
 # 5 (runs beside 4). RFC 4028 with imsd as the refresher on both dialogs
 #    (6.1.2.2.2 200 OK steps 4-6): a terminating session at 90 s whose
 #    inviting side left the refresher open and whose invited side handed it
@@ -199,6 +239,15 @@ took=$(( $(date +%s) - t0 ))
 [ "$(json_get "$(imsctl --json show history sip:alice@example.net)" "j[-1]['ended_by']")" = "session timer" ] \
     || fail "history of the expired session: $(imsctl show history sip:alice@example.net)"
 pass "session timer: 90 s interval not refreshed, BYE to both sides after $took s, relay released"
+
+wait "$uac7_pid" || fail "never ACKed, client side: $(grep -v '^\s*$' "$LAB_TMP/uac7.err" | head -30)"
+wait "$uas7_pid" || fail "never ACKed, far side: $(grep -v '^\s*$' "$LAB_TMP/uas7.err" | head -30)"
+# Resent at 0.5, 1.5, 3.5, 7.5 s and every 4 s (T2) to 32 s: 10 times; the
+# client's sipp bounds the BYE to 45 s after the 200.
+resent7=$(( $(astat retransmitted_2xx) - retrans7 ))
+[ "$(astat acks_missing)" = 1 ] || fail "acks_missing: $(astat acks_missing)"
+[ "$resent7" -ge 9 ] && [ "$resent7" -le 11 ] || fail "2xx resent $resent7 times without an ACK (10 expected)"
+pass "RFC 3261 13.3.1.4: no ACK, 2xx resent $resent7 times over 32 s, then BYE to both sides"
 
 wait "$uac5_pid" || fail "refreshed session, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac5.err" | head -30)"
 wait "$uas5_pid" || fail "refreshed session, invited side: $(grep -v '^\s*$' "$LAB_TMP/uas5.err" | head -30)"
