@@ -8,9 +8,14 @@
 # sipp); an MSRP message then goes from the client through the relay to the
 # far side (paths rewritten both ways); the client's BYE is answered, the
 # relay session released, and the far side gets imsd's BYE (6.1.2.2.5).
+# Then: a terminating session with a re-INVITE and the invited side's BYE,
+# CANCEL after 180, a late ACK and a missing one (RFC 3261 13.3.1.4), the
+# far side's 486, SIP over TCP, and side by side the RFC 4028 cases (a
+# session never refreshed; imsd as the refresher of both dialogs).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
+. "$here/sip_lib.sh"
 need_root_and_netns
 command -v sipp >/dev/null || skip "sipp (Debian package sip-tester) is not installed: scripts/deps installs it"
 
@@ -172,6 +177,49 @@ resent=$(( $(astat retransmitted_2xx) - retrans0 ))
     || fail "one session expected: $(imsctl show sip stats)"
 [ "$(astat acks_missing)" = 0 ] || fail "acks_missing: $(astat acks_missing)"
 pass "RFC 3261 13.3.1.4: 2xx resent $resent time(s) over UDP until the late ACK, one session"
+
+# 8. A final answer other than 200 from the far side (486 with a Warning):
+#    imsd as B2BUA sends it on to the inviting side with its own Server and
+#    the far side's Warning (6.1.1.2.2), and releases the relay session.
+failed0=$(astat b2bua_failed)
+uas_start far_busy uas_busy.xml
+refused b2bua_busy_486 "$core" INVITE 486 ";orig" alice bob \
+    "      P-Asserted-Identity: <sip:alice@example.net>
+      User-Agent: IM-client/OMA2.0 sipp" application/sdp "      v=0
+      o=alice 1 1 IN IP4 $client
+      s=-
+      c=IN IP4 $client
+      t=0 0
+      m=message 7654 TCP/MSRP *
+      a=accept-types:text/plain
+      a=path:msrp://$client:7654/alicebusy0001;tcp
+" "Warning: 399 $far \"the invited user is busy" "Server: IM-serv/OMA2.0 imsd/" "486 Busy Here"
+uas_wait far_busy
+[ "$(astat b2bua_failed)" = $(( failed0 + 1 )) ] || fail "b2bua_failed: $(astat b2bua_failed)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after 486"
+pass "486 from the far side sent on by the B2BUA with its Warning, the relay session released"
+
+# 9. The originating B2BUA session with SIP over TCP on the client side:
+#    imsd answers on the client's connection (nothing to resend: 13.3.1.4
+#    is for UDP) and BYE follows; the far side over UDP.
+calls0=$(astat b2bua_calls); retrans0=$(astat retransmitted_2xx)
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7664/bobtcp000001;tcp|" "$here/sip/uas_b2bua.xml" \
+    >"$LAB_TMP/uas9.xml"
+sed "s/@IMSD@/$ours/g; s/@HOLD@/300/" "$here/sip/uac_b2bua.xml" >"$LAB_TMP/uac9.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas9.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uas9.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -t t1 -sf "$LAB_TMP/uac9.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
+    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uac9.err" >/dev/null 2>&1 \
+    || fail "B2BUA over TCP, client side: $(grep -v '^\s*$' "$LAB_TMP/uac9.err" | head -30)"
+wait "$uas_pid" || fail "B2BUA over TCP, far side: $(grep -v '^\s*$' "$LAB_TMP/uas9.err" | head -30)"
+[ "$(astat b2bua_calls)" = $(( calls0 + 1 )) ] || fail "b2bua_calls: $(astat b2bua_calls)"
+[ "$(astat retransmitted_2xx)" = "$retrans0" ] || fail "a 2xx was resent over TCP"
+[ "$(json_get "$(imsctl --json show stats)" "j['dataplane']['total']['tcp_sip_punted']")" -ge 6 ] \
+    || fail "no SIP over TCP through the exception path"
+pass "B2BUA session with SIP over TCP on the client side (INVITE, 200, ACK, BYE on one connection)"
 
 # 7 (runs beside 4 and 5). The same, the ACK never coming: after 64*T1
 #    (32 s) of resending imsd ends the session with a BYE to both sides
