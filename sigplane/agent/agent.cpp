@@ -1,4 +1,5 @@
 #include "sigplane/agent/internal.hpp"
+#include "sigplane/checks/content.hpp"
 
 namespace imsd::sig {
 
@@ -224,6 +225,14 @@ int sip_agent::impl::request(nta_incoming_t* irq, sip_t const* sip) {
         if (sip->sip_call_id != nullptr) {
             session_touched(sip->sip_call_id->i_id, false);
         }
+        if (method == sip_method_invite) {
+            if (auto v = reinvite_refused(sip, msg_home(req))) {
+                msg_destroy(req);
+                reply(irq, *v, true);
+                nta_incoming_destroy(irq);
+                return 0;
+            }
+        }
         return forward(irq, req, trusted, false, *s, {});
     }
     if (method == sip_method_invite || method == sip_method_message) {
@@ -231,6 +240,37 @@ int sip_agent::impl::request(nta_incoming_t* irq, sip_t const* sip) {
     }
     // Other out-of-dialog requests (OPTIONS to users, SUBSCRIBE...): proxied.
     return forward(irq, req, trusted, false, *s, {});
+}
+
+// 6.1.2.2.3 as proxy: the re-INVITE is forwarded, but its new offer is a
+// request of the session all the same (6.1.1.1 step 4.b from the served
+// client, 6.1.2.1 step 3.b towards the served user): held against the
+// operator's policy for the session's kind. The served client sent it when
+// its From is the served user.
+verdict sip_agent::impl::reinvite_refused(sip_t const* sip, su_home_t* h) {
+    if (sip->sip_payload == nullptr || sip->sip_payload->pl_len == 0 ||
+        sip->sip_call_id == nullptr) {
+        return std::nullopt;
+    }
+    session_row row;
+    {
+        std::lock_guard lock(mu);
+        auto it = sessions.find(sip->sip_call_id->i_id);
+        if (it == sessions.end()) {
+            return std::nullopt;  // not a session imsd saw begin: RFC 3261 only
+        }
+        row = it->second;
+    }
+    auto offer =
+        parse_msrp_offer(std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+    if (!offer || !offer->present) {
+        return std::nullopt;  // not ours to judge: forwarded as it is
+    }
+    const std::string from = sip->sip_from != nullptr ? url_text(h, sip->sip_from->a_url) : "";
+    request_facts initial;
+    initial.method = "INVITE";
+    initial.kind = row.kind;
+    return new_offer(initial, *offer, !from.empty() && from == row.user, current()->im);
 }
 
 int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, bool trusted,
@@ -368,6 +408,7 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
     session_row row;
     row.mode = "proxy";
     row.direction = originating ? "originating" : "terminating";
+    row.kind = f.kind;
     row.history = user && user->history_active;
     row.user = originating ? f.originator.value_or("") : recipient;
     row.from = sip->sip_from != nullptr ? url_text(h, sip->sip_from->a_url) : "";

@@ -10,6 +10,7 @@
 
 #include "sigplane/agent/internal.hpp"
 #include "sigplane/b2bua/sdp_rewrite.hpp"
+#include "sigplane/checks/content.hpp"
 
 namespace imsd::sig {
 
@@ -461,6 +462,15 @@ int sip_agent::impl::mid_dialog(b2b_call& c, nta_incoming_t* irq, sip_t const* s
             return answer(488, "Not Acceptable Here", "no MSRP media in the new offer");
         }
         o = *parsed;
+        // 6.1.1.1 step 4.b / 6.1.2.1 step 3.b: the new offer against the
+        // operator's policy, as the first one was. The served client is A on
+        // the originating side, B on the terminating side.
+        const bool from_served = c.originating ? side == 0 : side == 1;
+        if (auto v = new_offer(c.facts, *o, from_served, current()->im)) {
+            reply(irq, *v, method == sip_method_invite);
+            nta_incoming_destroy(irq);
+            return 0;
+        }
     }
     if (!o || o->path == c.peer_path[side]) {
         // A refresh (RFC 4028 7.4 / 9): the session goes on as it is, this

@@ -96,7 +96,8 @@ struct session_row {
     std::string media = "no";  // the MSRP relay session when in the media path
     bool history = false;      // the served user's <hist-activation> is on
     std::string direction;     // originating / terminating
-    std::string user;          // the served user
+    im_kind kind = im_kind::session;
+    std::string user;  // the served user
     std::string from, to;
     std::chrono::steady_clock::time_point started, seen;
 };
@@ -242,6 +243,7 @@ struct sip_agent::impl {
     void reply(nta_incoming_t* irq, const rejection& r, bool invite);
     void reply_status(nta_incoming_t* irq, int status, const char* phrase,
                       const std::string& warning);
+    verdict reinvite_refused(sip_t const* sip, su_home_t* h);
     bool is_us(const url_t* u) const;
     bool trusted_source(msg_t* msg, const platform::settings& s) const;
     void strip_untrusted(msg_t* msg, sip_t* sip);

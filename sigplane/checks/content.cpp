@@ -122,4 +122,11 @@ verdict sdp_attributes(const request_facts& r, const platform::im_settings& s,
     return x;
 }
 
+verdict new_offer(const request_facts& initial, const msrp_offer& offer, bool from_served_client,
+                  const platform::im_settings& s) {
+    request_facts r = initial;
+    r.offer = offer;
+    return sdp_attributes(r, s, from_served_client ? "6.1.1.1 step 4.b" : "6.1.2.1 step 3.b");
+}
+
 }  // namespace imsd::sig

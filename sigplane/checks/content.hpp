@@ -23,6 +23,13 @@ verdict pager_content(const request_facts& r, const platform::im_settings& s,
 verdict sdp_attributes(const request_facts& r, const platform::im_settings& s,
                        std::string_view step);
 
+// A new offer within an IM Session (re-INVITE, 6.1.2.2.3) held against the
+// same policy as the first (the request the session began with gives the
+// kind): from the served client it is 6.1.1.1 step 4.b, towards the served
+// user 6.1.2.1 step 3.b (those steps apply to every request either way).
+verdict new_offer(const request_facts& initial, const msrp_offer& offer, bool from_served_client,
+                  const platform::im_settings& s);
+
 // Whether `type` (lowercased) is allowed by `allowed` (empty: any;
 // "type/*" entries allow a whole type).
 bool type_allowed(std::string_view type, const std::vector<std::string>& allowed) noexcept;

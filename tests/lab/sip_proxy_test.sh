@@ -195,6 +195,19 @@ sipp_run reinvite_session "$core" -sf "$LAB_TMP/uac_reinvite.xml" -s bob "$ours:
 uas_wait far_reinvite
 pass "6.1.2.2.3 proxy: re-INVITE forwarded within the dialog, SDP untouched, 200 relayed"
 
+# 5b. The same with a new offer the operator's session policy refuses: 488
+#    from imsd itself (6.1.1.1 step 4.b), the far side never sees it, the
+#    session goes on to its BYE.
+rejected488=$(astat rejected_488)
+uas_start far_reinvite_refused uas_session.xml
+scen uac_session_reinvite_refused.xml >"$LAB_TMP/uac_reinvite_refused.xml"
+sipp_run reinvite_refused "$core" -sf "$LAB_TMP/uac_reinvite_refused.xml" -s bob "$ours:5060" \
+    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
+    || fail "re-INVITE refused by policy: $(tail -20 "$LAB_TMP/reinvite_refused.err")"
+uas_wait far_reinvite_refused
+[ "$(astat rejected_488)" = $(( rejected488 + 1 )) ] || fail "rejected_488: $(astat rejected_488)"
+pass "6.1.1.1 step 4.b on a re-INVITE: 488 with what is supported, the session kept"
+
 # 6. A final answer other than 200 from the far side (486 with a Warning)
 #    goes back to the caller as it came (6.1.1.2.2; 6.1.2.1 step 6); its ACK
 #    is hop by hop (imsd's client transaction ACKs the far side).

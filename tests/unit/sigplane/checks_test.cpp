@@ -141,6 +141,31 @@ TEST(originating_6_1_1_1, step4b_session_accept_types_rejected_488_with_supporte
     EXPECT_FALSE(originating::step4b_sdp_attributes(r, s));
 }
 
+TEST(originating_6_1_1_1, step4b_new_offer_in_a_reinvite_held_against_the_same_policy) {
+    // 6.1.2.2.3: the re-INVITE's offer is a request of the session too.
+    platform::im_settings s;
+    s.session.content_types = {"text/plain"};
+    const auto initial = session_from_alice();
+    msrp_offer o = initial.offer;
+    EXPECT_FALSE(new_offer(initial, o, true, s));
+    o.accept_types = {"video/mp4"};
+    auto v = new_offer(initial, o, true, s);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->status, 488);
+    EXPECT_EQ(v->step, "6.1.1.1 step 4.b");
+    v = new_offer(initial, o, false, s);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->step, "6.1.2.1 step 3.b");
+    // The kind stays the session's: a Large Message session's size limit.
+    s.large_message.max_size_bytes = 1000;
+    request_facts large = initial;
+    large.kind = im_kind::large_message;
+    o.accept_types = {"text/plain"};
+    o.max_size = 5000;
+    EXPECT_TRUE(new_offer(large, o, true, s));
+    EXPECT_FALSE(new_offer(initial, o, true, s));
+}
+
 TEST(originating_6_1_1_1, step4b_file_transfer_and_large_message_size_rejected_488) {
     platform::im_settings s;
     s.file_transfer.max_size_bytes = 1'000'000;
