@@ -1,5 +1,6 @@
 #include "sigplane/agent/internal.hpp"
 #include "sigplane/checks/content.hpp"
+#include "sigplane/checks/media_path.hpp"
 
 namespace imsd::sig {
 
@@ -392,19 +393,7 @@ int sip_agent::impl::initial(nta_incoming_t* irq, sip_t const* sip, msg_t* req, 
 
     // 6.1.1 / 6.1.2 media-path decision: static, or dynamic on the user's
     // history setting and charging. Pager Mode has no media path.
-    bool media_path = false;
-    if (invite) {
-        switch (s.im.media_path) {
-            case platform::media_path_policy::always:
-                media_path = true;
-                break;
-            case platform::media_path_policy::never:
-                break;
-            case platform::media_path_policy::dynamic:
-                media_path = (user && user->history_active) || s.im.charging_needs_media_path;
-                break;
-        }
-    }
+    const bool media_path = stays_in_media_path(s.im, user ? &*user : nullptr, f.kind);
     session_row row;
     row.mode = "proxy";
     row.direction = originating ? "originating" : "terminating";

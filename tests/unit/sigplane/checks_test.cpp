@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "sigplane/checks/content.hpp"
+#include "sigplane/checks/media_path.hpp"
 #include "sigplane/checks/originating.hpp"
 #include "sigplane/checks/sdp_offer.hpp"
 #include "sigplane/checks/terminating.hpp"
@@ -36,6 +37,40 @@ served_user provisioned() {
     served_user u;
     u.provisioned = true;
     return u;
+}
+
+// ---- 6.1.1: the media-path decision ----
+
+TEST(media_path_6_1_1, static_settings_decide_alone) {
+    platform::im_settings s;
+    served_user u = provisioned();
+    u.history_active = true;
+    s.media_path = platform::media_path_policy::always;
+    EXPECT_TRUE(stays_in_media_path(s, nullptr, im_kind::session));
+    EXPECT_TRUE(stays_in_media_path(s, &u, im_kind::file_transfer));
+    s.media_path = platform::media_path_policy::never;
+    EXPECT_FALSE(stays_in_media_path(s, &u, im_kind::session));
+}
+
+TEST(media_path_6_1_1, dynamic_follows_the_users_history_setting_and_charging) {
+    platform::im_settings s;
+    s.media_path = platform::media_path_policy::dynamic;
+    served_user u = provisioned();
+    EXPECT_FALSE(stays_in_media_path(s, &u, im_kind::session));
+    EXPECT_FALSE(stays_in_media_path(s, nullptr, im_kind::session));
+    u.history_active = true;
+    EXPECT_TRUE(stays_in_media_path(s, &u, im_kind::session));
+    EXPECT_TRUE(stays_in_media_path(s, &u, im_kind::large_message));
+    u.history_active = false;
+    s.charging_needs_media_path = true;
+    EXPECT_TRUE(stays_in_media_path(s, &u, im_kind::session));
+    EXPECT_TRUE(stays_in_media_path(s, nullptr, im_kind::session));
+}
+
+TEST(media_path_6_1_1, pager_mode_has_no_media_path) {
+    platform::im_settings s;
+    s.media_path = platform::media_path_policy::always;
+    EXPECT_FALSE(stays_in_media_path(s, nullptr, im_kind::pager));
 }
 
 // ---- 6.1.1.1 ----
