@@ -307,12 +307,37 @@ took5=$(( $(date +%s) - t5 ))
 [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after the refreshed session"
 pass "RFC 4028: imsd refreshed both dialogs at half the interval (UPDATE, re-INVITE with the same SDP), the session lived $took5 s"
 
+# 10. SIGTERM with sessions up: 8 B2BUA sessions held open, then imsd is
+#     stopped. It must stop within system/shutdown-timeout-ms (5 s) with
+#     every mbuf back (exit 0); the relay's sessions go down with the
+#     dataplane (in single-core mode its loop has already stopped when the
+#     agent ends its calls: releasing them one by one waited 1 s each).
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7665/bobheld000001;tcp|" "$here/sip/uas_b2bua.xml" \
+    >"$LAB_TMP/uas10.xml"
+sed "s/@IMSD@/$ours/g; s/@HOLD@/60000/" "$here/sip/uac_b2bua.xml" >"$LAB_TMP/uac10.xml"
+ip netns exec "$ns" sipp -sf "$LAB_TMP/uas10.xml" -i "$far" -p 5060 -m 8 -nostdin \
+    -timeout 90s >/dev/null 2>&1 &
+LAB_PIDS+=("$!")
+sleep 0.5
+ip netns exec "$ns" sipp -sf "$LAB_TMP/uac10.xml" -i "$core" -p 5060 -m 8 -r 20 -nostdin \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
+    -timeout 90s >/dev/null 2>&1 &
+LAB_PIDS+=("$!")
+for _ in $(seq 50); do
+    [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 8 ] && break
+    sleep 0.1
+done
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 8 ] \
+    || fail "8 held sessions expected: $(imsctl show sessions)"
+
 if [ -n "${tshark_pid:-}" ]; then
     kill -INT "$tshark_pid"; wait "$tshark_pid" 2>/dev/null
     frames=$(tshark_clean "$LAB_TMP/b2b.pcapng" 40 "sip || msrp" -d tcp.port==2855,msrp \
         -d tcp.port==7655,msrp -d tcp.port==7654,msrp) || exit 1
     pass "tshark: $frames SIP and MSRP frames, none malformed"
 fi
+t_stop=$(date +%s%N)
 stop_imsd
-[ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
-pass "clean stop"
+took_ms=$(( ($(date +%s%N) - t_stop) / 1000000 ))
+[ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS (stopping with 8 sessions up took $took_ms ms)"
+pass "clean stop with 8 B2BUA sessions up, in $took_ms ms"

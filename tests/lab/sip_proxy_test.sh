@@ -8,8 +8,9 @@
 # the dialog's ACK and BYE. One scenario per refusal: 6.1.1.1 step 1 (not
 # provisioned; not authenticated - P-Asserted-Identity from an untrusted
 # source), step 3 (client release, Error-Info), step 4.a (415 with Accept),
-# step 4.b (488), 6.1.2.1 step 1 (isb barring), step 2.b (shared policy
-# rejects pager mode), step 4 (an expired pager message), RFC 4028 422 with
+# step 4.b (488), 6.1.2.1 step 1 (isb and ipab barring), step 2.a and 2.b
+# (shared policy rejects sessions, pager mode), step 3.a and 3.b (415, 488),
+# step 4 (an expired pager message), RFC 4028 422 with
 # Min-SE. CANCEL after 180, a re-INVITE (6.1.2.2.3), the far side's 486
 # relayed, the far side's BYE. sipp's regexp checks hold the
 # headers; tshark's SIP dissector checks every frame of the capture. One
@@ -71,10 +72,27 @@ cat >"$LAB_TMP/policy.xml" <<XML
     <cp:actions><ocp:allow-invite>reject</ocp:allow-invite></cp:actions></cp:rule>
 </cp:ruleset>
 XML
+# erin's policy rejects IM sessions from alice; frank bars incoming pager
+# mode (ipab-settings).
+cat >"$LAB_TMP/policy_sessions.xml" <<XML
+<cp:ruleset xmlns:cp="urn:ietf:params:xml:ns:common-policy" xmlns:ocp="urn:oma:xml:xdm:common-policy">
+  <cp:rule id="no-sessions-from-alice"><cp:conditions>
+    <cp:identity><cp:one id="sip:alice@example.net"/></cp:identity>
+    <ocp:media>message-session</ocp:media></cp:conditions>
+    <cp:actions><ocp:allow-invite>reject</ocp:allow-invite></cp:actions></cp:rule>
+</cp:ruleset>
+XML
+cat >"$LAB_TMP/ipab.xml" <<XML
+<im-service-settings xmlns="urn:oma:xml:im:im-service-settings">
+  <ipab-settings><active>true</active></ipab-settings>
+</im-service-settings>
+XML
 imsctl user put sip:alice@example.net service-settings "$LAB_TMP/open.xml" >/dev/null || fail "user alice"
 imsctl user put sip:dave@example.net service-settings "$LAB_TMP/open.xml" >/dev/null || fail "user dave"
 imsctl user put sip:bob@example.net service-settings "$LAB_TMP/isb.xml" >/dev/null || fail "user bob"
 imsctl user put sip:carol@example.net shared-policy "$LAB_TMP/policy.xml" >/dev/null || fail "user carol"
+imsctl user put sip:erin@example.net shared-policy "$LAB_TMP/policy_sessions.xml" >/dev/null || fail "user erin"
+imsctl user put sip:frank@example.net service-settings "$LAB_TMP/ipab.xml" >/dev/null || fail "user frank"
 
 if command -v tshark >/dev/null; then
     ip netns exec "$ns" tshark -i "$tap" -w "$LAB_TMP/sip.pcapng" -f "port 5060" -q \
@@ -133,6 +151,20 @@ refused term_step1_isb "$core" INVITE 403 "" alice bob "${pai//@WHO@/alice}" app
 # 6.1.2.1 step 2.b: carol's policy rejects pager mode from alice.
 refused term_step2b_policy "$core" MESSAGE 403 "" alice carol "${pai//@WHO@/alice}" text/plain \
     "      hello carol" "Warning: 399 $ours \"the recipient's policy rejects pager mode" "$server" "Call-ID: "
+# 6.1.2.1 step 1: frank bars incoming pager mode (ipab-settings).
+refused term_step1_ipab "$core" MESSAGE 403 "" alice frank "${pai//@WHO@/alice}" text/plain \
+    "      hello frank" "Warning: 399 $ours \"incoming pager and large messages are barred" \
+    "$server" "Call-ID: "
+# 6.1.2.1 step 2.a: erin's policy rejects IM sessions from alice.
+refused term_step2a_policy "$core" INVITE 403 "" alice erin "${pai//@WHO@/alice}" application/sdp \
+    "${sdp//@TYPES@/text/plain}" "Warning: 399 $ours \"the recipient's policy rejects message sessions" \
+    "$server" "$allow"
+# 6.1.2.1 step 3.a / 3.b: the operator's policy on what reaches dave.
+refused term_step3a_pager_content "$core" MESSAGE 415 "" alice dave "${pai//@WHO@/alice}" image/png \
+    "      PNGDATA" "Accept: text/plain, message/cpim" "Warning: 399 $ours \"content type image/png" "$server"
+refused term_step3b_sdp_attributes "$core" INVITE 488 "" alice dave "${pai//@WHO@/alice}" \
+    application/sdp "${sdp//@TYPES@/video/mp4}" "Warning: 399 $ours \"none of the offered accept-types" \
+    "supported: types message/cpim text/plain" "$allow"
 # 6.1.2.1 step 4: a pager message whose Expires passed (Date an hour ago,
 # Expires 60 s) is refused by the local policy (im/expired-pager reject).
 refused term_step4_expired "$core" MESSAGE 403 "" alice dave "${pai//@WHO@/alice}
@@ -146,7 +178,7 @@ refused rfc4028_422 "$core" INVITE 422 ";orig" alice dave \
       Session-Expires: 30" application/sdp "${sdp//@TYPES@/text/plain}" \
     "Min-SE: 90" "$server" "$allow"
 [ "$(astat rejected_422)" = 1 ] || fail "rejected_422: $(astat rejected_422)"
-[ "$(astat rejected_403)" = 6 ] && [ "$(astat rejected_415)" = 1 ] && [ "$(astat rejected_488)" = 1 ] \
+[ "$(astat rejected_403)" = 8 ] && [ "$(astat rejected_415)" = 2 ] && [ "$(astat rejected_488)" = 2 ] \
     || fail "rejections: $(imsctl show sip stats)"
 # Forwarded so far: session 1's INVITE and BYE, and its ACK; the ACKs of the
 # refusals ended their own transactions here (17.2.1), never forwarded.
