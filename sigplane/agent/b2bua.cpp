@@ -79,6 +79,21 @@ void drop_2xx(sip_agent::impl::b2b_call& c) {
     c.a_2xx = c.a_req = nullptr;
 }
 
+// A response's status; none (nta's own timeout callback) counts as 408.
+int status_of(sip_t const* sip) {
+    return sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+}
+
+// The ACK of a 2xx to an INVITE imsd sent on `leg` (RFC 3261 13.2.2.4: a
+// request of its own, with the INVITE's CSeq number).
+void ack_2xx(nta_leg_t* leg, sip_t const* sip) {
+    if (nta_outgoing_t* ack =
+            nta_outgoing_tcreate(leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr,
+                                 SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
+        nta_outgoing_destroy(ack);
+    }
+}
+
 std::string payload_of(sip_t const* sip) {
     return sip != nullptr && sip->sip_payload != nullptr
                ? std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
@@ -233,8 +248,7 @@ int sip_agent::impl::b2bua_invite(nta_incoming_t* irq, sip_t const* sip, const r
 int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
     impl& self = *c.self;
-    const int status =
-        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    const int status = status_of(sip);
     if (status < 200) {
         if (status > 100 && c.a_irq != nullptr) {
             // A provisional answer carries on to A, without B's SDP.
@@ -267,11 +281,7 @@ int sip_agent::impl::on_b_response(nta_outgoing_magic_t* m, nta_outgoing_t*, sip
     // (imsd is B's UAC; A's ACK ends A's transaction on its own).
     nta_leg_rtag(c.b_leg, sip->sip_to->a_tag);
     nta_leg_client_route(c.b_leg, sip->sip_record_route, sip->sip_contact);
-    if (nta_outgoing_t* ack =
-            nta_outgoing_tcreate(c.b_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr,
-                                 SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
-        nta_outgoing_destroy(ack);
-    }
+    ack_2xx(c.b_leg, sip);
     if (c.a_irq == nullptr) {
         // A cancelled while B accepted: B is released (RFC 3261 9.1 race).
         self.b2b_bye(c, true);
@@ -530,8 +540,7 @@ int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_
                                           sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
     impl& self = *c.self;
-    const int status =
-        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    const int status = status_of(sip);
     if (status < 200) {
         return 0;
     }
@@ -549,11 +558,7 @@ int sip_agent::impl::on_reinvite_response(nta_outgoing_magic_t* m, nta_outgoing_
         return 0;
     }
     nta_leg_t* other_leg = other == 0 ? c.a_leg : c.b_leg;
-    if (nta_outgoing_t* ack =
-            nta_outgoing_tcreate(other_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK, nullptr,
-                                 SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
-        nta_outgoing_destroy(ack);
-    }
+    ack_2xx(other_leg, sip);
     auto ans = parse_msrp_offer(payload_of(sip));
     if (!ans || !ans->present || ans->path.empty()) {
         nta_incoming_treply(irq, 488, "Not Acceptable Here",
@@ -632,8 +637,7 @@ int sip_agent::impl::on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t
                                          sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
     impl& self = *c.self;
-    const int status =
-        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    const int status = status_of(sip);
     if (status < 200) {
         return 0;
     }
@@ -643,11 +647,7 @@ int sip_agent::impl::on_refresh_response(nta_outgoing_magic_t* m, nta_outgoing_t
     const auto now = std::chrono::steady_clock::now();
     if (status < 300) {
         if (st.by_invite) {
-            if (nta_outgoing_t* ack = nta_outgoing_tcreate(
-                    side == 0 ? c.a_leg : c.b_leg, nullptr, nullptr, nullptr, SIP_METHOD_ACK,
-                    nullptr, SIPTAG_CSEQ(sip->sip_cseq), TAG_END())) {
-                nta_outgoing_destroy(ack);
-            }
+            ack_2xx(side == 0 ? c.a_leg : c.b_leg, sip);
         }
         nta_outgoing_destroy(orq);
         st.t = negotiate_as_uac(se_of(sip));  // 7.2, as on the first 2xx
@@ -697,8 +697,7 @@ void sip_agent::impl::send_bye(b2b_call& c, int side, const char* reason) {
 int sip_agent::impl::on_bye_response(nta_outgoing_magic_t* m, nta_outgoing_t* orq,
                                      sip_t const* sip) {
     auto& c = *reinterpret_cast<b2b_call*>(m);
-    const int status =
-        sip != nullptr && sip->sip_status != nullptr ? sip->sip_status->st_status : 408;
+    const int status = status_of(sip);
     if (status < 200) {
         return 0;
     }
