@@ -9,7 +9,7 @@
 # far side (paths rewritten both ways); the client's BYE is answered, the
 # relay session released, and the far side gets imsd's BYE (6.1.2.2.5).
 # Then: a terminating session with a re-INVITE and the invited side's BYE,
-# CANCEL after 180, a late ACK and a missing one (RFC 3261 13.3.1.4), the
+# the same on the originating side, CANCEL after 180 on each side, a late ACK and a missing one (RFC 3261 13.3.1.4), the
 # far side's 486, SIP over TCP, and side by side the RFC 4028 cases (a
 # session never refreshed; imsd as the refresher of both dialogs).
 set -uo pipefail
@@ -154,6 +154,40 @@ timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac3.xml" -i "$core" -p 5060 -
 wait "$uas_pid" || fail "CANCEL, far side: $(cat "$LAB_TMP/uas3.err")"
 [ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
 pass "CANCEL after 180 as B2BUA: 200 + 487 upstream, CANCEL downstream"
+
+# 2b. The same on the originating side: the served client's re-INVITE
+#     carried to the far side (6.1.2.2.3), then the far side's BYE.
+reinv0=$(astat reinvites)
+sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7666/daveorig00001;tcp|" \
+    "$here/sip/uas_b2bua_term.xml" >"$LAB_TMP/uas2b.xml"
+sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_orig_reinvite.xml" >"$LAB_TMP/uac2b.xml"
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas2b.xml" -i "$far" -p 5060 -m 1 -nostdin \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas2b.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac2b.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s dave "$ours:5060" -key route_params ";orig" -key client "$client" \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac2b.err" >/dev/null 2>&1 \
+    || fail "originating re-INVITE, client side: $(grep -v '^\s*$' "$LAB_TMP/uac2b.err" | head -30)"
+wait "$uas_pid" || fail "originating re-INVITE, far side: $(grep -v '^\s*$' "$LAB_TMP/uas2b.err" | head -30)"
+[ "$(astat reinvites)" = $(( reinv0 + 1 )) ] || fail "reinvites: $(astat reinvites)"
+pass "originating B2BUA: the client's re-INVITE carried across, BYE from the far side"
+
+# 3b. CANCEL after 180 on the terminating side (6.1.2.2.4 is the
+#     terminating procedure's own): the same as 3.
+cancels0=$(astat cancels_in)
+timeout 60 ip netns exec "$ns" sipp -sf "$here/sip/uas_b2bua_cancel.xml" -i "$far" -p 5060 -m 1 \
+    -nostdin -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas3b.err" >/dev/null 2>&1 &
+uas_pid=$!; LAB_PIDS+=("$uas_pid")
+sleep 0.5
+timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac3.xml" -i "$core" -p 5060 -m 1 -nostdin \
+    -s dave "$ours:5060" -key ident alice -key route_params "" \
+    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac3b.err" >/dev/null 2>&1 \
+    || fail "terminating CANCEL, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac3b.err" | head -30)"
+wait "$uas_pid" || fail "terminating CANCEL, far side: $(cat "$LAB_TMP/uas3b.err")"
+[ "$(astat cancels_in)" = $(( cancels0 + 1 )) ] || fail "cancels_in: $(astat cancels_in)"
+[ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after CANCEL"
+pass "terminating B2BUA: CANCEL after 180, 487 upstream, CANCEL downstream, relay released"
 
 # 6. RFC 3261 13.3.1.4 over UDP: the client's ACK comes 1.3 s late; imsd
 #    resends its 2xx meanwhile (T1 = 0.5 s) and stops at the ACK: one
