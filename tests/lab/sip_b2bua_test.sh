@@ -37,6 +37,24 @@ imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 astat() { json_get "$(imsctl --json show sip stats)" "j['sip_agent']['total']['$1']"; }
 msrp_py() { timeout 60 ip netns exec "$ns" python3 "$here/msrp_peer.py" "$@"; }
 
+# pair <what> <far side scenario> <client side scenario> <client sipp args...>:
+# one call, the far side's sipp on $far:5060 and the client side's on
+# $core:5060; both must end well.
+pair_n=0
+pair() {
+    local what=$1 uas=$2 uac=$3; shift 3
+    pair_n=$(( pair_n + 1 ))
+    local err="$LAB_TMP/pair$pair_n"
+    timeout 60 ip netns exec "$ns" sipp -sf "$uas" -i "$far" -p 5060 -m 1 -nostdin -timeout 40s \
+        -timeout_error -trace_err -error_file "$err.uas.err" >/dev/null 2>&1 &
+    local pid=$!; LAB_PIDS+=("$pid")
+    sleep 0.5
+    timeout 60 ip netns exec "$ns" sipp -sf "$uac" -i "$core" -p 5060 -m 1 -nostdin -timeout 40s \
+        -timeout_error -trace_err -error_file "$err.uac.err" "$@" >/dev/null 2>&1 \
+        || fail "$what, client side: $(grep -v '^\s*$' "$err.uac.err" | head -30)"
+    wait "$pid" || fail "$what, far side: $(grep -v '^\s*$' "$err.uas.err" | head -30)"
+}
+
 start_imsd "$LAB_TMP/imsd.xml"
 wire_netns "$ns" "$tap" "$client/24"
 for a in $core $far; do ip -n "$ns" addr add "$a/24" dev "$tap"; done
@@ -127,15 +145,8 @@ pass "history: the session recorded for alice, start and end"
 far_path2="msrp://$far:7657/davesession001;tcp"
 sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|$far_path2|" "$here/sip/uas_b2bua_term.xml" >"$LAB_TMP/uas2.xml"
 sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_term.xml" >"$LAB_TMP/uac2.xml"
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas2.xml" -i "$far" -p 5060 -m 1 -nostdin \
-    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas2.err" >/dev/null 2>&1 &
-uas_pid=$!; LAB_PIDS+=("$uas_pid")
-sleep 0.5
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac2.xml" -i "$core" -p 5060 -m 1 -nostdin \
-    -s dave "$ours:5060" -key client "$client" \
-    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac2.err" >/dev/null 2>&1 \
-    || fail "terminating, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac2.err" | head -30)"
-wait "$uas_pid" || fail "terminating, invited side: $(grep -v '^\s*$' "$LAB_TMP/uas2.err" | head -30)"
+pair "terminating" "$LAB_TMP/uas2.xml" "$LAB_TMP/uac2.xml" \
+    -s dave "$ours:5060" -key client "$client"
 [ "$(astat reinvites)" = 1 ] || fail "reinvites: $(astat reinvites)"
 [ "$(astat terminating)" = 1 ] || fail "terminating: $(astat terminating)"
 pass "terminating B2BUA: 6.1.2.2.2 INVITE and 200 OK headers, re-INVITE carried across, BYE from the invited side"
@@ -161,30 +172,16 @@ reinv0=$(astat reinvites)
 sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7666/daveorig00001;tcp|" \
     "$here/sip/uas_b2bua_term.xml" >"$LAB_TMP/uas2b.xml"
 sed "s/@IMSD@/$ours/g" "$here/sip/uac_b2bua_orig_reinvite.xml" >"$LAB_TMP/uac2b.xml"
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas2b.xml" -i "$far" -p 5060 -m 1 -nostdin \
-    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas2b.err" >/dev/null 2>&1 &
-uas_pid=$!; LAB_PIDS+=("$uas_pid")
-sleep 0.5
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac2b.xml" -i "$core" -p 5060 -m 1 -nostdin \
-    -s dave "$ours:5060" -key route_params ";orig" -key client "$client" \
-    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac2b.err" >/dev/null 2>&1 \
-    || fail "originating re-INVITE, client side: $(grep -v '^\s*$' "$LAB_TMP/uac2b.err" | head -30)"
-wait "$uas_pid" || fail "originating re-INVITE, far side: $(grep -v '^\s*$' "$LAB_TMP/uas2b.err" | head -30)"
+pair "originating re-INVITE" "$LAB_TMP/uas2b.xml" "$LAB_TMP/uac2b.xml" \
+    -s dave "$ours:5060" -key route_params ";orig" -key client "$client"
 [ "$(astat reinvites)" = $(( reinv0 + 1 )) ] || fail "reinvites: $(astat reinvites)"
 pass "originating B2BUA: the client's re-INVITE carried across, BYE from the far side"
 
 # 3b. CANCEL after 180 on the terminating side (6.1.2.2.4 is the
 #     terminating procedure's own): the same as 3.
 cancels0=$(astat cancels_in)
-timeout 60 ip netns exec "$ns" sipp -sf "$here/sip/uas_b2bua_cancel.xml" -i "$far" -p 5060 -m 1 \
-    -nostdin -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uas3b.err" >/dev/null 2>&1 &
-uas_pid=$!; LAB_PIDS+=("$uas_pid")
-sleep 0.5
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac3.xml" -i "$core" -p 5060 -m 1 -nostdin \
-    -s dave "$ours:5060" -key ident alice -key route_params "" \
-    -timeout 40s -timeout_error -trace_err -error_file "$LAB_TMP/uac3b.err" >/dev/null 2>&1 \
-    || fail "terminating CANCEL, inviting side: $(grep -v '^\s*$' "$LAB_TMP/uac3b.err" | head -30)"
-wait "$uas_pid" || fail "terminating CANCEL, far side: $(cat "$LAB_TMP/uas3b.err")"
+pair "terminating CANCEL" "$here/sip/uas_b2bua_cancel.xml" "$LAB_TMP/uac3.xml" \
+    -s dave "$ours:5060" -key ident alice -key route_params ""
 [ "$(astat cancels_in)" = $(( cancels0 + 1 )) ] || fail "cancels_in: $(astat cancels_in)"
 [ "$(json_get "$(imsctl --json show msrp sessions)" "len(j)")" = 0 ] || fail "relay session left after CANCEL"
 pass "terminating B2BUA: CANCEL after 180, 487 upstream, CANCEL downstream, relay released"
@@ -196,15 +193,8 @@ calls0=$(astat b2bua_calls); retrans0=$(astat retransmitted_2xx); invites0=$(ast
 sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7662/bobretrans001;tcp|" "$here/sip/uas_b2bua.xml" \
     >"$LAB_TMP/uas6.xml"
 sed "s/@IMSD@/$ours/g; s/@HOLD@/300/" "$here/sip/uac_b2bua_retrans.xml" >"$LAB_TMP/uac6.xml"
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas6.xml" -i "$far" -p 5060 -m 1 -nostdin \
-    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uas6.err" >/dev/null 2>&1 &
-uas_pid=$!; LAB_PIDS+=("$uas_pid")
-sleep 0.5
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uac6.xml" -i "$core" -p 5060 -m 1 -nostdin \
-    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
-    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uac6.err" >/dev/null 2>&1 \
-    || fail "late ACK, client side: $(grep -v '^\s*$' "$LAB_TMP/uac6.err" | head -30)"
-wait "$uas_pid" || fail "late ACK, far side: $(grep -v '^\s*$' "$LAB_TMP/uas6.err" | head -30)"
+pair "late ACK" "$LAB_TMP/uas6.xml" "$LAB_TMP/uac6.xml" \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client"
 resent=$(( $(astat retransmitted_2xx) - retrans0 ))
 [ "$resent" -ge 1 ] && [ "$resent" -le 2 ] || fail "2xx resent $resent times before a 1.3 s late ACK"
 [ "$(astat b2bua_calls)" = $(( calls0 + 1 )) ] && [ "$(astat invites_in)" = $(( invites0 + 1 )) ] \
@@ -240,15 +230,8 @@ calls0=$(astat b2bua_calls); retrans0=$(astat retransmitted_2xx)
 sed "s/@IMSD@/$ours/g; s|@FAR_PATH@|msrp://$far:7664/bobtcp000001;tcp|" "$here/sip/uas_b2bua.xml" \
     >"$LAB_TMP/uas9.xml"
 sed "s/@IMSD@/$ours/g; s/@HOLD@/300/" "$here/sip/uac_b2bua.xml" >"$LAB_TMP/uac9.xml"
-timeout 60 ip netns exec "$ns" sipp -sf "$LAB_TMP/uas9.xml" -i "$far" -p 5060 -m 1 -nostdin \
-    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uas9.err" >/dev/null 2>&1 &
-uas_pid=$!; LAB_PIDS+=("$uas_pid")
-sleep 0.5
-timeout 60 ip netns exec "$ns" sipp -t t1 -sf "$LAB_TMP/uac9.xml" -i "$core" -p 5060 -m 1 -nostdin \
-    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client" \
-    -timeout 20s -timeout_error -trace_err -error_file "$LAB_TMP/uac9.err" >/dev/null 2>&1 \
-    || fail "B2BUA over TCP, client side: $(grep -v '^\s*$' "$LAB_TMP/uac9.err" | head -30)"
-wait "$uas_pid" || fail "B2BUA over TCP, far side: $(grep -v '^\s*$' "$LAB_TMP/uas9.err" | head -30)"
+pair "B2BUA over TCP" "$LAB_TMP/uas9.xml" "$LAB_TMP/uac9.xml" -t t1 \
+    -s bob "$ours:5060" -key ident alice -key route_params ";orig" -key client "$client"
 [ "$(astat b2bua_calls)" = $(( calls0 + 1 )) ] || fail "b2bua_calls: $(astat b2bua_calls)"
 [ "$(astat retransmitted_2xx)" = "$retrans0" ] || fail "a 2xx was resent over TCP"
 [ "$(json_get "$(imsctl --json show stats)" "j['dataplane']['total']['tcp_sip_punted']")" -ge 6 ] \
