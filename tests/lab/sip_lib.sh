@@ -21,6 +21,20 @@ uas_start() {  # <name> <scenario>
 uas_wait() {  # <name>
     wait "$uas_pid" || fail "far side $1 failed: $(grep -v "^\s*$" "$LAB_TMP/$1.err" 2>/dev/null | head -40)"
 }
+# through_imsd <name> <far side scenario> <client side scenario> <service>
+#     <route-params> [sipp args...]: one call from the core ($core) through
+#     imsd to the far side, alice the asserted caller on an OMA2.0 client;
+#     both sides must end well.
+through_imsd() {
+    local name=$1 far_scen=$2 client_scen=$3 service=$4 rp=$5
+    shift 5
+    uas_start "far_$name" "$far_scen"
+    scen "$client_scen" >"$LAB_TMP/$name.uac.xml"
+    sipp_run "$name" "$core" "$@" -sf "$LAB_TMP/$name.uac.xml" -s "$service" "$ours:5060" \
+        -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params "$rp" \
+        || fail "$name: $(tail -20 "$LAB_TMP/$name.err")"
+    uas_wait "far_$name"
+}
 
 # refused <name> <from> <method> <status> <route-params> <ident> <service>
 #         <extra-headers> <content-type> <body> <check1> <check2> <check3>

@@ -102,12 +102,7 @@ if command -v tshark >/dev/null; then
 fi
 
 # 1. 6.1.1.2.2 step 2: originating INVITE proxied, Record-Route, ACK and BYE.
-scen uac_session.xml >"$LAB_TMP/uac.xml"
-uas_start far_session uas_session.xml
-sipp_run orig_session "$core" -sf "$LAB_TMP/uac.xml" -s bob "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
-    || fail "originating session: $(tail -20 "$LAB_TMP/orig_session.err")"
-uas_wait far_session
+through_imsd orig_session uas_session.xml uac_session.xml bob ";orig"
 [ "$(astat originating)" = 1 ] || fail "originating: $(astat originating)"
 [ "$(astat sessions_started)" = 1 ] && [ "$(astat sessions_ended)" = 1 ] \
     || fail "sessions started/ended: $(astat sessions_started)/$(astat sessions_ended)"
@@ -186,21 +181,12 @@ refused rfc4028_422 "$core" INVITE 422 ";orig" alice dave \
 [ "$(astat acks_forwarded)" = 1 ] || fail "acks_forwarded: $(astat acks_forwarded)"
 
 # CANCEL after 180 (16.10): the far side gets CANCEL, its 487 comes back.
-scen uac_cancel.xml >"$LAB_TMP/uac_cancel.xml"
-uas_start far_cancel uas_cancel.xml
-sipp_run orig_cancel "$core" -sf "$LAB_TMP/uac_cancel.xml" -s dave "$ours:5060" \
-    -key ident alice -key route_params ";orig" \
-    || fail "CANCEL: $(tail -20 "$LAB_TMP/orig_cancel.err")"
-uas_wait far_cancel
+through_imsd orig_cancel uas_cancel.xml uac_cancel.xml dave ";orig"
 [ "$(astat cancels_in)" = 1 ] || fail "cancels_in: $(astat cancels_in)"
 pass "CANCEL after 180: 200 to the CANCEL, the far side cancelled, 487 back"
 
 # 2. A terminating session for dave (no ;orig): proxied the same way.
-uas_start far_term uas_session.xml
-sipp_run term_session "$core" -sf "$LAB_TMP/uac.xml" -s dave "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params "" \
-    || fail "terminating session: $(tail -20 "$LAB_TMP/term_session.err")"
-uas_wait far_term
+through_imsd term_session uas_session.xml uac_session.xml dave ""
 [ "$(astat terminating)" -ge 3 ] || fail "terminating: $(astat terminating)"
 pass "terminating INVITE proxied, ACK and BYE followed"
 imsctl show sessions >/dev/null || fail "show sessions"
@@ -208,35 +194,20 @@ imsctl show sessions >/dev/null || fail "show sessions"
 # 3. The far side hangs up: its BYE follows the route set through imsd to the
 #    caller (6.1.2.2.5, proxy), and imsd's session record ends.
 ended=$(astat sessions_ended)
-scen uac_session_farbye.xml >"$LAB_TMP/uac_farbye.xml"
-uas_start far_bye uas_proxy_bye.xml
-sipp_run farbye_session "$core" -sf "$LAB_TMP/uac_farbye.xml" -s bob "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
-    || fail "session ended by the far side: $(tail -20 "$LAB_TMP/farbye_session.err")"
-uas_wait far_bye
+through_imsd farbye_session uas_proxy_bye.xml uac_session_farbye.xml bob ";orig"
 [ "$(astat sessions_ended)" = $(( ended + 1 )) ] || fail "sessions_ended: $(astat sessions_ended)"
 pass "BYE from the far side proxied to the caller"
 
 # 5. 6.1.2.2.3 as proxy: a re-INVITE within the session is forwarded along
 #    the route set (imsd's Via on top, the SDP untouched), its 200 relayed.
-uas_start far_reinvite uas_session_reinvite.xml
-scen uac_session_reinvite.xml >"$LAB_TMP/uac_reinvite.xml"
-sipp_run reinvite_session "$core" -sf "$LAB_TMP/uac_reinvite.xml" -s bob "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
-    || fail "re-INVITE through the proxy: $(tail -20 "$LAB_TMP/reinvite_session.err")"
-uas_wait far_reinvite
+through_imsd reinvite_session uas_session_reinvite.xml uac_session_reinvite.xml bob ";orig"
 pass "6.1.2.2.3 proxy: re-INVITE forwarded within the dialog, SDP untouched, 200 relayed"
 
 # 5b. The same with a new offer the operator's session policy refuses: 488
 #    from imsd itself (6.1.1.1 step 4.b), the far side never sees it, the
 #    session goes on to its BYE.
 rejected488=$(astat rejected_488)
-uas_start far_reinvite_refused uas_session.xml
-scen uac_session_reinvite_refused.xml >"$LAB_TMP/uac_reinvite_refused.xml"
-sipp_run reinvite_refused "$core" -sf "$LAB_TMP/uac_reinvite_refused.xml" -s bob "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
-    || fail "re-INVITE refused by policy: $(tail -20 "$LAB_TMP/reinvite_refused.err")"
-uas_wait far_reinvite_refused
+through_imsd reinvite_refused uas_session.xml uac_session_reinvite_refused.xml bob ";orig"
 [ "$(astat rejected_488)" = $(( rejected488 + 1 )) ] || fail "rejected_488: $(astat rejected_488)"
 pass "6.1.1.1 step 4.b on a re-INVITE: 488 with what is supported, the session kept"
 
@@ -253,11 +224,7 @@ pass "486 from the far side relayed to the caller with its Warning"
 # 4. The same originating session with the client side over TCP (the SIP
 #    port's TCP is punted whole to the kernel, where nta answers on the same
 #    connection); imsd forwards over UDP as the core's URI says.
-uas_start far_tcp uas_session.xml
-sipp_run tcp_session "$core" -t t1 -sf "$LAB_TMP/uac.xml" -s bob "$ours:5060" \
-    -key ident alice -key ua "IM-client/OMA2.0 sipp" -key route_params ";orig" \
-    || fail "originating session over TCP: $(tail -20 "$LAB_TMP/tcp_session.err")"
-uas_wait far_tcp
+through_imsd tcp_session uas_session.xml uac_session.xml bob ";orig" -t t1
 [ "$(json_get "$(imsctl --json show stats)" "j['dataplane']['total']['tcp_sip_punted']")" -ge 8 ] \
     || fail "no TCP through the exception path"
 pass "originating session with SIP over TCP on the client side"
