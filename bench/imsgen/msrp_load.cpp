@@ -16,8 +16,10 @@ using dp::tcp::tcp_stack;
 
 tcp_stack* g_stack = nullptr;  // the lcore's stack (one imsgen lcore)
 
-// Queues `text` on c as one mbuf chain; false when the send buffer or the
-// pool is short (the window is sized so that it never is).
+// Queues `text` on c as one mbuf chain, to leave with whatever else is
+// written before the next flush (one flush per read, as bench/ktcp's client
+// writes a read's worth of requests at once); false when the send buffer or
+// the pool is short (the window is sized so that it never is).
 bool send_text(tcp_stack& s, tcp_conn c, std::string_view text) {
     rte_mbuf* head = nullptr;
     rte_mbuf* last = nullptr;
@@ -39,7 +41,7 @@ bool send_text(tcp_stack& s, tcp_conn c, std::string_view text) {
         }
         last = m;
     }
-    if (head == nullptr || !dp::tcp::tcp_send(s, c, head)) {
+    if (head == nullptr || !dp::tcp::tcp_send(s, c, head, true)) {
         rte_pktmbuf_free(head);
         return false;
     }
@@ -158,8 +160,7 @@ void msrp_load::leg::sink_t::on_head(const dp::msrp::head& h) {
     }
     ++w.answered;
     if (w.sent < w.messages) {
-        send_request(w);
-        dp::tcp::tcp_flush(*g_stack, w.a.c);
+        send_request(w);  // feed() flushes after the read
     } else if (w.answered >= w.messages && !w.done.load(std::memory_order_relaxed)) {
         w.end_tsc = g_stack->net.now_tsc;
         w.done.store(true, std::memory_order_release);
@@ -185,7 +186,6 @@ void msrp_load::leg::sink_t::on_end(char) {
     if (!send_text(*g_stack, l->c, r)) {
         ++w.errors;
     }
-    dp::tcp::tcp_flush(*g_stack, l->c);
 }
 
 void msrp_load::leg::sink_t::on_error(const dp::msrp::error&) { ++l->w->errors; }

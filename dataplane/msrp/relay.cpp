@@ -111,6 +111,7 @@ struct relay::conn : sink {
     rte_mbuf* outq = nullptr;
     rte_mbuf* outq_last = nullptr;
     uint32_t out_len = 0;
+    bool push_due = false;  // on the relay's list for the end of this poll (schedule_push)
     // The message being parsed: where it goes.
     enum class fwd : uint8_t { none, relay, drop } mode = fwd::none;
     uint32_t to_conn = UINT32_MAX;
@@ -257,6 +258,7 @@ size_t relay::pool_bytes() const noexcept {
 std::unique_ptr<relay> relay::create(tcp::tcp_stack& s, const relay_params& p) {
     std::unique_ptr<relay> r(new relay(s, p));
     r->conns_.reserve(p.max_conns);
+    r->push_list_.reserve(p.max_conns);
     for (uint32_t i = 0; i < p.max_conns; ++i) {
         auto k = std::make_unique<conn>();
         k->r = r.get();
@@ -311,6 +313,7 @@ relay::conn* relay::alloc_conn() noexcept {
     k.waiters = k.next_waiter = UINT32_MAX;
     k.mode = conn::fwd::none;
     k.out_len = 0;
+    k.push_due = false;
     k.cur_msg = -1;
     for (auto& m : k.msgs) {
         m.in_use = false;
@@ -639,6 +642,12 @@ void relay::list(std::vector<session_info>& out) const {
 
 // --- output -------------------------------------------------------------------------------
 
+// A body piece shorter than this is copied into the output queue rather
+// than referred to: an indirect mbuf costs an allocation and a reference
+// count, and TCP copies slices this short into its segments anyway
+// (dataplane/tcp/output.cpp zc_min_bytes).
+constexpr uint32_t copy_below_bytes = 512;
+
 bool relay::out_bytes(conn& k, std::string_view b) noexcept {
     while (!b.empty()) {
         rte_mbuf* last = k.outq_last;
@@ -734,6 +743,26 @@ void relay::push_out(conn& k) noexcept {
     }
 }
 
+void relay::schedule_push(conn& k) noexcept {
+    if (!k.push_due) {
+        k.push_due = true;
+        push_list_.push_back(k.index);  // reserved for every connection: never grows
+    }
+}
+
+void relay::push_scheduled() noexcept {
+    // What the poll's input relayed leaves now, together: the messages of
+    // a burst fill segments instead of taking one each.
+    for (const uint32_t i : push_list_) {
+        conn& k = *conns_[i];
+        if (k.push_due) {
+            k.push_due = false;
+            push_out(k);
+        }
+    }
+    push_list_.clear();
+}
+
 void relay::respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept {
     if (k.session == UINT32_MAX) {
         return;  // no paths to answer with (the caller counted why)
@@ -759,7 +788,7 @@ void relay::respond(conn& k, uint32_t session_index, uint8_t leg, std::string_vi
     local_uri(m, s, leg);
     m << "\r\n-------" << tid << "$\r\n";
     out_bytes(k, m.view());
-    push_out(k);
+    schedule_push(k);
 }
 
 // --- input --------------------------------------------------------------------------------
@@ -912,7 +941,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
                   << " 481 No such session\r\nTo-Path: " << h.find("From-Path").value_or("")
                   << "\r\nFrom-Path: " << first << "\r\n-------" << h.tid << "$\r\n";
                 out_bytes(k, m.view());
-                push_out(k);
+                schedule_push(k);
             }
             return;
         }
@@ -1126,7 +1155,7 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (k.session != UINT32_MAX) {
         sessions_[k.session]->legs[k.leg].bytes_in += b.size();
     }
-    if (copied || k.cur_seg == nullptr) {
+    if (copied || k.cur_seg == nullptr || b.size() < copy_below_bytes) {
         out_bytes(out, b);
         return;
     }
@@ -1163,7 +1192,7 @@ void relay::on_end(conn& k, char flag) noexcept {
         end << (k.had_body ? "\r\n-------" : "-------")
             << std::string_view(k.out_tid.data(), k.out_tid_len) << flag << "\r\n";
         out_bytes(out, end.view());
-        push_out(out);
+        schedule_push(out);
         cnt.chunks_aborted += flag == '#' ? 1 : 0;
         if (k.in_send && flag != '+') {
             message_event(k,
@@ -1296,7 +1325,7 @@ void relay::refuse(conn& k, uint16_t status, const char* comment) noexcept {
             end << (k.had_body ? "\r\n-------" : "-------")
                 << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
             out_bytes(out, end.view());
-            push_out(out);
+            schedule_push(out);
             ++cnt.chunks_aborted;
         }
         if (k.out_pending != UINT32_MAX) {
@@ -1330,7 +1359,7 @@ void relay::failure_report(conn& k, uint16_t status, const char* comment) noexce
       << "\r\nStatus: 000 " << uint32_t{status} << ' ' << std::string_view(comment) << "\r\n-------"
       << t << "$\r\n";
     out_bytes(k, m.view());
-    push_out(k);
+    schedule_push(k);
     ++cnt.failure_reports;
 }
 
@@ -1384,12 +1413,16 @@ void relay::leg_event(const session& s, int leg, platform::media_event_kind kind
 }
 
 void relay::poll(uint64_t now_tsc) noexcept {
+    if (now_tsc >= next_scan_tsc_) {
+        next_scan_tsc_ = now_tsc + s_.params.tsc_hz / 100;
+        expire_pending(now_tsc);
+    }
+    push_scheduled();
+}
+
+void relay::expire_pending(uint64_t now_tsc) noexcept {
     // RFC 4975 7.3: no response in time: 408 to the sender. A scan of the
     // (bounded) table every 10 ms; timeouts are tens of seconds.
-    if (now_tsc < next_scan_tsc_) {
-        return;
-    }
-    next_scan_tsc_ = now_tsc + s_.params.tsc_hz / 100;
     for (uint32_t idx = 0; idx < pending_.size(); ++idx) {
         pending& pd = pending_[idx];
         if (!pd.in_use || pd.deadline_tsc > now_tsc) {

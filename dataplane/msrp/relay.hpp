@@ -122,7 +122,9 @@ class relay {
     // Closes both legs with FIN once what is queued went out, frees the session.
     bool release(uint32_t id) noexcept;
     void list(std::vector<session_info>& out) const;
-    // Timers: response timeouts. Every poll; cheap when nothing is due.
+    // Every poll, after the poll's input: sends what that input relayed
+    // (output leaves once per poll, so a burst's messages share segments)
+    // and, every 10 ms, answers 408 for responses overdue.
     void poll(uint64_t now_tsc) noexcept;
 
     // Internal: the TCP callbacks and the parser sink reach these.
@@ -158,7 +160,13 @@ class relay {
     // as its send space allows.
     bool out_bytes(conn& k, std::string_view b) noexcept;
     bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
+    // Hands k's queue to TCP now, as much as its send space takes.
     void push_out(conn& k) noexcept;
+    // Hands it over at the end of this poll (push_scheduled, from poll):
+    // what one burst of input relays leaves in as few segments as it fits.
+    void schedule_push(conn& k) noexcept;
+    void push_scheduled() noexcept;
+    void expire_pending(uint64_t now_tsc) noexcept;
     void resume_waiters(conn& k) noexcept;
     // A response on k with the paths of k's current session and leg, or of
     // the given ones (a response to a relayed request, on a connection that
@@ -205,6 +213,7 @@ class relay {
     std::vector<pending> pending_;
     std::vector<uint32_t> free_pending_;
     uint64_t next_scan_tsc_ = 0;
+    std::vector<uint32_t> push_list_;    // connections with push_due set
     std::array<char, 40> uri_prefix_{};  // "msrp://<media-addr>:<port>/"
     uint8_t uri_prefix_len_ = 0;
 };

@@ -59,7 +59,7 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
     return s.handle(*t);
 }
 
-bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept {
+bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m, bool more) noexcept {
     tcb& t = s.at(c);
     const uint32_t len = rte_pktmbuf_pkt_len(m);
     if (t.fin_queued || (t.state != tcp_state::established && t.state != tcp_state::close_wait)) {
@@ -73,7 +73,9 @@ bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept {
         t.want_writable = true;
         return false;
     }
-    tcp_output(s, t);
+    if (!more) {
+        tcp_output(s, t);
+    }
     return true;
 }
 

@@ -320,7 +320,10 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
 
 // Queues `m` (a packet, possibly chained) for sending; false, and nothing
 // taken, when the send buffer lacks room (on_writable follows when it frees).
-bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m) noexcept;
+// Sends what the window allows at once, unless `more` says that more data
+// follows before a tcp_flush (as MSG_MORE does): then several small writes
+// leave in full-sized segments instead of one segment each.
+bool tcp_send(tcp_stack& s, tcp_conn c, rte_mbuf* m, bool more = false) noexcept;
 // Bytes tcp_send would take now.
 uint32_t tcp_send_space(tcp_stack& s, tcp_conn c) noexcept;
 // Takes all in-order payload received so far as one (multi-segment) packet,

@@ -43,6 +43,12 @@ class relay_test : public tcp_test {
                                    "\r\nFrom-Path: " + path_b + "\r\n-------tx-b1$\r\n");
         ASSERT_NE(out[port_b].find("MSRP tx-b1 200 OK"), std::string::npos) << out[port_b];
     }
+    // As the dataplane loop does: the relay's output after the input.
+    void after_input() override {
+        if (relay_ != nullptr) {
+            relay_->poll(ctx_.now_tsc);
+        }
+    }
     void TearDown() override {
         stack_.reset();  // its drain calls back into the relay: the relay goes after
         relay_.reset();
@@ -129,6 +135,59 @@ TEST_F(relay_test, rewrites_paths_and_transaction_id_and_keeps_everything_else) 
     EXPECT_EQ(header(to_a, "From-Path"), info_.local_uri[0]);
     EXPECT_EQ(relay_->cnt.responses_relayed, 1u);
     EXPECT_EQ(relay_->cnt.requests_relayed, 1u);
+}
+
+// What one poll's input relays leaves at the end of the poll, together: two
+// SENDs in one segment go to the far side in one segment, and the two 200s
+// that come back in one segment go to the sender in one.
+TEST_F(relay_test, messages_relayed_in_one_poll_share_a_segment) {
+    auto send_of = [&](int n) {
+        const std::string t = "tx-m" + std::to_string(n);
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: m-" + std::to_string(n) +
+               "\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------" + t +
+               "$\r\n";
+    };
+    auto segments_to = [](const std::vector<seg_out>& out, uint16_t port) {
+        int n = 0;
+        for (const auto& o : out) {
+            n += o.dport == port && !o.data.empty() ? 1 : 0;
+        }
+        return n;
+    };
+    seg sa;
+    sa.seq = conns_[port_a].next_seq;
+    sa.ack = conns_[port_a].imsd_next;
+    sa.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+    sa.data = send_of(1) + send_of(2);
+    conns_[port_a].next_seq += static_cast<uint32_t>(sa.data.size());
+    auto raw = send(sa, msrp_port, port_a);
+    EXPECT_EQ(segments_to(raw, port_b), 1) << "both SENDs in one segment to leg b";
+    auto out = collect(raw);
+    const std::string& to_b = out[port_b];
+    const size_t second = to_b.find("MSRP ", 1);
+    ASSERT_NE(second, std::string::npos) << to_b;
+    const std::string tid1 = tid_of(to_b), tid2 = tid_of(to_b.substr(second));
+    EXPECT_EQ(header(to_b, "Message-ID"), "m-1");
+    EXPECT_EQ(header(to_b.substr(second), "Message-ID"), "m-2");
+
+    auto ok_of = [&](const std::string& t) {
+        return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
+    };
+    seg sb;
+    sb.seq = conns_[port_b].next_seq;
+    sb.ack = conns_[port_b].imsd_next;
+    sb.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+    sb.data = ok_of(tid1) + ok_of(tid2);
+    conns_[port_b].next_seq += static_cast<uint32_t>(sb.data.size());
+    raw = send(sb, msrp_port, port_b);
+    EXPECT_EQ(segments_to(raw, port_a), 1) << "both 200s in one segment to leg a";
+    out = collect(raw);
+    const std::string& to_a = out[port_a];
+    EXPECT_EQ(to_a.substr(0, 18), "MSRP tx-m1 200 OK\r");
+    EXPECT_NE(to_a.find("MSRP tx-m2 200 OK\r\n"), std::string::npos) << to_a;
+    EXPECT_EQ(relay_->cnt.responses_relayed, 2u);
 }
 
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {

@@ -77,8 +77,12 @@ class net_test : public ::testing::Test {
     std::vector<rte_mbuf*> inject(const std::vector<uint8_t>& frame) {
         rte_mbuf* m = make(frame);
         dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(&m, 1));
+        after_input();
         return take_tx();
     }
+    // What the dataplane loop runs after a poll's input, before its tx
+    // burst (the MSRP relay's output, in the relay's tests).
+    virtual void after_input() {}
 
     std::vector<rte_mbuf*> take_tx() {
         auto& tx = ctx_.tx[0];

@@ -104,6 +104,7 @@ class tcp_test : public net_test {
             rte_mbuf* tail = make(std::vector<uint8_t>(frame.begin() + at, frame.end()));
             EXPECT_EQ(rte_pktmbuf_chain(head, tail), 0);
             dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(&head, 1));
+            after_input();
             return parse(take_tx());
         }
         return parse(inject(frame));
@@ -115,6 +116,7 @@ class tcp_test : public net_test {
         for (uint64_t i = 0; i < ms; ++i) {
             ctx_.now_tsc += hz / 1000;
             stack_->timers_run(ctx_.now_tsc);
+            after_input();
         }
         return parse(take_tx());
     }

@@ -481,6 +481,38 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     EXPECT_EQ(probe.why, dp::tcp::tcp_cause::aborted);
 }
 
+// tcp_send with `more` (as MSG_MORE): small writes wait for tcp_flush and
+// leave together in one segment; without it each leaves at once.
+TEST_F(tcp_rfc9293, writes_marked_more_leave_together_at_the_flush) {
+    connect_probe probe;
+    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                  htons(peer_port), &probe_cb, &probe);
+    ASSERT_TRUE(c.valid());
+    const uint32_t iss = parse(take_tx()).at(0).seq;
+    auto reply = [&](const seg& sg) { return send(sg, active_port(), peer_port); };
+    ASSERT_EQ(reply(seg{5000, iss + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}).size(), 1u);
+    auto text = [&](const std::string& t) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(t.size())), t.data(), t.size());
+        return m;
+    };
+    for (const char* t : {"one ", "two ", "three"}) {
+        ASSERT_TRUE(dp::tcp::tcp_send(*stack_, c, text(t), true));
+    }
+    EXPECT_TRUE(take_tx().empty()) << "nothing before the flush";
+    dp::tcp::tcp_flush(*stack_, c);
+    auto out = parse(take_tx());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "one two three");
+    EXPECT_EQ(out[0].seq, iss + 1);
+    // Without `more`: at once, a segment per write.
+    ASSERT_TRUE(dp::tcp::tcp_send(*stack_, c, text("four")));
+    out = parse(take_tx());
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, "four");
+    dp::tcp::tcp_abort(*stack_, c);
+}
+
 TEST_F(tcp_rfc9293, active_open_picks_a_source_port_rss_steers_back_to_this_lcore) {
     // Four queues, this lcore on queue 2: the answers to every connection it
     // opens must hash to queue 2.
