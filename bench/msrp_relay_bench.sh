@@ -39,6 +39,8 @@ lab_conf "imsdrelay$id" \
     "net_memif0,role=server,socket=$memif" "198.18.20.1/24"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles']"; }
+# Packets imsd received and sent (both legs; ACKs included).
+pkts() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['rx_packets'] + j['dataplane']['total']['tx_packets']"; }
 cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles'] + j['dataplane']['total']['poll_idle_cycles']"; }
 
 start_imsd "$LAB_TMP/imsd.xml"
@@ -52,7 +54,7 @@ steal() { awk '/^cpu /{print $9}' /proc/stat; }
 # relay_run <body bytes> <messages> [body file]: one session relaying
 # <messages> SENDs (and their 200s); prints the figures line, sets `line`.
 relay_run() {
-    local size=$1 n=$2 body=${3:-} s sid uri_a gen b0 b1 out
+    local size=$1 n=$2 body=${3:-} s sid uri_a gen b0 b1 p0 p1 out
     s=$(imsctl --json msrp create) || fail "msrp create: $s"
     sid=$(json_get "$s" "j['id']")
     uri_a=$(json_get "$s" "j['uri_a']")
@@ -64,25 +66,25 @@ relay_run() {
         --size $size --timeout 120 ${body:+--body-file "$body"} >"$LAB_TMP/gen.out" 2>"$LAB_TMP/gen.err" &
     gen=$!; LAB_PIDS+=("$gen")
     for _ in $(seq 100); do grep -q listening "$LAB_TMP/gen.err" && break; sleep 0.1; done
-    b0=$(busy); st0=$(steal)
+    b0=$(busy); st0=$(steal); p0=$(pkts)
     imsctl msrp path "$sid" b "msrp://198.18.20.2:7000/imsgenlegB0001;tcp" active >/dev/null
     wait "$gen" || fail "imsgen ($size B): $(cat "$LAB_TMP/gen.out") $(tail -n3 "$LAB_TMP/gen.err")"
-    b1=$(busy); st1=$(steal)
+    b1=$(busy); st1=$(steal); p1=$(pkts)
     out=$(tail -n1 "$LAB_TMP/gen.out")
     json_get "$out" "j['ok'] and j['messages'] == $n and j['received_b'] == $n" | grep -q True \
         || fail "imsgen ($size B): $out"
     line=$(python3 -c '
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
-print("%-8s %10d %12.0f %14.3f %16.0f %10.2f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6, busy / n,
-      int(sys.argv[5]) / 100))
-' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))")
+print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6,
+      busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100))
+' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))")
     imsctl msrp release "$sid" >/dev/null
     # imsgen restarts per run: the memif link comes back for the next one.
     sleep 0.5
 }
-printf '%-8s %10s %12s %14s %16s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" \
-    "steal s"
+printf '%-8s %10s %12s %14s %16s %9s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" \
+    "pkts/msg" "steal s"
 for size in 256 4096 65536; do
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
     relay_run $size $(( n / scale ))
@@ -172,23 +174,41 @@ for _ in $(seq 50); do grep -q listening "$LAB_TMP/ks.txt" && break; sleep 0.1; 
 sleep 0.5
 kill -0 "$hp" 2>/dev/null || fail "haproxy did not start: $(cat "$LAB_TMP/haproxy.log")"
 hz=$(getconf CLK_TCK)
+# The kernel relay's cost on this VM swings by up to ten times from one run to
+# the next (cross-CPU wake-ups): each size runs three times and the ratio is
+# taken against the cheapest run, the one most in the kernel's favour.
+reps=3
+vpkts() { ip netns exec "$nr" awk '{s += $1} END {print s}' /sys/class/net/hr$id/statistics/rx_packets \
+    /sys/class/net/hr$id/statistics/tx_packets; }
 echo
-printf '%-8s %10s %12s %16s %14s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" "imsd CPU-s/1M" "ratio"
+printf '%-8s %10s %12s %16s %20s %9s %14s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" \
+    "(all $reps runs)" "pkts/msg" "imsd CPU-s/1M" "ratio"
 for size in 256 4096 65536; do
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
     n=$(( n / scale ))
     window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1
-    h0=$(awk '{print $14+$15}' "/proc/$hp/stat")
-    out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
-        || fail "ktcp msrp-client ($size B): $out"
-    h1=$(awk '{print $14+$15}' "/proc/$hp/stat")
+    runs=()
+    for _ in $(seq $reps); do
+        h0=$(awk '{print $14+$15}' "/proc/$hp/stat"); v0=$(vpkts)
+        out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
+            || fail "ktcp msrp-client ($size B): $out"
+        h1=$(awk '{print $14+$15}' "/proc/$hp/stat"); v1=$(vpkts)
+        runs+=("$out|$(( h1 - h0 ))|$(( v1 - v0 ))")
+    done
     python3 -c '
 import json, sys
-j = json.loads(sys.argv[1]); n = j["messages"]; cpu = (int(sys.argv[2]) / int(sys.argv[3]))
-assert j["ok"] and n == int(sys.argv[5]), j
-h = cpu / n * 1e6; ours = float(sys.argv[6])
-print("%-8s %10d %12.0f %16.3f %14.3f %7.1fx" % (sys.argv[4], n, n / j["seconds"], h, ours, h / ours))
-' "$out" "$(( h1 - h0 ))" "$hz" "$size" "$n" "${ours_cpu[$size]}" || fail "haproxy run ($size B): $out"
+hz, size, n, ours = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+runs = []
+for r in sys.argv[5:]:
+    out, ticks, pk = r.split("|")
+    j = json.loads(out)
+    assert j["ok"] and j["messages"] == n, j
+    runs.append((int(ticks) / hz / n * 1e6, n / j["seconds"], int(pk) / n))
+best = min(runs)
+print("%-8s %10d %12.0f %16.3f %20s %9.2f %14.3f %7.1fx" % (size, n, best[1], best[0],
+      " ".join("%.2f" % r[0] for r in runs), best[2], ours, best[0] / ours))
+' "$hz" "$size" "$n" "${ours_cpu[$size]}" "${runs[@]}" || fail "haproxy run ($size B): ${runs[*]}"
 done
-echo "(ratio: HAProxy's CPU per message over imsd's; /proc counts in ${hz}ths of a second)"
+echo "(ratio: HAProxy's CPU per message in its cheapest run over imsd's; /proc counts in ${hz}ths of a"
+echo " second; pkts/msg: packets through the relay's interface(s), both legs, ACKs included)"
 echo "msrp_relay_bench: done"

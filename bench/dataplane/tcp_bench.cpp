@@ -114,6 +114,8 @@ void wire(end& a, end& b) {
     a.ctx.now_tsc = now;
     b.ctx.now_tsc = now;
     for (;;) {
+        a.stack->flush_acks();  // as the dataplane loop does every poll
+        b.stack->flush_acks();
         auto& ta = a.ctx.tx[0];
         auto& tb = b.ctx.tx[0];
         if (ta.count == 0 && tb.count == 0) {

@@ -14,6 +14,7 @@
 #define IMSD_DP_NET_COUNTERS(_)                                                                \
     _(poll_busy_cycles, info, "TSC cycles in polls that had work (the lcore's load)")          \
     _(poll_idle_cycles, info, "TSC cycles in polls that found nothing (and idle sleeps)")      \
+    _(polls_busy, info, "polls that had work (busy cycles over this: the cost of one)")        \
     _(rx_packets, info, "frames received from the ports")                                      \
     _(rx_bytes, info, "bytes received from the ports")                                         \
     _(tx_packets, info, "frames handed to the ports")                                          \

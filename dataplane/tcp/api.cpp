@@ -101,6 +101,7 @@ rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn c) noexcept {
     if (static_cast<int32_t>(opened) > 0 &&
         (opened >= 2u * t.snd_mss || opened >= s.params.rcv_buffer_bytes / 2)) {
         t.ack_now = true;
+        s.defer_ack(t);
     }
     return m;
 }
@@ -111,7 +112,7 @@ void tcp_flush(tcp_stack& s, tcp_conn c) noexcept {
     tcb& t = s.at(c);
     tcp_output(s, t);
     if (t.in_use && t.ack_now) {
-        send_ack(s, t);
+        s.defer_ack(t);
     }
 }
 

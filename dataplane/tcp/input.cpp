@@ -961,7 +961,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     }
     tcp_output(s, *t);
     if (t->ack_now) {
-        send_ack(s, *t);
+        s.defer_ack(*t);  // by the end of the poll, unless data carries it first
     }
 }
 

@@ -445,7 +445,7 @@ void tcp_output(tcp_stack& s, tcb& t) noexcept {
         s.timer_set(t);
     }
     if (!sent && t.ack_now) {
-        send_ack(s, t);
+        s.defer_ack(t);  // tcp_stack::flush_acks, unless data carries it first
     }
 }
 

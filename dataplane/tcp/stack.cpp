@@ -51,6 +51,7 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
         return nullptr;
     }
     s->tcbs_.resize(hp.entries);
+    s->ack_list_.reserve(hp.entries);
     s->ooo_pool_.resize(p.ooo_pool_entries);
     for (uint32_t i = 0; i < p.ooo_pool_entries; ++i) {
         s->ooo_pool_[i].next = i + 1 < p.ooo_pool_entries ? i + 1 : UINT32_MAX;
@@ -62,6 +63,32 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
     s->wheel_tick_tsc_ = std::max<uint64_t>(p.tsc_hz / 1000, 1);
     s->wheel_now_tick_ = net.now_tsc / s->wheel_tick_tsc_;
     return s;
+}
+
+void tcp_stack::defer_ack(tcb& t) noexcept {
+    if (t.ack_listed) {
+        return;
+    }
+    if (ack_list_.size() == ack_list_.capacity()) {
+        send_ack(*this, t);  // (a slot reused within one poll listed twice) at once, never grow
+        return;
+    }
+    t.ack_listed = true;
+    ack_list_.push_back(static_cast<uint32_t>(&t - tcbs_.data()));
+}
+
+void tcp_stack::flush_acks() noexcept {
+    for (const uint32_t i : ack_list_) {
+        tcb& t = tcbs_[i];
+        if (!t.ack_listed) {
+            continue;  // released (and perhaps reused) since
+        }
+        t.ack_listed = false;
+        if (t.in_use && t.ack_now) {
+            send_ack(*this, t);  // no data went out to carry it
+        }
+    }
+    ack_list_.clear();
 }
 
 tcp_stack::~tcp_stack() {

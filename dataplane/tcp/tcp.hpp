@@ -126,6 +126,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) tcb {
     bool sack_ok : 1 = false;      // RFC 2018 negotiated: SACK blocks both ways
     bool in_recovery : 1 = false;  // fast recovery (NewReno or SACK)
     bool ack_now : 1 = false;      // an ACK is owed at once
+    bool ack_listed : 1 = false;   // on the stack's list for flush_acks
     bool fin_queued : 1 = false;   // user closed: FIN after the queued data
     bool fin_sent : 1 = false;
     bool peer_fin : 1 = false;
@@ -224,6 +225,15 @@ class tcp_stack {
     void timer_cancel(tcb& t);
     void timers_run(uint64_t now_tsc);
 
+    // The ACKs input owes go out once per poll, after the upper layer's
+    // output had its chance to carry them (as VPP's tcp-input programs an
+    // ACK per connection and frame): a burst of segments on one connection
+    // gets one ACK, not one per two segments, and a response sent in the
+    // same poll carries it. The owning lcore calls flush_acks every poll,
+    // after its input and the relay's output, before the tx burst.
+    void defer_ack(tcb& t) noexcept;
+    void flush_acks() noexcept;
+
     void time_wait_enter(tcb& t);
     void time_wait_leave(tcb& t);
 
@@ -282,6 +292,7 @@ class tcp_stack {
 
     rte_hash* table_ = nullptr;
     std::vector<tcb> tcbs_;            // indexed by rte_hash key position
+    std::vector<uint32_t> ack_list_;   // tcbs with ack_listed set; reserved, never grows
     std::vector<ooo_entry> ooo_pool_;  // sized at start, never grows
     uint32_t ooo_free_ = UINT32_MAX;
     uint32_t used_ = 0;
@@ -331,7 +342,8 @@ uint32_t tcp_send_space(tcp_stack& s, tcp_conn c) noexcept;
 rte_mbuf* tcp_recv(tcp_stack& s, tcp_conn c) noexcept;
 // Bytes tcp_recv would return now.
 uint32_t tcp_recv_bytes(tcp_stack& s, tcp_conn c) noexcept;
-// Sends what is due now (a window update after tcp_recv, queued data).
+// Sends the queued data the window allows now; an ACK owed that no data
+// carried (a window update after tcp_recv) leaves at the poll's flush_acks.
 void tcp_flush(tcp_stack& s, tcp_conn c) noexcept;
 // Orderly close: FIN after the queued data.
 void tcp_close(tcp_stack& s, tcp_conn c) noexcept;

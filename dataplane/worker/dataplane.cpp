@@ -388,6 +388,7 @@ void dataplane::loop(poller& p) noexcept {
         ctx.now_tsc = rte_rdtsc();
         (had_work ? ctx.cnt.poll_busy_cycles : ctx.cnt.poll_idle_cycles) +=
             ctx.now_tsc - poll_start;
+        ctx.cnt.polls_busy += had_work ? 1 : 0;
         poll_start = ctx.now_tsc;
         ctx.cfg = config_->get();
         if (p.msrp) {
@@ -426,8 +427,9 @@ void dataplane::loop(poller& p) noexcept {
             }
             p.tcp->timers_run(ctx.now_tsc);
             if (p.msrp) {
-                p.msrp->poll(ctx.now_tsc);
+                p.msrp->poll(ctx.now_tsc);  // what the input relayed leaves now
             }
+            p.tcp->flush_acks();  // ACKs no data carried: one per connection per poll
         }
         if (owns_punt) {
             received += punt::poll(ctx, punt_, burst);

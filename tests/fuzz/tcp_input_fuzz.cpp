@@ -144,6 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     g_ctx->now_tsc += static_cast<uint64_t>(control & 0x60) * 1000;
     net::net_input(*g_ctx, 0, std::span<rte_mbuf*>(&m, 1));
     g_tcp->timers_run(g_ctx->now_tsc);
+    g_tcp->flush_acks();  // as the dataplane loop does every poll
     auto& tx = g_ctx->tx[0];
     for (uint16_t i = 0; i < tx.count; ++i) {
         rte_pktmbuf_free(tx.pkts[i]);

@@ -48,6 +48,7 @@ class relay_test : public tcp_test {
         if (relay_ != nullptr) {
             relay_->poll(ctx_.now_tsc);
         }
+        tcp_test::after_input();
     }
     void TearDown() override {
         stack_.reset();  // its drain calls back into the relay: the relay goes after

@@ -63,6 +63,13 @@ class tcp_test : public net_test {
         dp::tcp::start_sink_service(*stack_, 0, rte_cpu_to_be_16(sink_port));
     }
 
+    // As the dataplane loop does after a poll's input: the ACKs owed.
+    void after_input() override {
+        if (stack_ != nullptr) {
+            stack_->flush_acks();
+        }
+    }
+
     void TearDown() override {
         stack_.reset();
         ctx_.tcp = nullptr;
@@ -74,6 +81,36 @@ class tcp_test : public net_test {
     // returns imsd's answers.
     std::vector<seg_out> send(const seg& s, uint16_t dport = echo_port,
                               uint16_t sport = peer_port) {
+        auto frame = frame_of(s, dport, sport);
+        if (split_next_at_ != 0) {
+            // As a gathering sender or a scattering NIC hands it over: the
+            // first bytes in one mbuf, the rest chained behind.
+            const size_t at = split_next_at_;
+            split_next_at_ = 0;
+            rte_mbuf* head = make(std::vector<uint8_t>(frame.begin(), frame.begin() + at));
+            rte_mbuf* tail = make(std::vector<uint8_t>(frame.begin() + at, frame.end()));
+            EXPECT_EQ(rte_pktmbuf_chain(head, tail), 0);
+            dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(&head, 1));
+            after_input();
+            return parse(take_tx());
+        }
+        return parse(inject(frame));
+    }
+
+    // Several segments from the peer in one poll (one rx burst), then what
+    // the poll's end sends.
+    std::vector<seg_out> send_burst(const std::vector<seg>& segs, uint16_t dport,
+                                    uint16_t sport = peer_port) {
+        std::vector<rte_mbuf*> pkts;
+        for (const auto& s : segs) {
+            pkts.push_back(make(frame_of(s, dport, sport)));
+        }
+        dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
+        after_input();
+        return parse(take_tx());
+    }
+
+    std::vector<uint8_t> frame_of(const seg& s, uint16_t dport, uint16_t sport) {
         std::vector<uint8_t> tcp(sizeof(rte_tcp_hdr) + s.opts.size() + s.data.size());
         auto* th = reinterpret_cast<rte_tcp_hdr*>(tcp.data());
         th->src_port = htons(sport);
@@ -95,19 +132,7 @@ class tcp_test : public net_test {
             fth->cksum ^= 0x1234;
             corrupt_next_ = false;
         }
-        if (split_next_at_ != 0) {
-            // As a gathering sender or a scattering NIC hands it over: the
-            // first bytes in one mbuf, the rest chained behind.
-            const size_t at = split_next_at_;
-            split_next_at_ = 0;
-            rte_mbuf* head = make(std::vector<uint8_t>(frame.begin(), frame.begin() + at));
-            rte_mbuf* tail = make(std::vector<uint8_t>(frame.begin() + at, frame.end()));
-            EXPECT_EQ(rte_pktmbuf_chain(head, tail), 0);
-            dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(&head, 1));
-            after_input();
-            return parse(take_tx());
-        }
-        return parse(inject(frame));
+        return frame;
     }
 
     // Advances time and runs the timers; returns what they sent.

@@ -108,6 +108,31 @@ TEST_F(tcp_rfc9293, reassembly_orders_segments_and_drops_duplicates) {
     EXPECT_EQ(out.back().ack, 116u);
 }
 
+// RFC 5681 4.2 asks for an ACK at least every second full-sized segment;
+// segments that arrive in one poll (one rx burst) are acknowledged together
+// at the poll's end, as a receive offload would hand them over: six full
+// segments in a burst get one ACK for all of them, and two bursts of two get
+// one each.
+TEST_F(tcp_rfc9293, a_burst_of_segments_gets_one_ack_at_the_end_of_the_poll) {
+    const uint32_t iss = handshake(100, sink_port, 1000);
+    const std::string full(1000, 'f');
+    std::vector<seg> burst;
+    for (uint32_t i = 0; i < 6; ++i) {
+        burst.push_back(seg{101 + i * 1000, iss + 1, ACK, 65535, {}, full});
+    }
+    auto out = send_burst(burst, sink_port);
+    ASSERT_EQ(out.size(), 1u) << "one ACK for the burst";
+    EXPECT_EQ(out[0].ack, 101u + 6000u);
+    for (uint32_t b = 0; b < 2; ++b) {
+        const uint32_t at = 6101 + b * 2000;
+        out = send_burst(
+            {seg{at, iss + 1, ACK, 65535, {}, full}, seg{at + 1000, iss + 1, ACK, 65535, {}, full}},
+            sink_port);
+        ASSERT_EQ(out.size(), 1u);
+        EXPECT_EQ(out[0].ack, at + 2000);
+    }
+}
+
 TEST_F(tcp_rfc9293, retransmitted_overlap_delivers_only_the_new_bytes) {
     const uint32_t iss = handshake(100);
     send(seg{101, iss + 1, ACK, 65535, {}, "abc"});
