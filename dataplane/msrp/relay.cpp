@@ -642,12 +642,6 @@ void relay::list(std::vector<session_info>& out) const {
 
 // --- output -------------------------------------------------------------------------------
 
-// A body piece shorter than this is copied into the output queue rather
-// than referred to: an indirect mbuf costs an allocation and a reference
-// count, and TCP copies slices this short into its segments anyway
-// (dataplane/tcp/output.cpp zc_min_bytes).
-constexpr uint32_t copy_below_bytes = 512;
-
 bool relay::out_bytes(conn& k, std::string_view b) noexcept {
     while (!b.empty()) {
         rte_mbuf* last = k.outq_last;
@@ -1155,7 +1149,8 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (k.session != UINT32_MAX) {
         sessions_[k.session]->legs[k.leg].bytes_in += b.size();
     }
-    if (copied || k.cur_seg == nullptr || b.size() < copy_below_bytes) {
+    // A short piece is copied: TCP would copy it into its segment anyway.
+    if (copied || k.cur_seg == nullptr || b.size() < tcp::zc_min_bytes) {
         out_bytes(out, b);
         return;
     }

@@ -129,12 +129,6 @@ void sndq_drop_front(tcb& t, uint32_t n) noexcept {
 
 namespace {
 
-// A slice shorter than this is copied rather than referred to: an indirect
-// mbuf costs an allocation, a reference count on the direct one and a gather
-// entry for the NIC, which a short copy undercuts (bench_dp_tcp BM_ours_rr
-// sends 256 B messages; BM_ours_bulk full segments by reference).
-constexpr uint32_t zc_min_bytes = 512;
-
 // Room for n more bytes at the end of the packet whose last segment is
 // *last: in it when it is a direct mbuf with tailroom, else in a new direct
 // mbuf chained after it. Null when the pool is empty.

@@ -329,6 +329,12 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
 tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint32_t remote_ip,
                      uint16_t remote_port_be, const tcp_callbacks* cb, void* user) noexcept;
 
+// A slice shorter than this is copied rather than referred to: an indirect
+// mbuf costs an allocation, a reference count on the direct one and a gather
+// entry for the NIC, which a short copy undercuts (bench_dp_tcp BM_ours_rr
+// sends 256 B messages; BM_ours_bulk full segments by reference).
+inline constexpr uint32_t zc_min_bytes = 512;
+
 // Queues `m` (a packet, possibly chained) for sending; false, and nothing
 // taken, when the send buffer lacks room (on_writable follows when it frees).
 // Sends what the window allows at once, unless `more` says that more data
