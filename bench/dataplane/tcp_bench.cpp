@@ -24,118 +24,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench/support/stack_pair.hpp"
 #include "dataplane/tcp/tcp.hpp"
 #include "tests/support/eal_env.hpp"
-#include "tests/support/frames.hpp"
 
 namespace {
 
 using namespace imsd;
 namespace tcp = dp::tcp;
 
-// The pool, with every buffer touched once: without hugepages the EAL's
-// memory is faulted in page by page, which would be counted against the
-// first benchmark otherwise.
-rte_mempool* pool() {
-    static rte_mempool* p = [] {
-        rte_mempool* mp = rte_pktmbuf_pool_create("tcp_bench_pool", 32767, 256, 0,
-                                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-        std::vector<rte_mbuf*> all;
-        while (rte_mbuf* m = rte_pktmbuf_alloc(mp)) {
-            std::memset(rte_pktmbuf_mtod(m, char*), 0, rte_pktmbuf_tailroom(m));
-            all.push_back(m);
-        }
-        for (rte_mbuf* m : all) {
-            rte_pktmbuf_free(m);
-        }
-        return mp;
-    }();
-    return p;
-}
-
-// Indirect mbufs for zero-copy transmit (IMSD_BENCH_COPY=1: none, so every
-// segment copies its payload, for comparison).
-rte_mempool* clone_pool() {
-    static rte_mempool* p = [] {
-        const char* copy = std::getenv("IMSD_BENCH_COPY");
-        if (copy != nullptr && copy[0] == '1') {
-            return static_cast<rte_mempool*>(nullptr);
-        }
-        return rte_pktmbuf_pool_create("tcp_bench_clones", 32767, 256, 0, 0, SOCKET_ID_ANY);
-    }();
-    return p;
-}
-
-// One end: a net context with its TCP.
-struct end {
-    dp::net::net_ctx ctx;
-    dp::net::net_config cfg;
-    std::unique_ptr<tcp::tcp_stack> stack;
-
-    end(const char* name, uint8_t self, uint8_t other) {
-        static int n = 0;
-        std::string nn = std::string(name) + "_neigh" + std::to_string(n++);
-        ctx.neigh = dp::net::neighbour_table::create(nn.c_str(), 64, SOCKET_ID_ANY);
-        ctx.pool = pool();
-        ctx.clone_pool = clone_pool();
-        ctx.now_tsc = rte_rdtsc();
-        cfg.n_ports = 1;
-        cfg.ports[0].mac = test::mac(self);
-        cfg.ports[0].n_addrs = 1;
-        cfg.ports[0].addrs[0] = {addr(self), test::addr("255.255.255.0")};
-        ctx.cfg = &cfg;
-        auto* nb = ctx.neigh->add(0, addr(other));
-        nb->mac = test::mac(other);
-        nb->state = dp::net::neigh_state::reachable;
-        nb->stamp_tsc = ctx.now_tsc;
-        tcp::tcp_params p;
-        p.tsc_hz = rte_get_tsc_hz();
-        p.max_connections = 64;
-        p.rcv_buffer_bytes = 1 << 20;
-        p.snd_buffer_bytes = 1 << 20;
-        std::string sn = std::string(name) + "_tcp" + std::to_string(n++);
-        stack = tcp::tcp_stack::create(sn.c_str(), p, ctx, SOCKET_ID_ANY);
-        ctx.tcp = stack.get();
-        ctx.tcp_input = tcp::tcp_input;
-    }
-    static uint32_t addr(uint8_t host) {
-        std::string a = "198.18.0." + std::to_string(host);
-        return test::addr(a.c_str());
-    }
-};
-
-// Moves everything in flight from one end to the other until both are quiet.
-// Time advances by a fixed step per call instead of a TSC reading: on this
-// virtual machine a TSC read per exchange cost more than the stacks did
-// (16 MiB: 33 ms with, 8 ms without). The step keeps timers meaningful.
-void wire(end& a, end& b) {
-    static uint64_t now = rte_rdtsc();
-    now += rte_get_tsc_hz() / 1000000;  // 1 us per exchange
-    a.ctx.now_tsc = now;
-    b.ctx.now_tsc = now;
-    for (;;) {
-        a.stack->flush_acks();  // as the dataplane loop does every poll
-        b.stack->flush_acks();
-        auto& ta = a.ctx.tx[0];
-        auto& tb = b.ctx.tx[0];
-        if (ta.count == 0 && tb.count == 0) {
-            return;
-        }
-        rte_mbuf* burst[dp::net::tx_capacity];
-        uint16_t n = ta.count;
-        std::memcpy(burst, ta.pkts.data(), n * sizeof(rte_mbuf*));
-        ta.count = 0;
-        if (n != 0) {
-            dp::net::net_input(b.ctx, 0, std::span<rte_mbuf*>(burst, n));
-        }
-        n = tb.count;
-        std::memcpy(burst, tb.pkts.data(), n * sizeof(rte_mbuf*));
-        tb.count = 0;
-        if (n != 0) {
-            dp::net::net_input(a.ctx, 0, std::span<rte_mbuf*>(burst, n));
-        }
-    }
-}
+using bench::stack_end;
+using bench::wire;
 
 struct client_state {
     bool established = false;
@@ -159,7 +58,7 @@ const tcp::tcp_callbacks client_cb = {
 };
 
 rte_mbuf* data_mbuf(uint16_t len) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool());
+    rte_mbuf* m = rte_pktmbuf_alloc(bench::pair_pool());
     std::memset(rte_pktmbuf_append(m, len), 'd', len);
     return m;
 }
@@ -173,10 +72,11 @@ double cpu_seconds() {
 // --- ours ---------------------------------------------------------------------------------
 
 void BM_ours_bulk(benchmark::State& state) {
-    end a("bulk_a", 1, 2), b("bulk_b", 2, 1);
+    stack_end a("bulk_a", 1, 2), b("bulk_b", 2, 1);
     tcp::start_sink_service(*b.stack, 0, htons(9));
     client_state cs;
-    auto c = tcp::tcp_connect(*a.stack, 0, end::addr(1), end::addr(2), htons(9), &client_cb, &cs);
+    auto c = tcp::tcp_connect(*a.stack, 0, stack_end::addr(1), stack_end::addr(2), htons(9),
+                              &client_cb, &cs);
     wire(a, b);
     if (!cs.established) {
         state.SkipWithError("no connection");
@@ -210,10 +110,11 @@ void BM_ours_bulk(benchmark::State& state) {
 BENCHMARK(BM_ours_bulk)->Unit(benchmark::kMillisecond)->Iterations(8);
 
 void BM_ours_rr256(benchmark::State& state) {
-    end a("rr_a", 1, 2), b("rr_b", 2, 1);
+    stack_end a("rr_a", 1, 2), b("rr_b", 2, 1);
     tcp::start_echo_service(*b.stack, 0, htons(7));
     client_state cs;
-    auto c = tcp::tcp_connect(*a.stack, 0, end::addr(1), end::addr(2), htons(7), &client_cb, &cs);
+    auto c = tcp::tcp_connect(*a.stack, 0, stack_end::addr(1), stack_end::addr(2), htons(7),
+                              &client_cb, &cs);
     wire(a, b);
     constexpr int per_iter = 10000;
     uint64_t cycles = 0, msgs = 0;
