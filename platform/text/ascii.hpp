@@ -6,6 +6,7 @@
 // heap; any thread.
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 namespace imsd::platform {
@@ -36,10 +37,19 @@ constexpr std::string_view trim_blanks(std::string_view v) noexcept {
 }
 
 // RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" /
-// "+" / "`" / "'" / "~").
-constexpr bool token_char(char c) noexcept {
-    return ascii_alnum(c) || std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
-}
+// "+" / "`" / "'" / "~"). A table, looked up once per character: the MSRP
+// and SIP parsers check every header name with it.
+inline constexpr std::array<bool, 256> token_chars = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        t[static_cast<size_t>(c)] =
+            ascii_alnum(ch) || std::string_view("-.!%*_+`'~").find(ch) != std::string_view::npos;
+    }
+    return t;
+}();
+
+constexpr bool token_char(char c) noexcept { return token_chars[static_cast<unsigned char>(c)]; }
 
 constexpr bool is_token(std::string_view t) noexcept {
     return !t.empty() && std::all_of(t.begin(), t.end(), token_char);
