@@ -266,6 +266,47 @@ TEST(msrp_parser, header_errors_answer_400_and_the_connection_survives) {
     }
 }
 
+// A head read in place (all in one piece) and one copied (split anywhere)
+// are judged alike: the same error, the same skip to the end-line, the same
+// next message, with and without a limit in the way.
+TEST(msrp_parser, errors_are_the_same_at_every_split_position) {
+    dp::msrp::limits few, small;
+    few.max_headers = 3;
+    small.max_header_bytes = 170;  // the SEND's head is over it, the 200's not
+    const std::vector<std::pair<std::string, dp::msrp::limits>> cases = {
+        {"MSRP bad00001 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nno colon here\r\n"
+         "Content-Type: text/plain\r\n\r\nbody\r\n-------bad00001$\r\n",
+         {}},
+        {"MSRP b0002 SEND\r\nFrom-Path: b\r\nTo-Path: a\r\n-------b0002$\r\n", {}},
+        {"MSRP b0003 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n\r\nx\r\n-------b0003$\r\n", {}},
+        {"MSRP b0004 send\r\nTo-Path: a\r\nFrom-Path: b\r\n-------b0004$\r\n", {}},
+        {"MSRP b0005 SEND\r\nTo-Path: a\r\nFrom-Path: b\r\nX: 1\nY: 2\r\n-------b0005$\r\n", {}},
+        {send_msg, few},
+        {send_msg, small},
+    };
+    for (const auto& [bad, lim] : cases) {
+        const std::string stream = bad + ok_resp;
+        parser whole_p(lim);
+        recorder whole;
+        whole_p.feed(stream, whole);
+        ASSERT_EQ(whole.msgs.size(), 2u) << bad;
+        EXPECT_EQ(whole.msgs[0].error, 400) << bad;
+        for (size_t cut = 1; cut < stream.size(); ++cut) {
+            parser p(lim);
+            recorder r;
+            p.feed(std::string_view(stream).substr(0, cut), r);
+            p.feed(std::string_view(stream).substr(cut), r);
+            ASSERT_EQ(r.msgs.size(), 2u) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[0].error, whole.msgs[0].error) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[0].fatal, whole.msgs[0].fatal) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[0].tid, whole.msgs[0].tid) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[0].flag, whole.msgs[0].flag) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[1].status, 200) << bad << " cut at " << cut;
+            EXPECT_EQ(r.msgs[1].headers, whole.msgs[1].headers) << bad << " cut at " << cut;
+        }
+    }
+}
+
 TEST(msrp_parser, limits_are_enforced) {
     dp::msrp::limits l;
     l.max_headers = 3;
