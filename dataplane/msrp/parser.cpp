@@ -176,15 +176,19 @@ std::optional<byte_range> parse_byte_range(std::string_view v) noexcept {
 }
 
 std::string_view next_uri(std::string_view& rest) noexcept {
-    const size_t b = rest.find_first_not_of(" \t");
-    if (b == std::string_view::npos) {
-        rest = {};
-        return {};
+    // Plain loops: find_first_of(" \t") calls memchr on the set once per
+    // character (perf on bench_dp_msrp_relay: 700 cycles per relayed SEND).
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    size_t b = 0;
+    while (b < rest.size() && blank(rest[b])) {
+        ++b;
     }
-    rest.remove_prefix(b);
-    const size_t e = rest.find_first_of(" \t");
-    std::string_view uri = rest.substr(0, e);
-    rest.remove_prefix(e == std::string_view::npos ? rest.size() : e);
+    size_t e = b;
+    while (e < rest.size() && !blank(rest[e])) {
+        ++e;
+    }
+    const std::string_view uri = rest.substr(b, e - b);
+    rest.remove_prefix(e);
     return uri;
 }
 

@@ -919,7 +919,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
     // 7.3.1): the connection's own session on the fast path; else looked
     // up (a new connection binds; a shared one carries another session's
     // request); none: 481.
-    std::string_view to_path = h.find("To-Path").value_or("");
+    std::string_view to_path = h.find(hdr_id::to_path).value_or("");
     const std::string_view first = next_uri(to_path);
     const std::string_view sid = session_part(first);
     if (k.session == UINT32_MAX || !sessions_[k.session]->in_use ||
@@ -932,7 +932,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
                 // 481 with paths taken from the request itself.
                 text m;
                 m << "MSRP " << h.tid
-                  << " 481 No such session\r\nTo-Path: " << h.find("From-Path").value_or("")
+                  << " 481 No such session\r\nTo-Path: " << h.find(hdr_id::from_path).value_or("")
                   << "\r\nFrom-Path: " << first << "\r\n-------" << h.tid << "$\r\n";
                 out_bytes(k, m.view());
                 schedule_push(k);
@@ -950,7 +950,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
             leg_event(*sessions_[found], leg, platform::media_event_kind::leg_connected, {});
         }
     }
-    const std::optional<std::string_view> message_id = h.find("Message-ID");
+    const std::optional<std::string_view> message_id = h.find(hdr_id::message_id);
     const std::string_view mid = message_id.value_or("");
     if (h.kind == method::send && !h.has_body && !message_id) {
         // A bodiless SEND that only binds the connection (RFC 4975 7.1.1).
@@ -965,7 +965,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
     session& s = *sessions_[k.session];
     // OMA IM 6.1.1.2.2: a REPORT coming back towards the served client.
     if (h.kind == method::report && s.report_leg >= 0 && k.leg != s.report_leg) {
-        if (const auto dc = h.find("Distribution-Count")) {
+        if (const auto dc = h.find(hdr_id::distribution_count)) {
             uint64_t n = 0;
             if (std::from_chars(dc->data(), dc->data() + dc->size(), n).ec == std::errc{}) {
                 ++s.reports;
@@ -1006,7 +1006,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
     }
     conn& out = *conns_[to.conn];
-    const std::optional<std::string_view> failure_report = h.find("Failure-Report");
+    const std::optional<std::string_view> failure_report = h.find(hdr_id::failure_report);
     const bool wants_response = h.kind == method::send && failure_report.value_or("yes") != "no";
     k.in_tid_len = static_cast<uint8_t>(std::min(h.tid.size(), k.in_tid.size()));
     std::memcpy(k.in_tid.data(), h.tid.data(), k.in_tid_len);
@@ -1015,7 +1015,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
     k.in_send = h.kind == method::send;
     k.in_chunk_bytes = 0;
     {
-        const std::string_view range = h.find("Byte-Range").value_or("1-*/*");
+        const std::string_view range = h.find(hdr_id::byte_range).value_or("1-*/*");
         k.in_mid_len = static_cast<uint8_t>(std::min(mid.size(), k.in_mid.size()));
         std::memcpy(k.in_mid.data(), mid.data(), k.in_mid_len);
         k.in_range_len = static_cast<uint8_t>(std::min(range.size(), k.in_range.size()));
@@ -1073,10 +1073,10 @@ void relay::on_head(conn& k, const head& h) noexcept {
     bool asked = false;
     for (uint16_t i = 0; i < h.n_headers; ++i) {
         const auto& hd = h.headers[i];
-        if (hd.name == "To-Path" || hd.name == "From-Path") {
-            continue;
+        if (hd.id == hdr_id::to_path || hd.id == hdr_id::from_path) {
+            continue;  // rewritten above
         }
-        if (ask_count && hd.name == "Success-Report") {
+        if (ask_count && hd.id == hdr_id::success_report) {
             // The client's "yes" gains the parameter; its "no" becomes our
             // request (the REPORT is then ours to consume).
             if (hd.value != "yes") {
@@ -1239,7 +1239,7 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
         }
     }
     // RFC 4975 8.6: what the session's SDP and the settings accept.
-    const std::string_view ctype = h.find("Content-Type").value_or("");
+    const std::string_view ctype = h.find(hdr_id::content_type).value_or("");
     if (!type_allowed(k, ctype, false)) {
         ++cnt.type_refused;
         refuse(k, 415, "Content type not accepted");
