@@ -128,6 +128,7 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
     }
 
     bool any_pci = false;
+    bool zero_copy_memif = false;
     for (const auto& p : s.ports) {
         if (is_pci_address(p.device)) {
             any_pci = true;
@@ -140,6 +141,15 @@ std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& me
             }
         } else {
             plan.args.push_back("--vdev=" + p.device);
+            // A zero-copy memif client lends its own buffers to the peer,
+            // which DPDK allows only from one file per memory segment list.
+            if (p.device.starts_with("net_memif") &&
+                p.device.find("zero-copy=yes") != std::string::npos && !zero_copy_memif) {
+                zero_copy_memif = true;
+                plan.args.push_back("--single-file-segments");
+                plan.notes.push_back("port " + p.name +
+                                     " is a zero-copy memif client: --single-file-segments");
+            }
         }
     }
     if (s.dataplane.sip.enabled()) {

@@ -57,6 +57,33 @@ TEST(eal_plan, pci_ports_are_allow_listed_and_pci_probing_stays_on) {
     EXPECT_FALSE(has(*p, "--no-pci"));
 }
 
+TEST(eal_plan, a_zero_copy_memif_client_gets_single_file_segments_once) {
+    settings s;
+    s.ports.push_back({"a",
+                       "net_memif0,role=client,socket=/tmp/m.sock,zero-copy=yes",
+                       {},
+                       {},
+                       1500,
+                       1024,
+                       1024,
+                       0});
+    s.ports.push_back({"b",
+                       "net_memif1,role=client,socket=/tmp/n.sock,zero-copy=yes",
+                       {},
+                       {},
+                       1500,
+                       1024,
+                       1024,
+                       0});
+    auto p = plan_eal(s, host_memory{}, 2);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(std::count(p->args.begin(), p->args.end(), "--single-file-segments"), 1);
+    EXPECT_TRUE(p->no_huge) << "and it works without hugepages";
+    auto q = plan_eal(tap_lab(), host_memory{}, 2);
+    ASSERT_TRUE(q);
+    EXPECT_FALSE(has(*q, "--single-file-segments")) << "only where a port needs it";
+}
+
 TEST(eal_plan, single_cpu_is_single_core_mode) {
     auto p = plan_eal(tap_lab(), host_memory{}, 1);
     ASSERT_TRUE(p);
