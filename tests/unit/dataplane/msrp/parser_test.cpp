@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,41 @@ TEST(msrp_parser, unusual_headers_are_kept_in_order) {
     EXPECT_EQ(m[0].headers[5], (std::pair<std::string, std::string>{"X-Vendor.Thing_1", "v"}));
     EXPECT_EQ(m[0].body, "PNG");
     EXPECT_EQ(m[0].flag, '+');
+}
+
+// Header names are case-insensitive; the recognised ones are found by id and
+// by name alike, the first of a name wins, the others by a scan.
+TEST(msrp_parser, headers_are_found_by_id_and_by_name_in_any_case) {
+    struct keep : dp::msrp::sink {
+        std::optional<std::string_view> by_id_mid, by_name_mid, by_id_type, vendor, missing;
+        dp::msrp::hdr_id first_id{};
+        void on_head(const head& h) override {
+            by_id_mid = h.find(dp::msrp::hdr_id::message_id);
+            by_name_mid = h.find("MESSAGE-id");
+            by_id_type = h.find(dp::msrp::hdr_id::content_type);
+            vendor = h.find("x-vendor");
+            missing = h.find(dp::msrp::hdr_id::byte_range);
+            first_id = h.headers[0].id;
+        }
+        void on_body(std::string_view, bool) override {}
+        void on_end(char) override {}
+        void on_error(const dp::msrp::error&) override {}
+    } k;
+    const std::string s =
+        "MSRP t0001 SEND\r\nto-path: a\r\nFROM-PATH: b\r\nmessage-id: first\r\n"
+        "Message-ID: second\r\nX-Vendor: v\r\ncontent-TYPE: text/plain\r\n\r\nx\r\n"
+        "-------t0001$\r\n";
+    parser p(dp::msrp::limits{});
+    p.feed(s, k);
+    EXPECT_EQ(k.first_id, dp::msrp::hdr_id::to_path);
+    EXPECT_EQ(k.by_id_mid.value_or("?"), "first");
+    EXPECT_EQ(k.by_name_mid.value_or("?"), "first");
+    EXPECT_EQ(k.by_id_type.value_or("?"), "text/plain");
+    EXPECT_EQ(k.vendor.value_or("?"), "v");
+    EXPECT_FALSE(k.missing.has_value());
+    EXPECT_EQ(dp::msrp::classify_header("Byte-Range"), dp::msrp::hdr_id::byte_range);
+    EXPECT_EQ(dp::msrp::classify_header("Byte_Range"), dp::msrp::hdr_id::other);
+    EXPECT_EQ(dp::msrp::classify_header("Byte Range"), dp::msrp::hdr_id::other);
 }
 
 TEST(msrp_parser, byte_range_and_paths) {

@@ -244,6 +244,22 @@ TEST_F(relay_test, requests_naming_no_session_get_481_and_unknown_methods_501) {
 }
 
 // The settings' limits (no content rules): text/plain only, 100 bytes.
+// Header names are case-insensitive (RFC 4975 9 uses RFC 3261's hname): the
+// sender's own paths never reach the far side, however it spells them.
+TEST_F(relay_test, paths_in_any_case_are_rewritten_not_passed_on) {
+    auto out = say(port_a, "MSRP tx-a9 SEND\r\nto-path: " + info_.local_uri[0] +
+                               "\r\nFROM-PATH: " + path_a +
+                               "\r\nMessage-ID: m-9\r\nByte-Range: 1-2/2\r\n"
+                               "content-type: text/plain\r\n\r\nhi\r\n-------tx-a9$\r\n");
+    const std::string& to_b = out[port_b];
+    ASSERT_FALSE(to_b.empty()) << "nothing relayed to leg b";
+    EXPECT_EQ(header(to_b, "To-Path"), path_b);
+    EXPECT_EQ(header(to_b, "From-Path"), info_.local_uri[1]);
+    EXPECT_EQ(to_b.find(path_a), std::string::npos) << "the sender's path leaked:\n" << to_b;
+    EXPECT_EQ(to_b.find(info_.local_uri[0]), std::string::npos) << to_b;
+    EXPECT_EQ(header(to_b, "content-type"), "text/plain") << "other headers kept as sent";
+}
+
 class relay_limits_test : public relay_test {
    protected:
     void SetUp() override {
