@@ -5,7 +5,10 @@
 # keeps a window of SENDs outstanding, leg B answers each with 200, imsd
 # relays the SEND one way and the 200 the other. For 256 B, 4 KiB and 64 KiB
 # bodies it prints relayed messages per second and imsd's CPU-seconds per
-# 1M messages (the busy cycles of its polling lcore over the run).
+# 1M messages (the busy cycles of its polling lcore over the run), twice:
+# imsd as memif zero-copy client (its mbufs are the ring's buffers; imsgen,
+# the server, does the copies a NIC's DMA would spare the host), then as a
+# copying client (imsd copies every byte into and out of the ring as well).
 # In the same run, the same messages through HAProxy in TCP mode (one
 # thread, CPU 0) over a veth pair (MTU 1500, offloads off) between
 # bench/ktcp's MSRP client and server (CPU 1; both framing MSRP with imsd's
@@ -34,43 +37,82 @@ scale=1
 id=$(( $$ % 100000 ))
 sock="$LAB_TMP/imsd.sock"
 memif="$LAB_TMP/memif.sock"
-lab_conf "imsdrelay$id" \
-    "<mbufs>65535</mbufs><msrp><port-first>2855</port-first></msrp>" \
-    "net_memif0,role=server,socket=$memif" "198.18.20.1/24"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles']"; }
 # Packets imsd received and sent (both legs; ACKs included).
 pkts() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['rx_packets'] + j['dataplane']['total']['tx_packets']"; }
 cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles'] + j['dataplane']['total']['poll_idle_cycles']"; }
-
-start_imsd "$LAB_TMP/imsd.xml"
-c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))  # the TSC rate, measured
-
-declare -A ours_cpu ours_rate
 mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 # CPU time the hypervisor took from this VM (all CPUs, seconds): a run it
 # hit is slower for reasons that are not imsd's (this machine is shared).
 steal() { awk '/^cpu /{print $9}' /proc/stat; }
+
+# imsgen stays up for the whole bench as the memif server, one session per
+# line it reads (--serve): a memif client cannot start before its server
+# and does not reconnect after the server restarts, so the side that stays
+# up must be the server. imsd is the client, zero-copy or not.
+gen_in="$LAB_TMP/gen.in"
+mkfifo "$gen_in"
+taskset -c 1 "$IMSGEN_BIN" --device "net_memif0,role=server,socket=$memif,mac=02:00:00:00:20:02" \
+    --lcores 0@1 --file-prefix "imsgen$id" --mode msrp --serve --port 2855 --timeout 120 \
+    <"$gen_in" >"$LAB_TMP/gen.out" 2>"$LAB_TMP/gen.err" &
+gen=$!; LAB_PIDS+=("$gen")
+exec 7>"$gen_in"
+# memif's socket is abstract by default: it shows in ss, not in the file system.
+memif_listening() { ss -xl | grep -qF "@$memif"; }
+for _ in $(seq 100); do memif_listening && break; sleep 0.1; done
+memif_listening || fail "imsgen did not create its memif socket: $(tail -n3 "$LAB_TMP/gen.err")"
+gen_runs=0
+
+# start_relay <zero-copy: yes|no>: imsd as the memif client, its TSC rate
+# measured (tsc), once its link is up.
+start_relay() {
+    lab_conf "imsdrelay$id" \
+        "<mbufs>65535</mbufs><msrp><port-first>2855</port-first></msrp>" \
+        "net_memif0,role=client,socket=$memif,mac=02:00:00:00:20:01,zero-copy=$1" "198.18.20.1/24"
+    start_imsd "$LAB_TMP/imsd.xml"
+    for _ in $(seq 100); do
+        imsctl --json show ports | grep -q '"up"' && break
+        sleep 0.1
+    done
+    imsctl --json show ports | grep -q '"up"' || fail "memif link (zero-copy=$1) never came up"
+    local c0 c1
+    c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))
+}
+stop_relay() {
+    relayed=$(( ${relayed:-0} + $(mstat requests_relayed) ))
+    stop_imsd
+    [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
+    ! grep -q "mbuf leak" "$IMSD_LOG" || fail "imsd leaked mbufs"
+}
+
+declare -A ours_cpu ours_rate
 # relay_run <body bytes> <messages> [body file]: one session relaying
 # <messages> SENDs (and their 200s); prints the figures line, sets `line`.
 relay_run() {
-    local size=$1 n=$2 body=${3:-} s sid uri_a gen b0 b1 p0 p1 out
+    local size=$1 n=$2 body=${3:-} s sid uri_a uri_b b0 b1 p0 p1 out
     s=$(imsctl --json msrp create) || fail "msrp create: $s"
     sid=$(json_get "$s" "j['id']")
     uri_a=$(json_get "$s" "j['uri_a']")
     imsctl msrp path "$sid" a "msrp://198.18.20.2:40000/imsgenlegA0001;tcp" passive >/dev/null
-    # A fixed MAC: imsd opens leg B, so its ARP entry for imsgen must stay
-    # right across imsgen restarts.
-    taskset -c 1 "$IMSGEN_BIN" --device "net_memif0,role=client,socket=$memif,mac=02:00:00:00:20:02" --lcores 0@1 \
-        --file-prefix "imsgen$id" --mode msrp --port 2855 --uri-a "$uri_a" --messages $n \
-        --size $size --timeout 120 ${body:+--body-file "$body"} >"$LAB_TMP/gen.out" 2>"$LAB_TMP/gen.err" &
-    gen=$!; LAB_PIDS+=("$gen")
-    for _ in $(seq 100); do grep -q listening "$LAB_TMP/gen.err" && break; sleep 0.1; done
+    gen_runs=$(( gen_runs + 1 ))
+    echo "$uri_a $size $n $body" >&7
+    for _ in $(seq 100); do
+        [ "$(grep -c '^listening' "$LAB_TMP/gen.err")" -ge $gen_runs ] && break
+        sleep 0.1
+    done
+    uri_b=$(grep '^listening' "$LAB_TMP/gen.err" | sed -n "${gen_runs}p" | awk '{print $2}')
+    [ -n "$uri_b" ] || fail "imsgen ($size B) did not listen: $(tail -n3 "$LAB_TMP/gen.err")"
     b0=$(busy); st0=$(steal); p0=$(pkts)
-    imsctl msrp path "$sid" b "msrp://198.18.20.2:7000/imsgenlegB0001;tcp" active >/dev/null
-    wait "$gen" || fail "imsgen ($size B): $(cat "$LAB_TMP/gen.out") $(tail -n3 "$LAB_TMP/gen.err")"
+    imsctl msrp path "$sid" b "$uri_b" active >/dev/null
+    for _ in $(seq 1500); do
+        [ "$(wc -l <"$LAB_TMP/gen.out")" -ge $gen_runs ] && break
+        kill -0 "$gen" 2>/dev/null || fail "imsgen exited: $(tail -n3 "$LAB_TMP/gen.err")"
+        sleep 0.1
+    done
     b1=$(busy); st1=$(steal); p1=$(pkts)
-    out=$(tail -n1 "$LAB_TMP/gen.out")
+    out=$(sed -n "${gen_runs}p" "$LAB_TMP/gen.out")
+    [ -n "$out" ] || fail "imsgen ($size B): no result within 150 s"
     json_get "$out" "j['ok'] and j['messages'] == $n and j['received_b'] == $n" | grep -q True \
         || fail "imsgen ($size B): $out"
     line=$(python3 -c '
@@ -80,19 +122,25 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["se
       busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100))
 ' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))")
     imsctl msrp release "$sid" >/dev/null
-    # imsgen restarts per run: the memif link comes back for the next one.
-    sleep 0.5
 }
-printf '%-8s %10s %12s %14s %16s %9s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" \
-    "pkts/msg" "steal s"
-for size in 256 4096 65536; do
-    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
-    relay_run $size $(( n / scale ))
-    echo "$line"
-    ours_rate[$size]=$(awk '{print $3}' <<<"$line")
-    ours_cpu[$size]=$(awk '{print $4}' <<<"$line")
-done
+sizes_run() {  # <topology label>: the three sizes without policy
+    printf '%-8s %10s %12s %14s %16s %9s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" \
+        "imsd cycles/msg" "pkts/msg" "steal s"
+    for size in 256 4096 65536; do
+        case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
+        relay_run $size $(( n / scale ))
+        echo "$line"
+        ours_rate[$1,$size]=$(awk '{print $3}' <<<"$line")
+        ours_cpu[$1,$size]=$(awk '{print $4}' <<<"$line")
+    done
+}
 
+# The memif copies: in zero-copy mode imsd's mbufs are the ring's buffers
+# and the server (imsgen) copies, as a NIC's DMA would spare the host; in
+# copy mode imsd copies every byte in and out as well.
+echo "imsd as memif zero-copy client (the copies are imsgen's, as a NIC's DMA would be):"
+start_relay yes
+sizes_run zc
 # --- the same with content rules: bench_dp_policy's rules and corpus --------------------------
 # Every rule counts (none blocks), so every body byte is scanned. The relay's
 # own scan rate (its scan_bytes over its scan_cycles) is set against raw
@@ -136,10 +184,15 @@ print("%-16s %-6s %12s %14s %12.2f GB/s %12.2f GB/s %6.2fx" % (label, size, f[2]
     done
     imsctl settings apply "$LAB_TMP/imsd.xml" >/dev/null || fail "apply the settings without rules"
 fi
-relayed=$(json_get "$(imsctl --json show msrp stats)" "j['total']['requests_relayed']")
-stop_imsd
-[ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
-! grep -q "mbuf leak" "$IMSD_LOG" || fail "imsd leaked mbufs"
+stop_relay
+
+echo
+echo "imsd as memif copying client (imsd copies every byte into and out of the shared ring too):"
+start_relay no
+sizes_run copy
+stop_relay
+exec 7>&-
+wait "$gen" || fail "imsgen: $(grep -v '"ok": true' "$LAB_TMP/gen.out" | head -n3) $(tail -n3 "$LAB_TMP/gen.err")"
 echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; $relayed relayed in all)"
 
 # --- the same through HAProxy ---------------------------------------------------------------
@@ -181,8 +234,8 @@ reps=3
 vpkts() { ip netns exec "$nr" awk '{s += $1} END {print s}' /sys/class/net/hr$id/statistics/rx_packets \
     /sys/class/net/hr$id/statistics/tx_packets; }
 echo
-printf '%-8s %10s %12s %16s %20s %9s %14s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" \
-    "(all $reps runs)" "pkts/msg" "imsd CPU-s/1M" "ratio"
+printf '%-8s %10s %12s %16s %20s %9s %16s %8s %16s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" \
+    "(all $reps runs)" "pkts/msg" "imsd zc CPU-s/1M" "ratio" "imsd copy" "ratio"
 for size in 256 4096 65536; do
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
     n=$(( n / scale ))
@@ -197,18 +250,19 @@ for size in 256 4096 65536; do
     done
     python3 -c '
 import json, sys
-hz, size, n, ours = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+hz, size, n, zc, cp = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 runs = []
-for r in sys.argv[5:]:
+for r in sys.argv[6:]:
     out, ticks, pk = r.split("|")
     j = json.loads(out)
     assert j["ok"] and j["messages"] == n, j
     runs.append((int(ticks) / hz / n * 1e6, n / j["seconds"], int(pk) / n))
 best = min(runs)
-print("%-8s %10d %12.0f %16.3f %20s %9.2f %14.3f %7.1fx" % (size, n, best[1], best[0],
-      " ".join("%.2f" % r[0] for r in runs), best[2], ours, best[0] / ours))
-' "$hz" "$size" "$n" "${ours_cpu[$size]}" "${runs[@]}" || fail "haproxy run ($size B): ${runs[*]}"
+print("%-8s %10d %12.0f %16.3f %20s %9.2f %16.3f %7.1fx %16.3f %7.1fx" % (size, n, best[1], best[0],
+      " ".join("%.2f" % r[0] for r in runs), best[2], zc, best[0] / zc, cp, best[0] / cp))
+' "$hz" "$size" "$n" "${ours_cpu[zc,$size]}" "${ours_cpu[copy,$size]}" "${runs[@]}" || fail "haproxy run ($size B): ${runs[*]}"
 done
-echo "(ratio: HAProxy's CPU per message in its cheapest run over imsd's; /proc counts in ${hz}ths of a"
+echo "(ratio: HAProxy's CPU per message in its cheapest run over imsd's, imsd as memif zero-copy client"
+echo " (zc) and as copying client; /proc counts in ${hz}ths of a"
 echo " second; pkts/msg: packets through the relay's interface(s), both legs, ACKs included)"
 echo "msrp_relay_bench: done"

@@ -7,7 +7,8 @@
 //   churn --messages M --size B --conns C   M connections, one exchange each
 //   msrp  --uri-a U --messages M --size B --window W   both legs of one relayed
 //         MSRP session (bench/imsgen/msrp_load.hpp): prints "listening" on
-//         stderr once leg B listens, then waits for imsd to connect to it
+//         stderr once leg B listens, then waits for imsd to connect to it;
+//         with --serve, one session per line of standard input
 // It prints one JSON line: elapsed seconds, what was moved, and its own CPU
 // use (process CPU seconds, and the busy cycles of its polling lcore).
 
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "bench/imsgen/msrp_load.hpp"
@@ -70,6 +72,7 @@ struct options {
     std::string uri_a;
     uint16_t listen_port = 7000;
     uint32_t window = 32;
+    bool serve = false;
 };
 
 bool wait_for(const std::function<bool()>& cond, uint32_t timeout_s) {
@@ -81,6 +84,118 @@ bool wait_for(const std::function<bool()>& cond, uint32_t timeout_s) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return true;
+}
+
+// One MSRP run: what the control thread is told, from the command line or,
+// with --serve, from one line of standard input.
+struct msrp_run {
+    std::string uri_a;         // empty: options::uri_a
+    uint32_t size = 0;         // 0: options::size
+    uint64_t messages = 0;     // 0: options::messages
+    std::string body_file;     // empty: options::body_file
+    uint16_t listen_port = 0;  // 0: options::listen_port
+};
+
+// Runs one relayed MSRP session on the lcore (bench/imsgen/msrp_load.hpp):
+// leg B listens, "listening <uri>" goes to stderr, then once imsd has bound
+// leg B, leg A sends. Sets `result` to the JSON line; 0 when every message
+// was answered 200. Control thread only.
+int run_msrp(dp::dataplane& dp, const options& o, uint32_t local_be, uint32_t peer_be,
+             const msrp_run& r, std::string& result) {
+    const uint32_t size = r.size != 0 ? r.size : o.size;
+    const uint16_t listen_port = r.listen_port != 0 ? r.listen_port : o.listen_port;
+    const std::string& body_file = r.body_file.empty() ? o.body_file : r.body_file;
+    auto wait_msrp = [&](const std::atomic<bool>& flag) {
+        return wait_for([&] { return flag.load(std::memory_order_acquire); }, o.timeout_s);
+    };
+    auto& m = *new bench::msrp_load();  // lives until exit: its listener's callbacks hold it
+    m.local_ip = local_be;
+    m.imsd_ip = peer_be;
+    m.imsd_port = o.port;
+    m.listen_port = listen_port;
+    m.uri_a = r.uri_a.empty() ? o.uri_a : r.uri_a;
+    char ip[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &local_be, ip, sizeof(ip));
+    m.our_uri_a = "msrp://" + std::string(ip) + ":40000/imsgenlegA0001;tcp";
+    m.our_uri_b =
+        "msrp://" + std::string(ip) + ":" + std::to_string(listen_port) + "/imsgenlegB0001;tcp";
+    m.messages = r.messages != 0 ? r.messages : o.messages;
+    m.msg_bytes = size;
+    if (!body_file.empty()) {
+        std::ifstream in(body_file, std::ios::binary);
+        if (!in) {
+            result =
+                "{\"mode\": \"msrp\", \"ok\": false, \"error\": \"cannot read the body file\"}";
+            return 1;
+        }
+        m.body_text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    // Keep what is outstanding within the TCP send buffer.
+    m.window = std::max<uint32_t>(1, std::min<uint32_t>(o.window, (192u * 1024) / (size + 300)));
+    (void)dp.call_on_lcores(bench::msrp_listen, &m);
+    std::fprintf(stderr, "listening %s\n", m.our_uri_b.c_str());
+    std::fflush(stderr);
+    if (!wait_msrp(m.b_bound)) {
+        result = "{\"mode\": \"msrp\", \"ok\": false, \"error\": \"imsd never connected leg B\"}";
+        return 1;
+    }
+    (void)dp.call_on_lcores(bench::msrp_start, &m);
+    const bool ok = wait_msrp(m.done);
+    const double secs =
+        static_cast<double>(m.end_tsc - m.start_tsc) / static_cast<double>(rte_get_tsc_hz());
+    const bool good = ok && m.errors == 0;
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "{\"mode\": \"msrp\", \"ok\": %s, \"seconds\": %.4f, "
+                  "\"messages\": %llu, \"received_b\": %llu, \"errors\": %llu, "
+                  "\"size\": %u, \"window\": %u}",
+                  good ? "true" : "false", secs, static_cast<unsigned long long>(m.answered),
+                  static_cast<unsigned long long>(m.received_b),
+                  static_cast<unsigned long long>(m.errors), size, m.window);
+    result = line;
+    return good ? 0 : 1;
+}
+
+// --serve: imsgen stays up (and its memif port with it, so that imsd can be
+// a zero-copy memif client, which cannot outlive its server) and runs one
+// MSRP session per line of standard input:
+//   <imsd's leg A URI> <body bytes> <messages> [<body file>]
+// Each run's leg B listens on its own port (--listen-port + the run's
+// number). Each run's JSON line goes to stdout; a bad line gets an
+// {"ok": false, "error": ...} line. Ends at end of input; 0 when every run
+// passed. Control thread only.
+int serve_msrp(dp::dataplane& dp, const options& o, uint32_t local_be, uint32_t peer_be) {
+    int status = 0;
+    uint16_t run_no = 0;
+    std::string text;
+    while (!platform::shutdown_requested() && std::getline(std::cin, text)) {
+        if (text.empty() || text[0] == '#') {
+            continue;
+        }
+        std::istringstream in(text);
+        msrp_run r;
+        in >> r.uri_a >> r.size >> r.messages;
+        if (!in || r.size == 0 || r.size > (1u << 20) || r.messages == 0) {
+            std::cout << "{\"mode\": \"msrp\", \"ok\": false, \"error\": \"bad run line\"}"
+                      << std::endl;
+            status = 1;
+            continue;
+        }
+        in >> r.body_file;
+        if (run_no >= 60) {  // the stack's 64 listeners
+            std::cout << "{\"mode\": \"msrp\", \"ok\": false, \"error\": \"too many runs\"}"
+                      << std::endl;
+            status = 1;
+            continue;
+        }
+        r.listen_port = static_cast<uint16_t>(o.listen_port + run_no++);
+        std::string result;
+        if (run_msrp(dp, o, local_be, peer_be, r, result) != 0) {
+            status = 1;
+        }
+        std::cout << result << std::endl;
+    }
+    return status;
 }
 
 }  // namespace
@@ -98,6 +213,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"bulk", "rr", "churn", "msrp"}));
     app.add_option("--uri-a", o.uri_a, "msrp: imsd's URI on leg A");
     app.add_option("--listen-port", o.listen_port, "msrp: leg B's port");
+    app.add_flag("--serve", o.serve,
+                 "msrp: stay up and run one session per stdin line "
+                 "(<uri-a> <size> <messages> [<body file>])");
     app.add_option("--window", o.window, "msrp: SENDs outstanding")->check(CLI::Range(1u, 1024u));
     app.add_option("--port", o.port, "imsd's service port (sink for bulk, echo otherwise)");
     app.add_option("--bytes", o.bytes, "bulk: bytes in all");
@@ -192,55 +310,8 @@ int main(int argc, char** argv) {
                 return;
             }
             if (o.mode == "msrp") {
-                auto wait_msrp = [&](const std::atomic<bool>& flag) {
-                    return wait_for([&] { return flag.load(std::memory_order_acquire); },
-                                    o.timeout_s);
-                };
-                auto& m = *new bench::msrp_load();  // lives until exit: callbacks hold it
-                m.local_ip = pfx.addr_be;
-                m.imsd_ip = peer_be;
-                m.imsd_port = o.port;
-                m.listen_port = o.listen_port;
-                m.uri_a = o.uri_a;
-                char ip[INET_ADDRSTRLEN] = {};
-                inet_ntop(AF_INET, &pfx.addr_be, ip, sizeof(ip));
-                m.our_uri_a = "msrp://" + std::string(ip) + ":40000/imsgenlegA0001;tcp";
-                m.our_uri_b = "msrp://" + std::string(ip) + ":" + std::to_string(o.listen_port) +
-                              "/imsgenlegB0001;tcp";
-                m.messages = o.messages;
-                m.msg_bytes = o.size;
-                if (!o.body_file.empty()) {
-                    std::ifstream in(o.body_file, std::ios::binary);
-                    m.body_text.assign(std::istreambuf_iterator<char>(in), {});
-                }
-                // Keep what is outstanding within the TCP send buffer.
-                m.window = std::max<uint32_t>(
-                    1, std::min<uint32_t>(o.window, (192u * 1024) / (o.size + 300)));
-                (void)(*dp)->call_on_lcores(bench::msrp_listen, &m);
-                std::fprintf(stderr, "listening %s\n", m.our_uri_b.c_str());
-                std::fflush(stderr);
-                if (!wait_msrp(m.b_bound)) {
-                    result = "imsd never connected leg B";
-                    status = 1;
-                    (*dp)->request_stop();
-                    return;
-                }
-                const uint64_t busy0 = busy_cycles();
-                (void)(*dp)->call_on_lcores(bench::msrp_start, &m);
-                const bool ok = wait_msrp(m.done);
-                const double secs = tsc_seconds(m.start_tsc, m.end_tsc);
-                const double busy_s = busy_seconds_since(busy0);
-                char line[512];
-                std::snprintf(line, sizeof(line),
-                              "{\"mode\": \"msrp\", \"ok\": %s, \"seconds\": %.4f, "
-                              "\"messages\": %llu, \"received_b\": %llu, \"errors\": %llu, "
-                              "\"size\": %u, \"window\": %u, \"gen_busy_s\": %.4f}",
-                              ok && m.errors == 0 ? "true" : "false", secs,
-                              static_cast<unsigned long long>(m.answered),
-                              static_cast<unsigned long long>(m.received_b),
-                              static_cast<unsigned long long>(m.errors), o.size, m.window, busy_s);
-                result = line;
-                status = ok && m.errors == 0 ? 0 : 1;
+                status = o.serve ? serve_msrp(**dp, o, pfx.addr_be, peer_be)
+                                 : run_msrp(**dp, o, pfx.addr_be, peer_be, msrp_run{}, result);
                 (*dp)->request_stop();
                 return;
             }

@@ -211,6 +211,49 @@ void port_set::close() noexcept {
     }
 }
 
+uint32_t mbufs_held_past_close(std::string_view device, uint16_t queues) {
+    const auto comma = device.find(',');
+    if (!device.substr(0, comma).starts_with("net_memif") || comma == std::string_view::npos) {
+        return 0;
+    }
+    bool client = true;  // memif's default role
+    bool zero_copy = false;
+    uint32_t log2_ring = 10;  // memif's default rsize
+    std::string_view args = device.substr(comma + 1);
+    while (!args.empty()) {
+        const auto end = args.find(',');
+        const std::string_view kv = args.substr(0, end);
+        args = end == std::string_view::npos ? std::string_view{} : args.substr(end + 1);
+        const auto eq = kv.find('=');
+        if (eq == std::string_view::npos) {
+            continue;
+        }
+        const std::string_view key = kv.substr(0, eq), value = kv.substr(eq + 1);
+        if (key == "role") {
+            // memif reads the role by substring ("server", "client")
+            client = value.find("server") == std::string_view::npos;
+        } else if (key == "zero-copy") {
+            zero_copy = value.find("yes") != std::string_view::npos;
+        } else if (key == "rsize") {
+            uint32_t v = 0;
+            for (const char c : value) {
+                if (c < '0' || c > '9' || v > 16) {
+                    v = 0;
+                    break;
+                }
+                v = v * 10 + static_cast<uint32_t>(c - '0');
+            }
+            if (v >= 1 && v <= 14) {  // memif's ETH_MEMIF_MAX_LOG2_RING_SIZE
+                log2_ring = v;
+            }
+        }
+    }
+    if (!client || !zero_copy) {
+        return 0;
+    }
+    return 2u * (1u << log2_ring) * queues;  // the rx ring and the tx ring, per queue
+}
+
 std::expected<net::net_config, platform::error> port_set::readdress(const platform::settings& s) {
     std::lock_guard lock(mu_);
     if (s.ports.size() != ports_.size()) {

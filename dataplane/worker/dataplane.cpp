@@ -860,7 +860,13 @@ std::vector<pool_state> dataplane::pools() const {
     std::vector<pool_state> out;
     for (const rte_mempool* mp : {pool_, clone_pool_}) {
         if (mp != nullptr) {
-            out.push_back({mp->name, mp->size, rte_mempool_avail_count(mp)});
+            out.push_back({mp->name, mp->size, rte_mempool_avail_count(mp), 0});
+        }
+    }
+    // Only the packet pool feeds the rx queues and the drivers' rings.
+    if (pool_ != nullptr && ports_ && !out.empty()) {
+        for (const port_info& p : ports_->ports()) {
+            out.front().held_by_drivers_max += mbufs_held_past_close(p.device, p.queues);
         }
     }
     return out;

@@ -34,6 +34,9 @@ struct pool_state {
     std::string name;
     uint32_t size = 0;
     uint32_t available = 0;  // in the pool and the per-lcore caches
+    // At most this many may be missing after shutdown without a leak of
+    // ours: the ports' drivers keep them (mbufs_held_past_close).
+    uint32_t held_by_drivers_max = 0;
 };
 
 class dataplane {
