@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "dataplane/net/cksum.hpp"
 #include "dataplane/net/config.hpp"
 
 namespace imsd::dp::msrp {
@@ -680,6 +681,8 @@ bool relay::out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexce
     mi->data_off = static_cast<uint16_t>(seg->data_off + off);
     mi->data_len = static_cast<uint16_t>(len);
     mi->pkt_len = len;
+    // seg came from tcp_recv, which noted its sum: TCP output reuses it.
+    net::data_sum_derive(mi, seg);
     if (k.outq == nullptr) {
         k.outq = mi;
     } else {

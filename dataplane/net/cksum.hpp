@@ -21,6 +21,40 @@ uint16_t raw_sum(const void* p, size_t len) noexcept;
 // boundaries, odd ones included).
 uint16_t raw_sum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len) noexcept;
 
+// --- sums carried with mbufs ---------------------------------------------------------------
+// TCP input verifies every payload byte's sum; a relay then forwards the same
+// bytes by reference (indirect mbufs) and TCP output would sum them again,
+// a second pass over cold data (a third of the relay's cycles at 64 KiB in
+// bench_dp_msrp_relay). Instead each piece's sum rides with its mbuf, in a
+// dynamic field naming the buffer range it covers, and output uses it.
+// A carried sum is trusted only where the code that wrote the mbuf in its
+// current life also wrote the field: the receive chains TCP input hands up
+// (raw_sum_mbuf_noting) and the indirect mbufs of the clone pool, every one
+// of which is set or cleared where it is attached (data_sum_derive).
+
+// Main thread, after EAL init: registers the field; idempotent. false: no
+// field (then nothing is carried and every sum is computed).
+bool data_sum_enable() noexcept;
+
+// As raw_sum_mbuf, and notes on every segment of m the sum of its piece of
+// [off, off+len) (clearing the others). Any thread owning m.
+uint16_t raw_sum_mbuf_noting(rte_mbuf* m, uint32_t off, uint32_t len) noexcept;
+
+// mi was just attached to src (its data a range of the same buffer): mi
+// carries the sum of its data when src's carried sum covers it and less
+// summing than mi's own length derives it; else mi carries none. src's field
+// must be trusted (see above).
+void data_sum_derive(rte_mbuf* mi, const rte_mbuf* src) noexcept;
+
+// Clears what m carries.
+void data_sum_clear(rte_mbuf* m) noexcept;
+
+// As raw_sum_mbuf, taking the carried sum of the segments of m that come
+// from `trusted` (the clone pool) where it covers their piece; adds the
+// bytes it did not read to *carried_bytes.
+uint16_t raw_sum_mbuf_carried(const rte_mbuf* m, uint32_t off, uint32_t len,
+                              const rte_mempool* trusted, uint64_t* carried_bytes) noexcept;
+
 // a + b in one's complement, folded.
 inline uint16_t sum_add(uint32_t a, uint32_t b) noexcept {
     uint32_t s = a + b;
@@ -28,5 +62,8 @@ inline uint16_t sum_add(uint32_t a, uint32_t b) noexcept {
     s = (s & 0xffff) + (s >> 16);
     return static_cast<uint16_t>(s);
 }
+
+// a - b in one's complement (a plus b's complement).
+inline uint16_t sum_sub(uint32_t a, uint32_t b) noexcept { return sum_add(a, ~b & 0xffff); }
 
 }  // namespace imsd::dp::net

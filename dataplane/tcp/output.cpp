@@ -20,12 +20,14 @@ constexpr uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(
 
 uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
 
-// The TCP checksum of a segment (headers and payload, which may span mbufs).
-uint16_t tcp_cksum(const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
+// The TCP checksum of a segment (headers and payload, which may span mbufs);
+// payload referred to through the clone pool brings its sum along.
+uint16_t tcp_cksum(tcp_stack& s, const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
     const uint32_t l4_off = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr);
     const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
-    const uint16_t sum =
-        net::sum_add(net::raw_sum_mbuf(m, l4_off, l4_len), rte_ipv4_phdr_cksum(ip, 0));
+    const uint16_t sum = net::sum_add(
+        net::raw_sum_mbuf_carried(m, l4_off, l4_len, s.net.clone_pool, &s.cnt.tx_sum_carried_bytes),
+        rte_ipv4_phdr_cksum(ip, 0));
     const auto c = static_cast<uint16_t>(~sum & 0xffff);
     return c == 0 ? 0xffff : c;  // as DPDK does: 0 and 0xffff are the same sum
 }
@@ -49,7 +51,7 @@ void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32
     ip->hdr_checksum = 0;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
     th->cksum = 0;
-    th->cksum = tcp_cksum(m, ip);
+    th->cksum = tcp_cksum(s, m, ip);
     ++s.cnt.segs_out;
     net::ipv4_output(s.net, port_index, m, dst);
 }
@@ -185,6 +187,12 @@ bool sndq_attach(tcp_stack& s, tcb& t, rte_mbuf* head, uint32_t off, uint32_t le
             mi->data_off = static_cast<uint16_t>(seg->data_off + in_seg);
             mi->data_len = static_cast<uint16_t>(n);
             mi->pkt_len = n;
+            // Only a clone-pool segment's carried sum is known to be its own.
+            if (seg->pool == s.net.clone_pool) {
+                net::data_sum_derive(mi, seg);
+            } else {
+                net::data_sum_clear(mi);
+            }
             last->next = mi;
             last = mi;
             ++head->nb_segs;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "dataplane/net/cksum.hpp"
 #include "dataplane/tcp/internal.hpp"
 
 namespace imsd::dp::tcp {
@@ -40,6 +41,9 @@ const char* cause_name(tcp_cause c) {
 std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params& p,
                                              net::net_ctx& net, int socket_id) {
     std::unique_ptr<tcp_stack> s(new tcp_stack(p, net));
+    // Carried payload sums (dataplane/net/cksum.hpp); without the field every
+    // sum is computed, as before.
+    (void)net::data_sum_enable();
     rte_hash_parameters hp{};
     hp.name = name;
     hp.entries = std::max<uint32_t>(p.max_connections, 8);

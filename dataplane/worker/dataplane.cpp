@@ -889,7 +889,9 @@ void dataplane::register_stats(platform::registry& reg) {
         return out;
     };
     reg.add_counters(std::move(g));
-    if (settings_.dataplane.tcp.enabled()) {
+    // Whenever there is a stack: the MSRP relay's alone counts too (its
+    // retransmissions, bad checksums, carried sums), not only the services'.
+    if (!pollers_.empty() && pollers_[0].tcp) {
         platform::counter_group t;
         t.name = "tcp";
         for (const auto& info : tcp::counter_infos) {

@@ -96,6 +96,12 @@ report=$(cat "$LAB_TMP/bob.json")
 sha=$(json_get "$report" "j['messages']['m-file']['sha256']")
 [ "$(json_get "$report" "j['messages']['m-file']['chunks']")" = 2560 ] \
     || fail "file chunks at B: $(json_get "$report" "j['messages']['m-file']['chunks']")"
+# The kernel peer checked every segment's checksum; most of the file's bytes
+# went out with the sums TCP input had taken, not summed twice.
+tcp_json=$(imsctl --json show tcp) || fail "show tcp: $tcp_json"
+carried=$(json_get "$tcp_json" "j['total']['tx_sum_carried_bytes']") || fail "show tcp: $tcp_json"
+[ "$carried" -ge 1310720 ] || fail "tx_sum_carried_bytes $carried: the file's sums were not carried"
+pass "checksums carried for $carried payload bytes (the 5 MiB file and the rest)"
 [ "$(json_get "$report" "j['flags']['m-abort'][-1]")" = "#" ] || fail "abort flag not relayed"
 [ "$(json_get "$report" "j['messages']['m-text']['chunks']")" = 1 ] || fail "text not at B"
 [ "$(json_get "$report" "[v for n, v in j['headers']['m-text'] if n == 'Byte-Range'][0]")" = "1-23/23" ] \
