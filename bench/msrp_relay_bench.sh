@@ -19,6 +19,8 @@
 # bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
 # and its scan rate set against raw Hyperscan on the same rules and text.
 # MSRP_BENCH_PERF=<path prefix>: perf-record imsd over each run.
+# MSRP_BENCH_SIZES="256 4096": only those body sizes (default all three);
+# MSRP_BENCH_POLICY=0: leave out the runs with content rules.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -34,6 +36,10 @@ for b in "$IMSD_BIN" "$IMSCTL_BIN" "$IMSGEN_BIN"; do
 done
 scale=1
 [ "${1:-}" = "--quick" ] && scale=20
+sizes=${MSRP_BENCH_SIZES:-256 4096 65536}
+for size in $sizes; do
+    case $size in 256 | 4096 | 65536) ;; *) fail "MSRP_BENCH_SIZES: $size is not one of 256 4096 65536" ;; esac
+done
 
 id=$(( $$ % 100000 ))
 sock="$LAB_TMP/imsd.sock"
@@ -143,7 +149,7 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["se
 sizes_run() {  # <topology label>: the three sizes without policy
     printf '%-8s %10s %12s %14s %16s %9s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" \
         "imsd cycles/msg" "pkts/msg" "steal s"
-    for size in 256 4096 65536; do
+    for size in $sizes; do
         case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
         # Three runs, as HAProxy gets below; the ratio takes each side's
         # cheapest, so this VM's noise favours neither.
@@ -172,7 +178,7 @@ sizes_run zc
 # Hyperscan on the same rules and text in this run (bench_dp_policy).
 PC_BIN=$build/bench/policy_corpus
 BP_BIN=$build/bench/bench_dp_policy
-if [ -x "$PC_BIN" ] && [ -x "$BP_BIN" ]; then
+if [ "${MSRP_BENCH_POLICY:-1}" != 0 ] && [ -x "$PC_BIN" ] && [ -x "$BP_BIN" ]; then
     echo
     printf '%-16s %-6s %12s %14s %16s %16s %7s\n' "rules" "body" "msgs/s" "imsd CPU-s/1M" \
         "scan in relay" "raw Hyperscan" "ratio"
@@ -257,7 +263,7 @@ vpkts() { ip netns exec "$nr" awk '{s += $1} END {print s}' /sys/class/net/hr$id
 echo
 printf '%-8s %10s %12s %16s %20s %9s %16s %8s %16s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" \
     "(all $reps runs)" "pkts/msg" "imsd zc CPU-s/1M" "ratio" "imsd copy" "ratio"
-for size in 256 4096 65536; do
+for size in $sizes; do
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
     n=$(( n / scale ))
     window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1

@@ -420,6 +420,7 @@ bool parser::on_line(std::string_view line, bool first, sink& out) noexcept {
     slot.name = name;
     slot.value = value;
     slot.id = id;
+    slot.line_bytes = static_cast<uint16_t>(line.size() + 2);  // <= max_header_bytes
     return true;
 }
 

@@ -56,6 +56,7 @@ struct header {
     std::string_view name;
     std::string_view value;
     hdr_id id = hdr_id::other;
+    uint16_t line_bytes = 0;  // the whole line from the name, CRLF included
 };
 
 // The start line and headers of one request or response.
@@ -72,6 +73,16 @@ struct head {
     std::array<uint8_t, static_cast<size_t>(hdr_id::count_)> first{};
     bool has_body = false;
 
+    // Header lines `from` to the last, as they came (CRLFs included): one
+    // head's lines lie in order in one buffer, so this is a single view.
+    std::string_view lines_from(uint16_t from) const noexcept {
+        if (from >= n_headers) {
+            return {};
+        }
+        const header& last = headers[n_headers - 1];
+        const char* begin = headers[from].name.data();
+        return {begin, static_cast<size_t>(last.name.data() + last.line_bytes - begin)};
+    }
     // The first header of that name (case-insensitive), if any.
     std::optional<std::string_view> find(std::string_view name) const noexcept;
     std::optional<std::string_view> find(hdr_id id) const noexcept {

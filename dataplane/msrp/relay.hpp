@@ -66,7 +66,8 @@ struct relay_params {
 };
 
 inline constexpr size_t max_path_bytes = 512;
-inline constexpr size_t session_id_chars = 20;  // base62: 119 bits
+inline constexpr size_t session_id_chars = 20;      // base62: 119 bits
+inline constexpr size_t max_uri_prefix_bytes = 40;  // "msrp://<IPv4 address>:<port>/"
 
 // One session as the control plane sees it.
 struct session_info {
@@ -155,7 +156,6 @@ class relay {
     uint32_t find_session(std::string_view sid, int& leg) noexcept;
     session* session_by_id(uint32_t id) noexcept;
     std::string local_uri(const session& s, int leg) const;  // control thread's use
-    void local_uri(text& t, const session& s, int leg) const;
     // Output: bytes and mbuf slices queued on a connection, pushed into TCP
     // as its send space allows.
     bool out_bytes(conn& k, std::string_view b) noexcept;
@@ -210,11 +210,14 @@ class relay {
         uint32_t session_id = 0;  // the session's id (its slot may be reused)
     };
     bool sender_alive(const pending& pd) const noexcept;
+    // Whether a request's To-Path starts with the URI, byte for byte, of the
+    // session leg its connection carries: the lookup's fast path.
+    bool on_own_session(const conn& k, std::string_view to_path) const noexcept;
     std::vector<pending> pending_;
     std::vector<uint32_t> free_pending_;
     uint64_t next_scan_tsc_ = 0;
-    std::vector<uint32_t> push_list_;    // connections with push_due set
-    std::array<char, 40> uri_prefix_{};  // "msrp://<media-addr>:<port>/"
+    std::vector<uint32_t> push_list_;                      // connections with push_due set
+    std::array<char, max_uri_prefix_bytes> uri_prefix_{};  // "msrp://<media-addr>:<port>/"
     uint8_t uri_prefix_len_ = 0;
 };
 

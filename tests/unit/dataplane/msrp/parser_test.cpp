@@ -24,6 +24,7 @@ struct recorder : dp::msrp::sink {
         uint16_t status = 0;
         dp::msrp::method kind = dp::msrp::method::other;
         std::vector<std::pair<std::string, std::string>> headers;
+        std::string lines;  // head::lines_from(2): the header lines after the paths
         std::string body;
         char flag = 0;
         bool has_head = false;
@@ -51,6 +52,7 @@ struct recorder : dp::msrp::sink {
         for (uint16_t i = 0; i < h.n_headers; ++i) {
             m.headers.emplace_back(h.headers[i].name, h.headers[i].value);
         }
+        m.lines = h.lines_from(2);
     }
     void on_body(std::string_view b, bool copied) override {
         cur().body += b;
@@ -134,6 +136,7 @@ TEST(msrp_parser, every_split_position_gives_the_same_result) {
             EXPECT_EQ(r.msgs[i].body, whole[i].body) << "cut at " << cut;
             EXPECT_EQ(r.msgs[i].headers, whole[i].headers) << "cut at " << cut;
             EXPECT_EQ(r.msgs[i].flag, whole[i].flag) << "cut at " << cut;
+            EXPECT_EQ(r.msgs[i].lines, whole[i].lines) << "cut at " << cut;
         }
     }
     // And one byte at a time.
@@ -144,6 +147,33 @@ TEST(msrp_parser, every_split_position_gives_the_same_result) {
     }
     ASSERT_EQ(r.msgs.size(), 3u);
     EXPECT_EQ(r.msgs[2].body, "Hey Bob, are you there?");
+    EXPECT_EQ(r.msgs[2].lines, whole[2].lines);
+}
+
+// What the relay passes on as one block: the header lines after To-Path and
+// From-Path exactly as sent (blanks and case kept, CRLFs included), however
+// the stream was split, read in place or through the copying path.
+TEST(msrp_parser, header_lines_after_the_paths_are_one_view_as_sent) {
+    const std::string lines =
+        "Message-ID:   87652491  \r\nbyte-range:1-25/25\r\nX-Odd: a\tb\r\n"
+        "Content-Type: text/plain\r\n";
+    const std::string msg =
+        "MSRP a786hjs2 SEND\r\nTo-Path: msrp://b.example.com:1/s1;tcp\r\n"
+        "From-Path: msrp://a.example.com:2/s2;tcp\r\n" +
+        lines + "\r\nHey\r\n-------a786hjs2$\r\n";
+    for (size_t cut = 0; cut < msg.size(); ++cut) {
+        parser p(dp::msrp::limits{});
+        recorder r;
+        p.feed(std::string_view(msg).substr(0, cut), r);
+        p.feed(std::string_view(msg).substr(cut), r);
+        ASSERT_EQ(r.msgs.size(), 1u) << "cut at " << cut;
+        EXPECT_EQ(r.msgs[0].lines, lines) << "cut at " << cut;
+        EXPECT_EQ(r.msgs[0].headers[2].second, "87652491");
+    }
+    // A response with the paths only has none.
+    auto m = parse(ok_resp);
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_EQ(m[0].lines, "");
 }
 
 TEST(msrp_parser, body_that_looks_like_an_end_line_is_body) {

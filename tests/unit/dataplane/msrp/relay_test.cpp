@@ -260,6 +260,52 @@ TEST_F(relay_test, paths_in_any_case_are_rewritten_not_passed_on) {
     EXPECT_EQ(header(to_b, "content-type"), "text/plain") << "other headers kept as sent";
 }
 
+// The headers after the paths go on byte for byte, as one block; a
+// second To-Path or From-Path further down still never does.
+TEST_F(relay_test, headers_after_the_paths_go_on_as_sent_and_later_paths_never) {
+    const std::string rest =
+        "Message-ID:   m-10  \r\nbyte-range:1-2/2\r\nX-Odd: a\tb\r\n"
+        "Content-Type: text/plain\r\n";
+    auto out = say(port_a, "MSRP tx-a10 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                               "\r\nFrom-Path: " + path_a + "\r\n" + rest +
+                               "\r\nhi\r\n-------tx-a10$\r\n");
+    const std::string tid = tid_of(out[port_b]);
+    EXPECT_EQ(out[port_b], "MSRP " + tid + " SEND\r\nTo-Path: " + path_b +
+                               "\r\nFrom-Path: " + info_.local_uri[1] + "\r\n" + rest +
+                               "\r\nhi\r\n-------" + tid + "$\r\n");
+
+    out = say(port_a, "MSRP tx-a11 SEND\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
+                          path_a + "\r\nMessage-ID: m-11\r\nFrom-Path: " + path_a +
+                          "\r\nTO-PATH: " + info_.local_uri[0] +
+                          "\r\nContent-Type: text/plain\r\n\r\nhi\r\n-------tx-a11$\r\n");
+    const std::string& to_b = out[port_b];
+    ASSERT_FALSE(to_b.empty()) << "nothing relayed to leg b";
+    EXPECT_EQ(to_b.find(path_a), std::string::npos) << "the sender's path leaked:\n" << to_b;
+    EXPECT_EQ(to_b.find(info_.local_uri[0]), std::string::npos) << to_b;
+    EXPECT_EQ(header(to_b, "Message-ID"), "m-11");
+    EXPECT_EQ(header(to_b, "Content-Type"), "text/plain");
+}
+
+// The session is found by the first To-Path URI's session id: spelled with
+// other case in scheme and host, or followed by more URIs, it still is.
+TEST_F(relay_test, a_to_path_spelled_otherwise_still_names_its_session) {
+    std::string upper = info_.local_uri[0];
+    upper.replace(0, 7, "MSRP://");
+    const std::string more = info_.local_uri[0] + " msrp://198.18.0.9:9/x1y2z3;tcp";
+    for (const std::string& to : {upper, more}) {
+        const std::string tid = "tx-c" + std::to_string(to.size());
+        auto out =
+            say(port_a, "MSRP " + tid + " SEND\r\nTo-Path: " + to + "\r\nFrom-Path: " + path_a +
+                            "\r\nMessage-ID: m-c\r\nByte-Range: 1-2/2\r\n"
+                            "Content-Type: text/plain\r\n\r\nhi\r\n-------" +
+                            tid + "$\r\n");
+        EXPECT_EQ(header(out[port_b], "To-Path"), path_b) << to;
+        EXPECT_TRUE(out[port_a].empty()) << to << ": " << out[port_a];
+    }
+    EXPECT_EQ(relay_->cnt.unknown_session, 0u);
+    EXPECT_EQ(relay_->cnt.requests_relayed, 2u);
+}
+
 class relay_limits_test : public relay_test {
    protected:
     void SetUp() override {
