@@ -86,8 +86,21 @@ start_relay() {
     local c0 c1
     c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))
 }
+gen_holds=0
 stop_relay() {
     relayed=$(( ${relayed:-0} + $(mstat requests_relayed) ))
+    # imsgen stops polling the memif port first: DPDK's memif server unmaps
+    # the client's rings when it goes, under a burst that may be reading
+    # them (imsgen crashed so, one run in two under perf).
+    gen_holds=$(( gen_holds + 1 ))
+    echo hold >&7
+    for _ in $(seq 50); do
+        [ "$(grep -c '^held' "$LAB_TMP/gen.err")" -ge $gen_holds ] && break
+        grep -q '^hold failed' "$LAB_TMP/gen.err" && break
+        sleep 0.1
+    done
+    [ "$(grep -c '^held' "$LAB_TMP/gen.err")" -ge $gen_holds ] \
+        || fail "imsgen did not hold its port: $(tail -n3 "$LAB_TMP/gen.err")"
     stop_imsd
     [ "$IMSD_STATUS" = 0 ] || fail "imsd exit status $IMSD_STATUS"
     ! grep -q "mbuf leak" "$IMSD_LOG" || fail "imsd leaked mbufs"

@@ -160,6 +160,8 @@ int run_msrp(dp::dataplane& dp, const options& o, uint32_t local_be, uint32_t pe
 // a zero-copy memif client, which cannot outlive its server) and runs one
 // MSRP session per line of standard input:
 //   <imsd's leg A URI> <body bytes> <messages> [<body file>]
+// or "hold": the lcore leaves the port alone ("held" on stderr once it
+// does) until the next run line, so that the memif client can stop.
 // Each run's leg B listens on its own port (--listen-port + the run's
 // number). Each run's JSON line goes to stdout; a bad line gets an
 // {"ok": false, "error": ...} line. Ends at end of input; 0 when every run
@@ -172,6 +174,15 @@ int serve_msrp(dp::dataplane& dp, const options& o, uint32_t local_be, uint32_t 
         if (text.empty() || text[0] == '#') {
             continue;
         }
+        if (text == "hold") {
+            // Before the client goes: no burst may be reading its rings when
+            // memif unmaps them (dataplane::hold_ports). The next run line
+            // lets the lcore go on.
+            std::fprintf(stderr, dp.hold_ports(true) ? "held\n" : "hold failed\n");
+            std::fflush(stderr);
+            continue;
+        }
+        (void)dp.hold_ports(false);
         std::istringstream in(text);
         msrp_run r;
         in >> r.uri_a >> r.size >> r.messages;

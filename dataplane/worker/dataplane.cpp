@@ -390,6 +390,18 @@ void dataplane::loop(poller& p) noexcept {
             ctx.now_tsc - poll_start;
         ctx.cnt.polls_busy += had_work ? 1 : 0;
         poll_start = ctx.now_tsc;
+        if (hold_.load(std::memory_order_acquire)) [[unlikely]] {
+            held_.fetch_add(1, std::memory_order_acq_rel);
+            while (hold_.load(std::memory_order_acquire) &&
+                   !stop_.load(std::memory_order_relaxed) && !platform::shutdown_requested()) {
+                rcu_->quiescent(reader);
+                rte_delay_us_sleep(100);
+            }
+            held_.fetch_sub(1, std::memory_order_acq_rel);
+            poll_start = rte_rdtsc();  // the time held is neither busy nor idle
+            had_work = false;
+            continue;
+        }
         ctx.cfg = config_->get();
         if (p.msrp) {
             p.msrp->policy = policy_.load(std::memory_order_acquire);
@@ -488,6 +500,21 @@ void dataplane::loop(poller& p) noexcept {
     }
     net::net_ctx_drain(ctx);
     rcu_->reader_offline(reader);
+}
+
+bool dataplane::hold_ports(bool hold, uint32_t timeout_ms) noexcept {
+    hold_.store(hold, std::memory_order_release);
+    if (!hold) {
+        return true;
+    }
+    const uint64_t until = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
+    while (held_.load(std::memory_order_acquire) < pollers_.size()) {
+        if (rte_get_timer_cycles() > until) {
+            return false;
+        }
+        rte_delay_us_sleep(100);
+    }
+    return true;
 }
 
 void dataplane::shutdown() {

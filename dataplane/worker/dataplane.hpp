@@ -64,6 +64,15 @@ class dataplane {
     // Any thread: asks every loop to finish its burst and leave.
     void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
+    // Control thread: hold(true) makes every loop leave the ports alone (no
+    // rx or tx burst, no TCP timers) and returns once each has left its
+    // burst, false if one did not within `timeout_ms`; hold(false) lets them
+    // go on. For a vdev whose peer may go away: DPDK 22.11's memif server
+    // unmaps the client's rings from its control thread when the client
+    // disconnects, while an lcore may be reading them (seen: imsgen --serve
+    // crashed in memif rx as imsd, its client, stopped).
+    bool hold_ports(bool hold, uint32_t timeout_ms = 1000) noexcept;
+
     // Main thread: waits for the loops, frees what they hold, closes the
     // ports. After it, every pool's available == size unless mbufs leaked.
     void shutdown();
@@ -201,6 +210,8 @@ class dataplane {
     std::unique_ptr<platform::rcu_snapshot<net::net_config>> config_;
     std::vector<poller> pollers_;
     std::atomic<bool> stop_{false};  // cp: writes, dp: reads
+    std::atomic<bool> hold_{false};  // cp: writes, dp: reads (hold_ports)
+    std::atomic<uint32_t> held_{0};  // dp: loops holding now; cp: reads
     uint64_t config_generation_ = 1;
     std::atomic<uint32_t> next_poller_{0};  // round-robin for requests
     std::mutex late_mu_;
