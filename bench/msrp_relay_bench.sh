@@ -19,6 +19,7 @@
 # bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
 # and its scan rate set against raw Hyperscan on the same rules and text.
 # MSRP_BENCH_PERF=<path prefix>: perf-record imsd over each run.
+# MSRP_BENCH_STATS=<path prefix>: save imsd's `show tcp` after each run.
 # MSRP_BENCH_SIZES="256 4096": only those body sizes (default all three);
 # MSRP_BENCH_POLICY=0: leave out the runs with content rules.
 set -uo pipefail
@@ -157,6 +158,10 @@ j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n 
 print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6,
       busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100))
 ' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))")
+    if [ -n "${MSRP_BENCH_STATS:-}" ]; then
+        # imsd's TCP counters (totals since it started) after this run.
+        imsctl --json show tcp >"$MSRP_BENCH_STATS.$size.$gen_runs.json"
+    fi
     imsctl msrp release "$sid" >/dev/null
 }
 sizes_run() {  # <topology label>: the three sizes without policy

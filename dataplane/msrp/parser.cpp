@@ -48,20 +48,6 @@ const char* find_lf(const char* p, size_t n) noexcept {
     return nullptr;
 }
 
-std::optional<uint64_t> number(std::string_view s) {
-    if (s.empty() || s.size() > 19) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    return v;
-}
-
 bool is_flag(char c) { return c == '$' || c == '+' || c == '#'; }
 
 // A header name (token characters only) against a name in lower case:
@@ -168,30 +154,59 @@ std::optional<std::string_view> head::find(std::string_view name) const noexcept
 }
 
 std::optional<byte_range> parse_byte_range(std::string_view v) noexcept {
-    const size_t dash = v.find('-');
-    const size_t slash = v.find('/');
-    if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) {
-        return std::nullopt;
-    }
+    // range-start "-" range-end "/" total, read left to right in one pass
+    // (bench_dp_msrp_relay 256 B: two finds and three number() calls were
+    // 230 instructions a message). Numbers of 1 to 19 digits.
+    const char* p = v.data();
+    const char* const e = p + v.size();
+    // Digits up to `stop`, which must follow; false otherwise. Past the
+    // end, `stop` 0 stands for the end itself.
+    auto digits = [&](uint64_t& out, char stop) {
+        const char* const from = p;
+        uint64_t n = 0;
+        while (p < e && *p >= '0' && *p <= '9') {
+            n = n * 10 + static_cast<uint64_t>(*p - '0');
+            ++p;
+        }
+        const auto len = p - from;
+        if (len == 0 || len > 19) {
+            return false;
+        }
+        out = n;
+        if (stop == 0) {
+            return p == e;
+        }
+        if (p == e || *p != stop) {
+            return false;
+        }
+        ++p;
+        return true;
+    };
+    // "*" then `stop` (0: the end): true and consumed; else p unchanged.
+    auto star = [&](char stop) {
+        if (p < e && *p == '*' && (stop == 0 ? p + 1 == e : p + 1 < e && p[1] == stop)) {
+            p += stop == 0 ? 1 : 2;
+            return true;
+        }
+        return false;
+    };
     byte_range r;
-    auto start = number(v.substr(0, dash));
-    if (!start || *start == 0) {
+    uint64_t n = 0;
+    if (!digits(n, '-') || n == 0) {
         return std::nullopt;  // range-start counts from 1
     }
-    r.start = *start;
-    const auto end = v.substr(dash + 1, slash - dash - 1);
-    const auto total = v.substr(slash + 1);
-    if (end != "*") {
-        r.end = number(end);
-        if (!r.end || *r.end < r.start - 1) {
+    r.start = n;
+    if (!star('/')) {
+        if (!digits(n, '/') || n < r.start - 1) {
             return std::nullopt;
         }
+        r.end = n;
     }
-    if (total != "*") {
-        r.total = number(total);
-        if (!r.total || (r.end && *r.end > *r.total)) {
+    if (!star(0)) {
+        if (!digits(n, 0) || (r.end && *r.end > n)) {
             return std::nullopt;
         }
+        r.total = n;
     }
     return r;
 }

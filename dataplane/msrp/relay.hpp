@@ -215,6 +215,7 @@ class relay {
     bool on_own_session(const conn& k, std::string_view to_path) const noexcept;
     std::vector<pending> pending_;
     std::vector<uint32_t> free_pending_;
+    uint32_t next_nonce_ = 0;  // the last pending nonce given (low 24 bits used)
     uint64_t next_scan_tsc_ = 0;
     std::vector<uint32_t> push_list_;                      // connections with push_due set
     std::array<char, max_uri_prefix_bytes> uri_prefix_{};  // "msrp://<media-addr>:<port>/"

@@ -79,6 +79,9 @@ void cpim_reader::end_of_line() noexcept {
 bool is_cpim(std::string_view type) noexcept { return iequal(bare_type(type), "message/cpim"); }
 
 bool type_accepted(std::string_view type, std::string_view list) noexcept {
+    if (list.empty()) {
+        return true;  // no list: every type (and no need to read this one)
+    }
     const std::string_view t = bare_type(type);
     const size_t slash = t.find('/');
     bool any = false;

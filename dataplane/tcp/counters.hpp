@@ -12,6 +12,7 @@
 #define IMSD_DP_TCP_COUNTERS(_)                                                                    \
     _(segs_in, info, "segments received")                                                          \
     _(segs_out, info, "segments sent")                                                             \
+    _(acks_out, info, "pure ACKs sent (no payload, SYN or FIN)")                                   \
     _(bytes_in, info, "payload bytes received in order")                                           \
     _(bytes_out, info, "payload bytes sent (first transmissions)")                                 \
     _(retrans_segs, info, "segments retransmitted")                                                \

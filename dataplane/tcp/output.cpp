@@ -324,6 +324,9 @@ void send_segment(tcp_stack& s, tcb& t, tcp_seq seq, uint8_t flags, uint32_t dat
         rte_pktmbuf_free(m);  // the retransmission timer sends it again
         return;
     }
+    if (len == 0 && flags == flag_ack) {
+        ++s.cnt.acks_out;
+    }
     t.ack_now = false;
     t.segs_since_ack = 0;
     if ((flags & flag_ack) != 0 && t.delack_at != 0) {

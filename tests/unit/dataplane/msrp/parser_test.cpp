@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -296,10 +297,88 @@ TEST(msrp_parser, byte_range_and_paths) {
     for (const char* bad : {"0-5/5", "5-3/9", "1-9/5", "x-1/1", "1-2", "1/2-3", "-1/1", ""}) {
         EXPECT_FALSE(dp::msrp::parse_byte_range(bad)) << bad;
     }
+    for (const char* bad : {"1-5/5x", "1-5 /5", "1-*5/5", "1-5/", "1-/5", "1-5/*x", "1-**/5",
+                            "1-*/", "12345678901234567890-*/*"}) {
+        EXPECT_FALSE(dp::msrp::parse_byte_range(bad)) << bad;
+    }
+    r = dp::msrp::parse_byte_range("3-*/9");
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->end);
+    EXPECT_EQ(*r->total, 9u);
+    r = dp::msrp::parse_byte_range("1234567890123456789-1234567890123456789/*");
+    ASSERT_TRUE(r) << "19 digits";
+    EXPECT_EQ(*r->end, 1234567890123456789u);
+    EXPECT_FALSE(r->total);
     std::string_view rest = " msrp://a:1/x;tcp  msrp://b:2/y;tcp ";
     EXPECT_EQ(dp::msrp::next_uri(rest), "msrp://a:1/x;tcp");
     EXPECT_EQ(dp::msrp::next_uri(rest), "msrp://b:2/y;tcp");
     EXPECT_EQ(dp::msrp::next_uri(rest), "");
+}
+
+// RFC 4975 9 read the plain way (split at the first "-" and "/", then
+// each part a number or "*"): the one-pass parse must agree on every short
+// string of the characters that matter.
+std::optional<dp::msrp::byte_range> byte_range_by_parts(std::string_view v) {
+    auto number = [](std::string_view s) -> std::optional<uint64_t> {
+        if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != s.npos) {
+            return std::nullopt;
+        }
+        return std::stoull(std::string(s));
+    };
+    const size_t dash = v.find('-'), slash = v.find('/');
+    if (dash == v.npos || slash == v.npos || slash < dash) {
+        return std::nullopt;
+    }
+    dp::msrp::byte_range r;
+    const auto start = number(v.substr(0, dash));
+    if (!start || *start == 0) {
+        return std::nullopt;
+    }
+    r.start = *start;
+    const auto end = v.substr(dash + 1, slash - dash - 1), total = v.substr(slash + 1);
+    if (end != "*") {
+        r.end = number(end);
+        if (!r.end || *r.end < r.start - 1) {
+            return std::nullopt;
+        }
+    }
+    if (total != "*") {
+        r.total = number(total);
+        if (!r.total || (r.end && *r.end > *r.total)) {
+            return std::nullopt;
+        }
+    }
+    return r;
+}
+
+TEST(msrp_parser, byte_range_agrees_with_the_grammar_read_by_parts) {
+    const std::string alphabet = "019-/* ";
+    std::string v;
+    size_t checked = 0;
+    std::function<void(size_t)> each = [&](size_t left) {
+        const auto a = dp::msrp::parse_byte_range(v);
+        const auto b = byte_range_by_parts(v);
+        ASSERT_EQ(a.has_value(), b.has_value()) << "\"" << v << "\"";
+        if (a) {
+            ASSERT_EQ(a->start, b->start) << v;
+            ASSERT_EQ(a->end, b->end) << v;
+            ASSERT_EQ(a->total, b->total) << v;
+        }
+        ++checked;
+        if (left == 0) {
+            return;
+        }
+        for (char c : alphabet) {
+            v.push_back(c);
+            each(left - 1);
+            v.pop_back();
+            if (HasFatalFailure()) {
+                return;
+            }
+        }
+    };
+    each(7);
+    EXPECT_GT(checked, 900000u);
 }
 
 TEST(msrp_parser, header_errors_answer_400_and_the_connection_survives) {

@@ -192,10 +192,45 @@ TEST_F(relay_test, messages_relayed_in_one_poll_share_a_segment) {
 }
 
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
-    auto out = say(port_b, "MSRP 0.zzzzz 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-                               "\r\nFrom-Path: " + path_b + "\r\n-------0.zzzzz$\r\n");
+    auto ok_of = [&](const std::string& t) {
+        return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
+    };
+    auto out = say(port_b, ok_of("0.zzzzz"));
     EXPECT_TRUE(out[port_a].empty());
-    EXPECT_GE(relay_->cnt.stray_responses, 1u);
+    EXPECT_EQ(relay_->cnt.stray_responses, 1u);
+
+    out = say(port_a, "MSRP tx-s1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                          "\r\nFrom-Path: " + path_a +
+                          "\r\nMessage-ID: m-s1\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+                          "-------tx-s1$\r\n");
+    const std::string tid = tid_of(out[port_b]);
+    ASSERT_EQ(tid.size(), 12u) << out[port_b];
+    // The right index with another nonce, the same digits in capitals, one
+    // digit more: none is imsd's transaction.
+    std::string other_nonce = tid;
+    other_nonce.back() = other_nonce.back() == '0' ? '1' : '0';
+    std::string upper = tid;
+    for (char& c : upper) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    for (const std::string& t : {other_nonce, tid + "0"}) {
+        out = say(port_b, ok_of(t));
+        EXPECT_TRUE(out[port_a].empty()) << t;
+    }
+    const bool upper_differs = upper != tid;  // not when the digits hold no letter
+    if (upper_differs) {
+        out = say(port_b, ok_of(upper));
+        EXPECT_TRUE(out[port_a].empty()) << upper;
+    }
+    EXPECT_EQ(relay_->cnt.stray_responses, upper_differs ? 4u : 3u);
+    out = say(port_b, ok_of(tid));
+    EXPECT_EQ(out[port_a].substr(0, 17), "MSRP tx-s1 200 OK") << out[port_a];
+    // Its pending entry is gone: the same response again is stale.
+    out = say(port_b, ok_of(tid));
+    EXPECT_TRUE(out[port_a].empty());
+    EXPECT_EQ(relay_->cnt.stray_responses, upper_differs ? 5u : 4u);
+    EXPECT_EQ(relay_->cnt.responses_relayed, 1u);
 }
 
 TEST_F(relay_test, sent_counts_are_asked_for_and_imsds_own_report_is_consumed) {

@@ -115,6 +115,7 @@ TEST_F(tcp_rfc9293, reassembly_orders_segments_and_drops_duplicates) {
 // one each.
 TEST_F(tcp_rfc9293, a_burst_of_segments_gets_one_ack_at_the_end_of_the_poll) {
     const uint32_t iss = handshake(100, sink_port, 1000);
+    const uint64_t acks_before = stack_->cnt.acks_out;
     const std::string full(1000, 'f');
     std::vector<seg> burst;
     for (uint32_t i = 0; i < 6; ++i) {
@@ -131,6 +132,7 @@ TEST_F(tcp_rfc9293, a_burst_of_segments_gets_one_ack_at_the_end_of_the_poll) {
         ASSERT_EQ(out.size(), 1u);
         EXPECT_EQ(out[0].ack, at + 2000);
     }
+    EXPECT_EQ(stack_->cnt.acks_out - acks_before, 3u) << "counted as pure ACKs";
 }
 
 TEST_F(tcp_rfc9293, retransmitted_overlap_delivers_only_the_new_bytes) {
