@@ -171,9 +171,13 @@ class relay {
     // A response on k with the paths of k's current session and leg, or of
     // the given ones (a response to a relayed request, on a connection that
     // may be shared).
-    void respond(conn& k, std::string_view tid, uint16_t status, const char* comment) noexcept;
+    void respond(conn& k, std::string_view tid, uint16_t status, std::string_view comment) noexcept;
     void respond(conn& k, uint32_t session_index, uint8_t leg, std::string_view tid,
-                 uint16_t status, const char* comment) noexcept;
+                 uint16_t status, std::string_view comment) noexcept;
+    // Fills exactly n bytes onto k's queue (relay.cpp: in place where the
+    // last mbuf has room).
+    template <class Fill>
+    bool out_exact(conn& k, size_t n, Fill&& fill) noexcept;
     void connect_leg(session& s, int leg) noexcept;
     void close_conn(conn& k) noexcept;
     // Content policy: admit a SEND's chunk (false: refused and answered),

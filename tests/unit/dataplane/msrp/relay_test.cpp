@@ -191,6 +191,29 @@ TEST_F(relay_test, messages_relayed_in_one_poll_share_a_segment) {
     EXPECT_EQ(relay_->cnt.responses_relayed, 2u);
 }
 
+// RFC 4975 9: resp-start = "MSRP" SP transact-id SP status-code [SP comment]
+// CRLF. The far side's comment goes back as it came, none as none (no
+// trailing SP), a long one cut at 127 bytes.
+TEST_F(relay_test, the_far_sides_comment_goes_back_as_it_came) {
+    const std::string long_comment(200, 'c');  // the start line stays under 256
+    for (const std::string& comment :
+         {std::string(), std::string("Forbidden here"), long_comment}) {
+        auto out = say(port_a, "MSRP tx-c1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                                   "\r\nFrom-Path: " + path_a +
+                                   "\r\nMessage-ID: m-c\r\nContent-Type: text/plain\r\n\r\n"
+                                   "hi\r\n-------tx-c1$\r\n");
+        const std::string tid = tid_of(out[port_b]);
+        ASSERT_FALSE(tid.empty()) << out[port_b];
+        const std::string tail = comment.empty() ? "" : " " + comment;
+        out = say(port_b, "MSRP " + tid + " 403" + tail + "\r\nTo-Path: " + info_.local_uri[1] +
+                              "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n");
+        const std::string want = comment.size() > 127 ? " " + comment.substr(0, 127) : tail;
+        EXPECT_EQ(out[port_a], "MSRP tx-c1 403" + want + "\r\nTo-Path: " + path_a +
+                                   "\r\nFrom-Path: " + info_.local_uri[0] +
+                                   "\r\n-------tx-c1$\r\n");
+    }
+}
+
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
     auto ok_of = [&](const std::string& t) {
         return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
