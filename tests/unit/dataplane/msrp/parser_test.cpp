@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <functional>
 #include <optional>
 #include <string>
@@ -281,6 +282,41 @@ TEST(msrp_parser, headers_are_found_by_id_and_by_name_in_any_case) {
     EXPECT_EQ(dp::msrp::classify_header("Byte-Range"), dp::msrp::hdr_id::byte_range);
     EXPECT_EQ(dp::msrp::classify_header("Byte_Range"), dp::msrp::hdr_id::other);
     EXPECT_EQ(dp::msrp::classify_header("Byte Range"), dp::msrp::hdr_id::other);
+}
+
+// RFC 4975 9: transact-id = ident = ALPHANUM 3*31ident-char, ident-char =
+// ALPHANUM / "." / "-" / "+" / "%" / "=". Every byte value at every place
+// of ids of 4 to 32 characters (the 16-byte vector scan and the byte loop
+// after it) is taken or refused as the grammar says.
+TEST(msrp_parser, every_byte_in_a_transaction_id_is_judged_by_the_grammar) {
+    auto ident_char = [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
+    };
+    for (size_t len : {4u, 12u, 15u, 16u, 17u, 31u, 32u}) {
+        for (size_t at = 0; at < len; ++at) {
+            for (int c = 0; c < 256; ++c) {
+                std::string tid(len, 'a');
+                tid[at] = static_cast<char>(c);
+                const bool valid =
+                    ident_char(static_cast<unsigned char>(c)) && (at != 0 || std::isalnum(c) != 0);
+                const std::string msg = "MSRP " + tid +
+                                        " 200 OK\r\nTo-Path: a\r\nFrom-Path: b\r\n-------" + tid +
+                                        "$\r\n";
+                const auto m = parse(msg);
+                ASSERT_FALSE(m.empty()) << len << " " << at << " " << c;
+                if (c == ' ') {
+                    // The id ends there: shorter than 4 or followed by junk.
+                    EXPECT_NE(m[0].error, 0) << len << " " << at;
+                    continue;
+                }
+                EXPECT_EQ(m[0].error == 0, valid)
+                    << "length " << len << ", byte " << c << " at " << at;
+                if (valid) {
+                    EXPECT_EQ(m[0].tid, tid);
+                }
+            }
+        }
+    }
 }
 
 TEST(msrp_parser, byte_range_and_paths) {
