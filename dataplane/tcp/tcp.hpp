@@ -291,9 +291,11 @@ class tcp_stack {
     tcp_stack(const tcp_params& p, net::net_ctx& n) : params(p), net(n) {}
 
     rte_hash* table_ = nullptr;
-    std::vector<tcb> tcbs_;            // indexed by rte_hash key position
-    std::vector<uint32_t> ack_list_;   // tcbs with ack_listed set; reserved, never grows
-    std::vector<ooo_entry> ooo_pool_;  // sized at start, never grows
+    std::array<unsigned char, 16> last_key_{};  // lookup's last hit (a conn_key), valid
+    int32_t last_pos_ = -1;                     // while this is >= 0
+    std::vector<tcb> tcbs_;                     // indexed by rte_hash key position
+    std::vector<uint32_t> ack_list_;            // tcbs with ack_listed set; reserved, never grows
+    std::vector<ooo_entry> ooo_pool_;           // sized at start, never grows
     uint32_t ooo_free_ = UINT32_MAX;
     uint32_t used_ = 0;
     std::vector<listener> listeners_;

@@ -159,6 +159,34 @@ TEST_F(tcp_rfc9293, rfc5961_in_window_rst_gets_a_challenge_ack_exact_rst_resets)
     EXPECT_EQ(stack_->connections(), 0u);
 }
 
+// The connection lookup tries the last connection found first: once that
+// connection is gone, its segments find nothing (RST, no_conn), a new
+// connection on the same addresses and ports is a new one, and another
+// connection's segments between them find their own.
+TEST_F(tcp_rfc9293, a_connection_gone_is_not_found_again_by_the_lookup) {
+    const uint16_t other_port = peer_port + 1;
+    const uint32_t iss = handshake(100);
+    const uint32_t iss2 = handshake(500, echo_port, 1000, other_port);
+    auto out = send(seg{101, iss + 1, ACK, 65535, {}, "one"});
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out[0].data, "one");
+    EXPECT_TRUE(send(seg{104, 0, RST, 0, {}, ""}).empty());
+    EXPECT_EQ(stack_->connections(), 1u);
+    out = send(seg{104, iss + 4, ACK, 65535, {}, "late"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE((out[0].flags & RST) != 0) << "the connection is gone";
+    EXPECT_EQ(stack_->cnt.no_conn, 1u);
+    out = send(seg{501, iss2 + 1, ACK, 65535, {}, "two"}, echo_port, other_port);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out[0].data, "two");
+    const uint32_t iss3 = handshake(9000);
+    EXPECT_NE(iss3, iss);
+    out = send(seg{9001, iss3 + 1, ACK, 65535, {}, "three"});
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out[0].data, "three");
+    EXPECT_EQ(stack_->connections(), 2u);
+}
+
 TEST_F(tcp_rfc9293, rfc5961_syn_on_an_established_connection_gets_a_challenge_ack) {
     const uint32_t iss = handshake(100);
     auto out = send(seg{101, 0, SYN, 8192, {}, ""});
