@@ -19,6 +19,7 @@
 # bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
 # and its scan rate set against raw Hyperscan on the same rules and text.
 # MSRP_BENCH_PERF=<path prefix>: perf-record imsd over each run.
+# MSRP_BENCH_REPS=<n>: runs per size on each side (default 3).
 # MSRP_BENCH_STATS=<path prefix>: save imsd's `show tcp` after each run.
 # MSRP_BENCH_SIZES="256 4096": only those body sizes (default all three);
 # MSRP_BENCH_POLICY=0: leave out the runs with content rules.
@@ -111,7 +112,9 @@ declare -A ours_cpu ours_rate
 # The kernel relay's cost on this VM swings by up to ten times from one run to
 # the next (cross-CPU wake-ups), imsd's by up to two: each size runs three
 # times on each side and the ratio is taken between the cheapest runs.
-reps=3
+# MSRP_BENCH_REPS=<n> runs each n times instead (both sides alike).
+reps=${MSRP_BENCH_REPS:-3}
+case $reps in '' | *[!0-9]* | 0) fail "MSRP_BENCH_REPS: $reps is not a count of runs" ;; esac
 # relay_run <body bytes> <messages> [body file]: one session relaying
 # <messages> SENDs (and their 200s); prints the figures line, sets `line`.
 relay_run() {

@@ -244,10 +244,20 @@ constexpr std::array<int8_t, 256> hex_values = [] {
     return t;
 }();
 
+// Two hex digits per byte value, so a byte is one table load.
+constexpr std::array<std::array<char, 2>, 256> hex_pairs = [] {
+    std::array<std::array<char, 2>, 256> t{};
+    for (size_t b = 0; b < 256; ++b) {
+        t[b] = {hex_digits[b >> 4], hex_digits[b & 0xf]};
+    }
+    return t;
+}();
+
 void encode_tid(char* out, uint32_t idx, uint32_t nonce) noexcept {
-    const uint64_t v = (uint64_t{idx} << 24) | (nonce & 0xffffff);
-    for (size_t i = 0; i < our_tid_chars; ++i) {
-        out[i] = hex_digits[(v >> (4 * (our_tid_chars - 1 - i))) & 0xf];
+    const uint64_t v = (uint64_t{idx & 0xffffff} << 24) | (nonce & 0xffffff);
+    for (size_t i = 0; i < our_tid_chars / 2; ++i) {
+        std::memcpy(out + 2 * i, hex_pairs[(v >> (8 * (our_tid_chars / 2 - 1 - i))) & 0xff].data(),
+                    2);
     }
 }
 
