@@ -5,7 +5,8 @@
 # options, out-of-window data, RFC 5961 challenge ACKs, PAWS, RTO timing and
 # back-off, fast retransmit on three duplicate ACKs, the window scale applied,
 # FIN in each state, a SYN flood against the half-open limit. The kernel in the namespace never sees these flows (an
-# nftables rule drops them at input), so it does not reset them.
+# nftables rule drops them at input: the connections' ports 50000-59999, the
+# flood's 30000-39999), so it does not reset them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -34,7 +35,7 @@ ip netns exec "$ns" nft -f - <<NFT || fail "nftables"
 table inet imsd_conformance {
   chain input {
     type filter hook input priority 0;
-    ip saddr $ours tcp dport { 5601, 5602, 50000-59999 } drop
+    ip saddr $ours tcp dport { 5601, 5602, 30000-39999, 50000-59999 } drop
   }
 }
 NFT
