@@ -1,7 +1,6 @@
 #include "dataplane/msrp/relay.hpp"
 
 #include <arpa/inet.h>
-#include <emmintrin.h>
 #include <rte_cycles.h>
 #include <rte_random.h>
 
