@@ -23,6 +23,8 @@
 # MSRP_BENCH_STATS=<path prefix>: save imsd's `show tcp` after each run.
 # MSRP_BENCH_SIZES="256 4096": only those body sizes (default all three);
 # MSRP_BENCH_POLICY=0: leave out the runs with content rules.
+# MSRP_BENCH_KERNEL=0: leave out the kernel relay (for A/B runs of two imsd
+# builds: IMSD_BIN=<other build's imsd>).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -50,6 +52,8 @@ imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles']"; }
 # Packets imsd received and sent (both legs; ACKs included).
 pkts() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['rx_packets'] + j['dataplane']['total']['tx_packets']"; }
+# Polls that had work: busy cycles over this are the cost of one.
+bpolls() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['polls_busy']"; }
 cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles'] + j['dataplane']['total']['poll_idle_cycles']"; }
 mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 # CPU time the hypervisor took from this VM (all CPUs, seconds): a run it
@@ -131,7 +135,7 @@ relay_run() {
     done
     uri_b=$(grep '^listening' "$LAB_TMP/gen.err" | sed -n "${gen_runs}p" | awk '{print $2}')
     [ -n "$uri_b" ] || fail "imsgen ($size B) did not listen: $(tail -n3 "$LAB_TMP/gen.err")"
-    b0=$(busy); st0=$(steal); p0=$(pkts)
+    b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls)
     local perf_pid=
     if [ -n "${MSRP_BENCH_PERF:-}" ]; then
         # A profile of imsd over this run (a -fno-omit-frame-pointer build
@@ -147,7 +151,7 @@ relay_run() {
         kill -0 "$gen" 2>/dev/null || fail "imsgen exited: $(tail -n3 "$LAB_TMP/gen.err")"
         sleep 0.1
     done
-    b1=$(busy); st1=$(steal); p1=$(pkts)
+    b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls)
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"; wait "$perf_pid"
     fi
@@ -158,9 +162,9 @@ relay_run() {
     line=$(python3 -c '
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
-print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6,
-      busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100))
-' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))")
+print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6,
+      busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100, int(sys.argv[7]) / n))
+' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))" "$(( q1 - q0 ))")
     if [ -n "${MSRP_BENCH_STATS:-}" ]; then
         # imsd's TCP counters (totals since it started) after this run.
         imsctl --json show tcp >"$MSRP_BENCH_STATS.$size.$gen_runs.json"
@@ -168,8 +172,8 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f" % (sys.argv[4], n, n / j["se
     imsctl msrp release "$sid" >/dev/null
 }
 sizes_run() {  # <topology label>: the three sizes without policy
-    printf '%-8s %10s %12s %14s %16s %9s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" \
-        "imsd cycles/msg" "pkts/msg" "steal s"
+    printf '%-8s %10s %12s %14s %16s %9s %10s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" \
+        "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg"
     for size in $sizes; do
         case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
         # Three runs, as HAProxy gets below; the ratio takes each side's
@@ -248,6 +252,10 @@ wait "$gen" || fail "imsgen: $(grep -v '"ok": true' "$LAB_TMP/gen.out" | head -n
 echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; $relayed relayed in all)"
 
 # --- the same through HAProxy ---------------------------------------------------------------
+if [ "${MSRP_BENCH_KERNEL:-1}" = 0 ]; then
+    echo "msrp_relay_bench: done (MSRP_BENCH_KERNEL=0: no kernel relay)"
+    exit 0
+fi
 if ! command -v haproxy >/dev/null || [ ! -x "$KTCP_BIN" ]; then
     echo "NOTE: haproxy or ktcp missing (scripts/deps installs haproxy): no kernel relay comparison" >&2
     echo "msrp_relay_bench: done"
@@ -312,5 +320,6 @@ print("%-8s %10d %12.0f %16.3f %20s %9.2f %16.3f %7.1fx %16.3f %7.1fx" % (size, 
 done
 echo "(ratio: HAProxy's CPU per message in its cheapest run over imsd's in its cheapest, imsd as memif"
 echo " zero-copy client (zc) and as copying client; /proc counts in ${hz}ths of a"
-echo " second; pkts/msg: packets through the relay's interface(s), both legs, ACKs included)"
+echo " second; pkts/msg: packets through the relay's interface(s), both legs, ACKs included;"
+echo " polls/msg: imsd's polls that had work, per message)"
 echo "msrp_relay_bench: done"
