@@ -1,6 +1,9 @@
 // Ethernet input: filter by destination, classify, dispatch.
 
 #include <rte_ether.h>
+#include <rte_prefetch.h>
+
+#include <algorithm>
 
 #include "dataplane/net/classify.hpp"
 #include "dataplane/net/handlers.hpp"
@@ -56,10 +59,33 @@ void eth_input(net_ctx& ctx, uint16_t port_index, rte_mbuf* m) noexcept {
     IMSD_DROP(ctx, m, eth_type_unknown);
 }
 
+// Every cache line of a packet's data, up to a full Ethernet frame: the
+// next packet's, while this one goes through TCP and the relay, which read
+// every byte of it (the checksum, the parser). Where the data was written by
+// another agent (a NIC's DMA; the memif server in the zero-copy topology)
+// the first touch misses; msrp_relay_bench.sh 256 B, zero-copy client,
+// fast-mode runs of an A/B of two builds alternated twice: 1,516-1,558 ->
+// 1,410-1,428 cycles per message. Where the data is already in this core's
+// cache (memif copying client) it costs ~1% (1,423-1,448 -> 1,430-1,478).
+void prefetch_data(const rte_mbuf* m) noexcept {
+    const char* p = rte_pktmbuf_mtod(m, const char*);
+    const uint32_t n = std::min<uint32_t>(m->data_len, 1536);
+    for (uint32_t off = 0; off < n; off += RTE_CACHE_LINE_SIZE) {
+        rte_prefetch0(p + off);
+    }
+}
+
 }  // namespace
 
 uint16_t net_input(net_ctx& ctx, uint16_t port_index, std::span<rte_mbuf*> pkts) noexcept {
-    for (rte_mbuf* m : pkts) {
+    if (!pkts.empty()) {
+        prefetch_data(pkts[0]);
+    }
+    for (size_t i = 0; i < pkts.size(); ++i) {
+        rte_mbuf* m = pkts[i];
+        if (i + 1 < pkts.size()) {
+            prefetch_data(pkts[i + 1]);
+        }
         ++ctx.cnt.rx_packets;
         ctx.cnt.rx_bytes += rte_pktmbuf_pkt_len(m);
         eth_input(ctx, port_index, m);
