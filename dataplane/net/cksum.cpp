@@ -5,19 +5,18 @@
 #include <algorithm>
 #include <cstring>
 
-// GCC vectorizes the word loop only at -O3; clang does at -O2 and knows no
-// optimize attribute.
-#if defined(__clang__)
-#define IMSD_CKSUM_ATTRS __attribute__((target_clones("avx2", "default")))
-#else
-#define IMSD_CKSUM_ATTRS __attribute__((target_clones("avx2", "default"), optimize("O3")))
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace imsd::dp::net {
 
 namespace {
 
-IMSD_CKSUM_ATTRS uint64_t sum_words(const uint8_t* b, size_t words) noexcept {
+// A sum of the 32-bit words at b that folds (fold64) to the same 16-bit
+// one's-complement sum as the words' exact sum: 2^16 is 1 modulo 0xffff,
+// so each word's two 16-bit halves may be added apart.
+uint64_t sum_words_scalar(const uint8_t* b, size_t words) noexcept {
     uint64_t acc = 0;  // 2^32 words before it could overflow: far beyond any packet
     for (size_t i = 0; i < words; ++i) {
         uint32_t w;
@@ -25,6 +24,85 @@ IMSD_CKSUM_ATTRS uint64_t sum_words(const uint8_t* b, size_t words) noexcept {
         acc += w;
     }
     return acc;
+}
+
+#if defined(__x86_64__)
+// Explicit AVX2: each 32-bit lane adds its word's two 16-bit halves, 64 bytes
+// a step, in 32-bit accumulators (no widening per step). bench_dp_net
+// BM_cksum_ours, 1448 B: 92.6 cycles with GCC's vectorization of the 64-bit
+// loop, 76 with this (DPDK's rte_raw_cksum: 128). A lane gains at most 2 x 0xffff a step, so 16,384 steps
+// (1 MiB) stay below 2^32 per accumulator, and two accumulators' lanes
+// below 2^33 once widened.
+__attribute__((target("avx2,tune=haswell"))) uint64_t sum_words_avx2(const uint8_t* b, size_t words) noexcept {
+    constexpr size_t max_steps = 16384;
+    const __m256i low16 = _mm256_set1_epi32(0xffff);
+    uint64_t total = 0;
+    size_t steps = words / 16;
+    while (steps != 0) {
+        const size_t k = steps < max_steps ? steps : max_steps;
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+        for (size_t i = 0; i < k; ++i, b += 64) {
+            const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+            const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+            a0 = _mm256_add_epi32(a0, _mm256_and_si256(v0, low16));
+            a1 = _mm256_add_epi32(a1, _mm256_and_si256(v1, low16));
+            a0 = _mm256_add_epi32(a0, _mm256_srli_epi32(v0, 16));
+            a1 = _mm256_add_epi32(a1, _mm256_srli_epi32(v1, 16));
+        }
+        // Widen the 8 + 8 lanes to 64 bits and add them up.
+        const __m256i zero = _mm256_setzero_si256();
+        const __m256i w = _mm256_add_epi64(
+            _mm256_add_epi64(_mm256_unpacklo_epi32(a0, zero), _mm256_unpackhi_epi32(a0, zero)),
+            _mm256_add_epi64(_mm256_unpacklo_epi32(a1, zero), _mm256_unpackhi_epi32(a1, zero)));
+        const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        total += static_cast<uint64_t>(_mm_cvtsi128_si64(h)) +
+                 static_cast<uint64_t>(_mm_extract_epi64(h, 1));
+        steps -= k;
+    }
+    // The last 0 to 15 words: 8 and 4 at a time, then one by one (packets
+    // are short: this tail was a third of the function's instructions in
+    // bench_dp_msrp_relay 256 B as a plain loop).
+    __m256i t = _mm256_setzero_si256();
+    size_t rest = words % 16;
+    if (rest >= 8) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        t = _mm256_add_epi32(_mm256_and_si256(v, low16), _mm256_srli_epi32(v, 16));
+        b += 32;
+        rest -= 8;
+    }
+    __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    if (rest >= 4) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+        u = _mm_add_epi32(u, _mm_add_epi32(_mm_and_si128(v, _mm256_castsi256_si128(low16)),
+                                           _mm_srli_epi32(v, 16)));
+        b += 16;
+        rest -= 4;
+    }
+    // Four lanes of at most 6 x 0xffff each: no 32-bit overflow in the sum.
+    u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0x4e));
+    u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0xb1));
+    total += static_cast<uint32_t>(_mm_cvtsi128_si32(u));
+    for (size_t i = 0; i < rest; ++i) {
+        uint32_t w;
+        std::memcpy(&w, b + 4 * i, 4);
+        total += w;
+    }
+    return total;
+}
+
+bool have_avx2() noexcept {
+    static const bool yes = __builtin_cpu_supports("avx2") != 0;
+    return yes;
+}
+#endif
+
+uint64_t sum_words(const uint8_t* b, size_t words) noexcept {
+#if defined(__x86_64__)
+    if (have_avx2()) [[likely]] {
+        return sum_words_avx2(b, words);
+    }
+#endif
+    return sum_words_scalar(b, words);
 }
 
 uint16_t fold64(uint64_t acc) noexcept {
