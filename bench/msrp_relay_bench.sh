@@ -217,8 +217,8 @@ open(sys.argv[3], "w").write(s)
 PY
         imsctl settings apply "$LAB_TMP/imsd-rules.xml" >/dev/null || fail "apply the $kind rules"
         label=$([ $kind = literals ] && echo "100 literals" || echo "1000 regexes")
-        for size in 4096 65536; do
-            case $size in 4096) n=100000 ;; *) n=10000 ;; esac
+        for size in 256 4096 65536; do
+            case $size in 256) n=200000 ;; 4096) n=100000 ;; *) n=10000 ;; esac
             sb0=$(mstat scan_bytes); sc0=$(mstat scan_cycles)
             relay_run $size $(( n / scale )) "$LAB_TMP/corpus.txt"
             sb=$(( $(mstat scan_bytes) - sb0 )); sc=$(( $(mstat scan_cycles) - sc0 ))

@@ -118,12 +118,12 @@ void BM_raw_hyperscan_1000_regex(benchmark::State& s) { run(s, "regex", how::raw
 void BM_raw_hyperscan_segments_1000_regex(benchmark::State& s) { run(s, "regex", how::raw_pieces); }
 void BM_imsd_scan_1000_regex(benchmark::State& s) { run(s, "regex", how::ours); }
 
-BENCHMARK(BM_raw_hyperscan_100_literals)->Arg(4096)->Arg(65536);
-BENCHMARK(BM_raw_hyperscan_segments_100_literals)->Arg(4096)->Arg(65536);
-BENCHMARK(BM_imsd_scan_100_literals)->Arg(4096)->Arg(65536);
-BENCHMARK(BM_raw_hyperscan_1000_regex)->Arg(4096)->Arg(65536);
-BENCHMARK(BM_raw_hyperscan_segments_1000_regex)->Arg(4096)->Arg(65536);
-BENCHMARK(BM_imsd_scan_1000_regex)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_raw_hyperscan_100_literals)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_raw_hyperscan_segments_100_literals)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_imsd_scan_100_literals)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_raw_hyperscan_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_raw_hyperscan_segments_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_imsd_scan_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
 
 }  // namespace
 
