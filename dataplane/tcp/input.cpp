@@ -31,6 +31,10 @@ struct seg_view {
 };
 
 uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
+// A timed segment's RTT (no timestamps: one per RTT at most, so a division).
+uint32_t tsc_to_us(const tcp_stack& s, uint64_t tsc) {
+    return static_cast<uint32_t>(tsc * 1000000 / s.params.tsc_hz);
+}
 
 // The options (RFC 9293 3.1, RFC 7323 2.2, RFC 2018 3). False when malformed.
 bool parse_options(const uint8_t* o, uint32_t n, seg_view& v) {
@@ -132,9 +136,8 @@ void ooo_insert(tcp_stack& s, tcb& t, tcp_seq seq, rte_mbuf* m, bool fin) {
     rte_pktmbuf_free(m);
 }
 
-// RFC 6298 2.2-2.3 from one RTT measurement.
-void rtt_sample(tcp_stack& s, tcb& t, uint64_t rtt_tsc) {
-    const uint32_t r = static_cast<uint32_t>(rtt_tsc * 1000000 / s.params.tsc_hz);
+// RFC 6298 2.2-2.3 from one RTT measurement, in microseconds.
+void rtt_sample(tcp_stack& s, tcb& t, uint32_t r) {
     if (t.srtt_us == 0) {
         t.srtt_us = r;
         t.rttvar_us = r / 2;
@@ -163,10 +166,10 @@ void handshake_rtt(tcp_stack& s, tcb& t, const seg_view& v) {
     if (t.ts_ok && v.has_ts && v.tsecr != 0) {
         const uint32_t rtt_ms = ts_now(s) - v.tsecr;
         if (rtt_ms < 60000) {
-            rtt_sample(s, t, uint64_t{rtt_ms} * (s.params.tsc_hz / 1000));
+            rtt_sample(s, t, rtt_ms * 1000);
         }
     } else if (t.retries == 0 && t.rtt_start_tsc != 0) {
-        rtt_sample(s, t, s.net.now_tsc - t.rtt_start_tsc);
+        rtt_sample(s, t, tsc_to_us(s, s.net.now_tsc - t.rtt_start_tsc));
     } else if (t.retries > 0 && t.rto_ms < 3000) {
         // RFC 6298 5.7: the SYN timed out and no sample came: 3 s from here.
         t.rto_ms = 3000;
@@ -190,11 +193,11 @@ void ack_advance(tcp_stack& s, tcb& t, tcp_seq ack, const seg_view& v) {
     if (t.ts_ok && v.has_ts && v.tsecr != 0) {
         const uint32_t rtt_ms = ts_now(s) - v.tsecr;
         if (rtt_ms < 60000) {
-            rtt_sample(s, t, uint64_t{rtt_ms} * (s.params.tsc_hz / 1000));
+            rtt_sample(s, t, rtt_ms * 1000);
         }
         t.rtt_timing = false;
     } else if (t.rtt_timing && seq_gt(ack, t.rtt_seq)) {
-        rtt_sample(s, t, s.net.now_tsc - t.rtt_start_tsc);
+        rtt_sample(s, t, tsc_to_us(s, s.net.now_tsc - t.rtt_start_tsc));
         t.rtt_timing = false;
     }
     t.retries = 0;

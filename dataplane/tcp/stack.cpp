@@ -66,7 +66,8 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
     s->next_ephemeral = static_cast<uint16_t>(32768 + rte_rand() % (60999 - 32768 + 1));
     s->wheel_.assign(wheel_slots, UINT32_MAX);
     s->wheel_tick_tsc_ = std::max<uint64_t>(p.tsc_hz / 1000, 1);
-    s->wheel_now_tick_ = net.now_tsc / s->wheel_tick_tsc_;
+    s->ms_div_ = rte_reciprocal_value_u64(s->wheel_tick_tsc_);
+    s->wheel_now_tick_ = s->tsc_ms(net.now_tsc);
     return s;
 }
 
@@ -290,7 +291,7 @@ void tcp_stack::timer_set(tcb& t) {
     if (at == 0) {
         return;
     }
-    uint64_t tick = (at + wheel_tick_tsc_ - 1) / wheel_tick_tsc_;
+    uint64_t tick = tsc_ms(at + wheel_tick_tsc_ - 1);
     // Never in the past (fires on the next run) and never beyond one lap.
     tick = std::clamp<uint64_t>(tick, wheel_now_tick_ + 1, wheel_now_tick_ + wheel_slots - 1);
     const uint32_t slot = static_cast<uint32_t>(tick % wheel_slots);
@@ -309,7 +310,7 @@ void tcp_stack::timers_run(uint64_t now_tsc) {
     if (now_tsc < next_tick_tsc_) {
         return;
     }
-    const uint64_t now_tick = now_tsc / wheel_tick_tsc_;
+    const uint64_t now_tick = tsc_ms(now_tsc);
     next_tick_tsc_ = (now_tick + 1) * wheel_tick_tsc_;
     // At most one lap per call: a long stall fires everything once.
     uint64_t from = wheel_now_tick_ + 1;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "dataplane/net/rss.hpp"
 #include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
 
@@ -11,6 +13,24 @@ namespace {
 using tcp_rfc9293 = tcp_test;
 constexpr uint8_t SYN = RTE_TCP_SYN_FLAG, ACK = RTE_TCP_ACK_FLAG, FIN = RTE_TCP_FIN_FLAG,
                   RST = RTE_TCP_RST_FLAG, PSH = RTE_TCP_PSH_FLAG;
+
+TEST_F(tcp_rfc9293, the_millisecond_clock_is_the_exact_quotient) {
+    // tsc_ms (the wheel's ticks and the RFC 7323 clock) multiplies by a
+    // reciprocal: it must agree with the division everywhere, around every
+    // multiple of the divisor and at the far end of the TSC's range.
+    const uint64_t per_ms = hz / 1000;
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 100000; ++i) {
+        const uint64_t x = rng() >> (rng() % 64);
+        ASSERT_EQ(stack_->tsc_ms(x), x / per_ms) << x;
+    }
+    for (uint64_t q : {uint64_t{0}, uint64_t{1}, uint64_t{999}, uint64_t{1} << 40,
+                       UINT64_MAX / per_ms}) {
+        for (const uint64_t x : {q * per_ms, q * per_ms + per_ms - 1, q * per_ms - 1}) {
+            ASSERT_EQ(stack_->tsc_ms(x), x / per_ms) << x;
+        }
+    }
+}
 
 TEST_F(tcp_rfc9293, syn_ack_carries_mss_and_window_scale_and_an_unscaled_window) {
     seg syn{1000, 0, SYN, 8192, {2, 4, 0x05, 0xb4, 1, 3, 3, 2}, ""};
