@@ -9,17 +9,19 @@
 # imsd as memif zero-copy client (its mbufs are the ring's buffers; imsgen,
 # the server, does the copies a NIC's DMA would spare the host), then as a
 # copying client (imsd copies every byte into and out of the ring as well).
-# In the same run, the same messages through HAProxy in TCP mode (one
+# In the same rounds, the same messages through HAProxy in TCP mode (one
 # thread, CPU 0) over a veth pair (MTU 1500, offloads off) between
 # bench/ktcp's MSRP client and server (CPU 1; both framing MSRP with imsd's
-# parser): HAProxy's user + system CPU per 1M messages, and the ratio.
+# parser): HAProxy's user + system CPU per 1M messages, and the ratios
+# (each side's cheapest run, and the median of the rounds' own ratios).
 # HAProxy only copies bytes; imsd parses, rewrites paths and transaction ids
 # and translates responses on the way.
 # Then the relay again with content rules (100 literals, 1,000 regexes; the
 # bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
 # and its scan rate set against raw Hyperscan on the same rules and text.
 # MSRP_BENCH_PERF=<path prefix>: perf-record imsd over each run.
-# MSRP_BENCH_REPS=<n>: runs per size on each side (default 3).
+# MSRP_BENCH_REPS=<n>: rounds (default 3): each runs imsd zero-copy, imsd
+# copying and HAProxy on every size, back to back.
 # MSRP_BENCH_STATS=<path prefix>: save imsd's `show tcp` after each run.
 # MSRP_BENCH_SIZES="256 4096": only those body sizes (default all three);
 # MSRP_BENCH_POLICY=0: leave out the runs with content rules.
@@ -112,13 +114,18 @@ stop_relay() {
     ! grep -q "mbuf leak" "$IMSD_LOG" || fail "imsd leaked mbufs"
 }
 
-declare -A ours_cpu ours_rate
-# The kernel relay's cost on this VM swings by up to ten times from one run to
-# the next (cross-CPU wake-ups), imsd's by up to two: each size runs three
-# times on each side and the ratio is taken between the cheapest runs.
-# MSRP_BENCH_REPS=<n> runs each n times instead (both sides alike).
+# This VM's cost for the same work swings between runs: imsd's by up to two
+# times, the kernel relay's by more, and in phases of minutes (the host's
+# placement of the two vCPUs, it seems: every function that first touches
+# data the other CPU wrote gets slower at once). So the bench runs in rounds,
+# each of them imsd zero-copy, imsd copying and HAProxy on every size back
+# to back, and reports for each size both each side's cheapest run against
+# the other's and the median of the rounds' own ratios.
+# MSRP_BENCH_REPS=<n>: n rounds (default 3).
 reps=${MSRP_BENCH_REPS:-3}
 case $reps in '' | *[!0-9]* | 0) fail "MSRP_BENCH_REPS: $reps is not a count of runs" ;; esac
+results="$LAB_TMP/results.txt"  # <topology> <round> <size> <CPU-s per 1M> <msgs/s>
+: >"$results"
 # relay_run <body bytes> <messages> [body file]: one session relaying
 # <messages> SENDs (and their 200s); prints the figures line, sets `line`.
 relay_run() {
@@ -171,32 +178,129 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f" % (sys.argv[4], n, n 
     fi
     imsctl msrp release "$sid" >/dev/null
 }
-sizes_run() {  # <topology label>: the three sizes without policy
-    printf '%-8s %10s %12s %14s %16s %9s %10s %10s\n' "body" "messages" "msgs/s" "imsd CPU-s/1M" \
-        "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg"
+runs_header() {
+    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s\n' "round" "imsd" "body" "messages" \
+        "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg"
+}
+sizes_once() {  # <topology label: zc|copy> <round>: one run of each size without policy
     for size in $sizes; do
         case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
-        # Three runs, as HAProxy gets below; the ratio takes each side's
-        # cheapest, so this VM's noise favours neither.
-        for _ in $(seq $reps); do
-            relay_run $size $(( n / scale ))
-            echo "$line"
-            local cpu=$(awk '{print $4}' <<<"$line")
-            if [ -z "${ours_cpu[$1,$size]:-}" ] ||
-                python3 -c "import sys; sys.exit(0 if $cpu < ${ours_cpu[$1,$size]} else 1)"; then
-                ours_cpu[$1,$size]=$cpu
-                ours_rate[$1,$size]=$(awk '{print $3}' <<<"$line")
-            fi
-        done
+        relay_run $size $(( n / scale ))
+        printf '%-6s %-5s %s\n' "$2" "$1" "$line"
+        echo "$1 $2 $size $(awk '{print $4, $3}' <<<"$line")" >>"$results"
     done
 }
 
 # The memif copies: in zero-copy mode imsd's mbufs are the ring's buffers
 # and the server (imsgen) copies, as a NIC's DMA would spare the host; in
 # copy mode imsd copies every byte in and out as well.
-echo "imsd as memif zero-copy client (the copies are imsgen's, as a NIC's DMA would be):"
-start_relay yes
-sizes_run zc
+# --- the kernel relay: HAProxy over veth ------------------------------------------------------
+kernel=${MSRP_BENCH_KERNEL:-1}
+if [ "$kernel" != 0 ] && { ! command -v haproxy >/dev/null || [ ! -x "$KTCP_BIN" ]; }; then
+    echo "NOTE: haproxy or ktcp missing (scripts/deps installs haproxy): no kernel relay comparison" >&2
+    kernel=0
+fi
+if [ "$kernel" != 0 ]; then
+    command -v ethtool >/dev/null || fail "ethtool is not installed (scripts/deps installs it)"
+    nc="imsd-hc-$id" nr="imsd-hr-$id"
+    veth_pair "$nc" "hc$id" 198.18.22.2/24 "$nr" "hr$id" 198.18.22.1/24
+    cat >"$LAB_TMP/haproxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 64
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+frontend msrp
+    bind 198.18.22.1:2855
+    default_backend far
+backend far
+    server b 198.18.22.2:7000
+CFG
+    # Neither may hold imsgen's input open (fd 7): imsgen ends at its EOF.
+    ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-server 7000 >"$LAB_TMP/ks.txt" 2>&1 7>&- &
+    LAB_PIDS+=("$!")
+    ip netns exec "$nr" taskset -c 0 haproxy -db -f "$LAB_TMP/haproxy.cfg" >"$LAB_TMP/haproxy.log" 2>&1 7>&- &
+    hp=$!; LAB_PIDS+=("$hp")
+    for _ in $(seq 50); do grep -q listening "$LAB_TMP/ks.txt" && break; sleep 0.1; done
+    sleep 0.5
+    kill -0 "$hp" 2>/dev/null || fail "haproxy did not start: $(cat "$LAB_TMP/haproxy.log")"
+    hz=$(getconf CLK_TCK)
+    vpkts() { ip netns exec "$nr" awk '{s += $1} END {print s}' /sys/class/net/hr$id/statistics/rx_packets \
+        /sys/class/net/hr$id/statistics/tx_packets; }
+fi
+# kernel_run <size> <round>: one HAProxy run of that size, recorded.
+kernel_run() {
+    local size=$1 n window h0 h1 v0 v1 out
+    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
+    n=$(( n / scale ))
+    window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1
+    h0=$(awk '{print $14+$15}' "/proc/$hp/stat"); v0=$(vpkts)
+    out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
+        || fail "ktcp msrp-client ($size B): $out"
+    h1=$(awk '{print $14+$15}' "/proc/$hp/stat"); v1=$(vpkts)
+    python3 -c '
+import json, sys
+hz, n, ticks, pk = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5])
+j = json.loads(sys.argv[3])
+assert j["ok"] and j["messages"] == n, j
+cpu = ticks / hz / n * 1e6
+print("%-6s %-5s %-8s %10d %12.0f %14.3f %16s %9.2f" % (sys.argv[6], "kern", sys.argv[7], n,
+      n / j["seconds"], cpu, "-", pk / n))
+with open(sys.argv[8], "a") as f:
+    f.write("kern %s %s %.4f %.0f\n" % (sys.argv[6], sys.argv[7], cpu, n / j["seconds"]))
+' "$hz" "$n" "$out" "$(( h1 - h0 ))" "$(( v1 - v0 ))" "$2" "$size" "$results" \
+        || fail "haproxy run ($size B): $out"
+}
+
+echo "Rounds: imsd as memif zero-copy client (zc: the copies are imsgen's, as a NIC's DMA would be),"
+echo "as copying client (copy: imsd copies every byte into and out of the shared ring too), and"
+echo "HAProxy in TCP mode over veth (kern: its user + system CPU from /proc)."
+runs_header
+for round in $(seq "$reps"); do
+    start_relay yes
+    sizes_once zc "$round"
+    stop_relay
+    start_relay no
+    sizes_once copy "$round"
+    stop_relay
+    if [ "$kernel" != 0 ]; then
+        for size in $sizes; do
+            kernel_run "$size" "$round"
+        done
+    fi
+done
+echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; pkts/msg: packets through"
+echo " the relay's interface(s), both legs, ACKs included; polls/msg: imsd's polls that had work)"
+
+if [ "$kernel" != 0 ]; then
+    echo
+    python3 - "$results" $sizes <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+cpu = {}
+for topo, rnd, size, c, rate in rows:
+    cpu.setdefault((topo, size), {})[int(rnd)] = float(c)
+print("%-6s %-26s %-26s %-26s %-17s %-17s" % ("body", "imsd zc CPU-s/1M", "imsd copy CPU-s/1M",
+      "HAProxy CPU-s/1M", "ratio zc", "ratio copy"))
+print("%-6s %-26s %-26s %-26s %-17s %-17s" % ("", "(cheapest / median)", "(cheapest / median)",
+      "(cheapest / median)", "(cheap. / rounds)", "(cheap. / rounds)"))
+for size in sys.argv[2:]:
+    zc, cp, k = cpu[("zc", size)], cpu[("copy", size)], cpu[("kern", size)]
+    def both(d):
+        return "%8.3f / %8.3f" % (min(d.values()), statistics.median(d.values()))
+    def ratios(ours):
+        per_round = statistics.median(k[r] / ours[r] for r in ours if r in k)
+        return "%5.1fx / %5.1fx" % (min(k.values()) / min(ours.values()), per_round)
+    print("%-6s %-26s %-26s %-26s %-17s %-17s" % (size, both(zc), both(cp), both(k), ratios(zc),
+          ratios(cp)))
+print("(ratio: HAProxy's CPU per message over imsd's: 'cheap.' each side's cheapest run against the")
+print(" other's, 'rounds' the median of each round's own ratio; /proc counts HAProxy's CPU in 10 ms ticks)")
+PY
+fi
+
 # --- the same with content rules: bench_dp_policy's rules and corpus --------------------------
 # Every rule counts (none blocks), so every body byte is scanned. The relay's
 # own scan rate (its scan_bytes over its scan_cycles) is set against raw
@@ -204,6 +308,7 @@ sizes_run zc
 PC_BIN=$build/bench/policy_corpus
 BP_BIN=$build/bench/bench_dp_policy
 if [ "${MSRP_BENCH_POLICY:-1}" != 0 ] && [ -x "$PC_BIN" ] && [ -x "$BP_BIN" ]; then
+    start_relay yes
     echo
     printf '%-16s %-6s %12s %14s %16s %16s %7s\n' "rules" "body" "msgs/s" "imsd CPU-s/1M" \
         "scan in relay" "raw Hyperscan" "ratio"
@@ -239,87 +344,10 @@ print("%-16s %-6s %12s %14s %12.2f GB/s %12.2f GB/s %6.2fx" % (label, size, f[2]
         done
     done
     imsctl settings apply "$LAB_TMP/imsd.xml" >/dev/null || fail "apply the settings without rules"
+    stop_relay
 fi
-stop_relay
-
-echo
-echo "imsd as memif copying client (imsd copies every byte into and out of the shared ring too):"
-start_relay no
-sizes_run copy
-stop_relay
 exec 7>&-
+for _ in $(seq 300); do kill -0 "$gen" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$gen" 2>/dev/null && fail "imsgen did not end at the end of its input within 30 s"
 wait "$gen" || fail "imsgen: $(grep -v '"ok": true' "$LAB_TMP/gen.out" | head -n3) $(tail -n3 "$LAB_TMP/gen.err")"
-echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; $relayed relayed in all)"
-
-# --- the same through HAProxy ---------------------------------------------------------------
-if [ "${MSRP_BENCH_KERNEL:-1}" = 0 ]; then
-    echo "msrp_relay_bench: done (MSRP_BENCH_KERNEL=0: no kernel relay)"
-    exit 0
-fi
-if ! command -v haproxy >/dev/null || [ ! -x "$KTCP_BIN" ]; then
-    echo "NOTE: haproxy or ktcp missing (scripts/deps installs haproxy): no kernel relay comparison" >&2
-    echo "msrp_relay_bench: done"
-    exit 0
-fi
-command -v ethtool >/dev/null || fail "ethtool is not installed (scripts/deps installs it)"
-nc="imsd-hc-$id" nr="imsd-hr-$id"
-veth_pair "$nc" "hc$id" 198.18.22.2/24 "$nr" "hr$id" 198.18.22.1/24
-cat >"$LAB_TMP/haproxy.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 64
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 120s
-    timeout server 120s
-frontend msrp
-    bind 198.18.22.1:2855
-    default_backend far
-backend far
-    server b 198.18.22.2:7000
-CFG
-ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-server 7000 >"$LAB_TMP/ks.txt" 2>&1 &
-LAB_PIDS+=("$!")
-ip netns exec "$nr" taskset -c 0 haproxy -db -f "$LAB_TMP/haproxy.cfg" >"$LAB_TMP/haproxy.log" 2>&1 &
-hp=$!; LAB_PIDS+=("$hp")
-for _ in $(seq 50); do grep -q listening "$LAB_TMP/ks.txt" && break; sleep 0.1; done
-sleep 0.5
-kill -0 "$hp" 2>/dev/null || fail "haproxy did not start: $(cat "$LAB_TMP/haproxy.log")"
-hz=$(getconf CLK_TCK)
-vpkts() { ip netns exec "$nr" awk '{s += $1} END {print s}' /sys/class/net/hr$id/statistics/rx_packets \
-    /sys/class/net/hr$id/statistics/tx_packets; }
-echo
-printf '%-8s %10s %12s %16s %20s %9s %16s %8s %16s %8s\n' "body" "messages" "msgs/s" "HAProxy CPU-s/1M" \
-    "(all $reps runs)" "pkts/msg" "imsd zc CPU-s/1M" "ratio" "imsd copy" "ratio"
-for size in $sizes; do
-    case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
-    n=$(( n / scale ))
-    window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1
-    runs=()
-    for _ in $(seq $reps); do
-        h0=$(awk '{print $14+$15}' "/proc/$hp/stat"); v0=$(vpkts)
-        out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
-            || fail "ktcp msrp-client ($size B): $out"
-        h1=$(awk '{print $14+$15}' "/proc/$hp/stat"); v1=$(vpkts)
-        runs+=("$out|$(( h1 - h0 ))|$(( v1 - v0 ))")
-    done
-    python3 -c '
-import json, sys
-hz, size, n, zc, cp = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
-runs = []
-for r in sys.argv[6:]:
-    out, ticks, pk = r.split("|")
-    j = json.loads(out)
-    assert j["ok"] and j["messages"] == n, j
-    runs.append((int(ticks) / hz / n * 1e6, n / j["seconds"], int(pk) / n))
-best = min(runs)
-print("%-8s %10d %12.0f %16.3f %20s %9.2f %16.3f %7.1fx %16.3f %7.1fx" % (size, n, best[1], best[0],
-      " ".join("%.2f" % r[0] for r in runs), best[2], zc, best[0] / zc, cp, best[0] / cp))
-' "$hz" "$size" "$n" "${ours_cpu[zc,$size]}" "${ours_cpu[copy,$size]}" "${runs[@]}" || fail "haproxy run ($size B): ${runs[*]}"
-done
-echo "(ratio: HAProxy's CPU per message in its cheapest run over imsd's in its cheapest, imsd as memif"
-echo " zero-copy client (zc) and as copying client; /proc counts in ${hz}ths of a"
-echo " second; pkts/msg: packets through the relay's interface(s), both legs, ACKs included;"
-echo " polls/msg: imsd's polls that had work, per message)"
-echo "msrp_relay_bench: done"
+echo "msrp_relay_bench: done ($gen_runs imsd runs, ${relayed:-0} requests relayed)"
