@@ -92,7 +92,10 @@ start_relay() {
     done
     imsctl --json show ports | grep -q '"up"' || fail "memif link (zero-copy=$1) never came up"
     local c0 c1
-    c0=$(cycles); sleep 1; c1=$(cycles); tsc=$(( c1 - c0 ))
+    # The TSC rate imsd's cycle counters run at (timing a second of its
+    # polls from here read 4-30% high: imsctl's and python's start-up fell
+    # inside the second, and CPU-seconds came out that much low).
+    tsc=$(json_get "$(imsctl --json show version)" "j['tsc_hz']")
 }
 gen_holds=0
 stop_relay() {

@@ -133,7 +133,9 @@ kam_ticks() {  # utime + stime of every kamailio process
     echo "$sum"
 }
 busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles']"; }
-tsc_hz=$(awk '/^cpu MHz/{printf "%d\n", $4 * 1000000; exit}' /proc/cpuinfo)
+# The TSC rate imsd's cycle counters run at (/proc/cpuinfo's MHz is the
+# current clock, not the TSC's, where the CPU scales its frequency).
+tsc_hz=$(json_get "$(imsctl --json show version)" "j['tsc_hz']")
 
 n=$(( cpu_rate * secs * 2 ))
 a0=$(agent_ticks); b0=$(busy)

@@ -2,6 +2,7 @@
 
 #include <hs.h>
 #include <libxml/xmlversion.h>
+#include <rte_cycles.h>
 #include <rte_version.h>
 #include <sofia-sip/su_config.h>
 // su_config.h first: it defines the export macros sofia_features.h uses.
@@ -37,6 +38,9 @@ nlohmann::json version_info(const platform::settings& s, const platform::lcore_r
         {"settings", s.source},
         {"main_lcore", roles.main_lcore},
         {"worker_lcores", workers.empty() ? "none (single-core mode)" : workers},
+        // The rate of the cycle counters (poll_busy_cycles, scan_cycles...):
+        // cycles over this are seconds.
+        {"tsc_hz", static_cast<int64_t>(rte_get_tsc_hz())},
     };
 }
 

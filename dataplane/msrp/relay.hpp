@@ -214,6 +214,12 @@ class relay {
         uint32_t session_id = 0;  // the session's id (its slot may be reused)
     };
     bool sender_alive(const pending& pd) const noexcept;
+    // Content scanning's time (counter scan_cycles) from t0 to now: stream
+    // opens, feeds and finishes, less what the two TSC reads themselves cost
+    // (tsc_read_cycles_, measured at start), so that scan_bytes over
+    // scan_cycles is the scanning's own rate.
+    void scan_time(uint64_t t0) noexcept;
+    uint64_t tsc_read_cycles_ = 0;
     // Whether a request's To-Path starts with the URI, byte for byte, of the
     // session leg its connection carries: the lookup's fast path.
     bool on_own_session(const conn& k, std::string_view to_path) const noexcept;
