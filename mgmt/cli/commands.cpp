@@ -22,7 +22,7 @@ const std::vector<command_spec>& command_table() {
         {id::show_pools, {"show", "pools"}, {}, {}, false, false,
          "mbuf pools: size, free and in-use objects"},
         {id::show_version, {"show", "version"}, {}, {}, false, false,
-         "imsd and library versions, node, uptime, settings source"},
+         "imsd and library versions, node, uptime, settings source, TSC rate"},
         {id::log_level, {"log", "level"}, {"<plane>", "<level>"}, {}, false, true,
          "set the log level of a plane (platform, dataplane, sigplane, mgmt, dpdk) to emerg..debug"},
         {id::log_show, {"log", "show"}, {}, {}, false, false,
