@@ -116,6 +116,8 @@ void tcp_flush(tcp_stack& s, tcp_conn c) noexcept {
     }
 }
 
+void tcp_flush_at_poll_end(tcp_stack& s, tcp_conn c) noexcept { s.defer_flush(s.at(c)); }
+
 void tcp_close(tcp_stack& s, tcp_conn c) noexcept {
     tcb& t = s.at(c);
     switch (t.state) {

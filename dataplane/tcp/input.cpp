@@ -964,7 +964,9 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
             return;
         }
     }
-    tcp_output(s, *t);
+    if (!t->flush_due) {
+        tcp_output(s, *t);  // else at the poll's end (tcp_flush_at_poll_end)
+    }
     if (t->ack_now) {
         s.defer_ack(*t);  // by the end of the poll, unless data carries it first
     }

@@ -49,7 +49,9 @@ inline tcp_seq data_end(const tcb& t) {
 
 void arm_rto(tcp_stack& s, tcb& t) noexcept;
 // Our RFC 7323 timestamp clock: milliseconds.
-inline uint32_t ts_now(const tcp_stack& s) { return static_cast<uint32_t>(s.tsc_ms(s.net.now_tsc)); }
+inline uint32_t ts_now(const tcp_stack& s) {
+    return static_cast<uint32_t>(s.tsc_ms(s.net.now_tsc));
+}
 inline constexpr uint16_t ts_opt_bytes = 12;  // NOP, NOP, kind 8, length 10
 // Payload bytes per segment: the MSS less the options every segment carries
 // and room for SACK blocks (which may ride on data segments too).

@@ -83,11 +83,33 @@ void tcp_stack::defer_ack(tcb& t) noexcept {
     ack_list_.push_back(static_cast<uint32_t>(&t - tcbs_.data()));
 }
 
+void tcp_stack::defer_flush(tcb& t) noexcept {
+    if (t.ack_listed) {
+        t.flush_due = true;
+        return;
+    }
+    if (ack_list_.size() == ack_list_.capacity()) {
+        tcp_output(*this, t);  // no room to list it: at once, never grow
+        return;
+    }
+    t.flush_due = true;
+    t.ack_listed = true;
+    ack_list_.push_back(static_cast<uint32_t>(&t - tcbs_.data()));
+}
+
 void tcp_stack::flush_acks() noexcept {
     for (const uint32_t i : ack_list_) {
         tcb& t = tcbs_[i];
         if (!t.ack_listed) {
             continue;  // released (and perhaps reused) since
+        }
+        if (t.flush_due) {
+            // Still listed meanwhile, so an ACK tcp_output defers is not
+            // listed twice: it goes below if no data carried it.
+            t.flush_due = false;
+            if (t.in_use) {
+                tcp_output(*this, t);
+            }
         }
         t.ack_listed = false;
         if (t.in_use && t.ack_now) {

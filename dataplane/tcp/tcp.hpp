@@ -132,6 +132,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) tcb {
     bool fin_sent : 1 = false;
     bool peer_fin : 1 = false;
     bool want_writable : 1 = false;  // on_writable owed when send space frees
+    bool flush_due : 1 = false;      // tcp_flush_at_poll_end: output at flush_acks
     // Timers data transfer arms: deadlines in TSC cycles, 0 when off.
     uint64_t rto_at = 0, delack_at = 0;
     // Data, each queue one multi-segment packet: the send queue holds the
@@ -226,7 +227,9 @@ class tcp_stack {
     // Whole milliseconds of a TSC reading (the wheel's ticks, the RFC 7323
     // clock), by a reciprocal multiply: a 64-bit DIV per segment sent, per
     // ACK and per timer set cost 10-40 cycles each, on the data path.
-    uint64_t tsc_ms(uint64_t tsc) const noexcept { return rte_reciprocal_divide_u64(tsc, &ms_div_); }
+    uint64_t tsc_ms(uint64_t tsc) const noexcept {
+        return rte_reciprocal_divide_u64(tsc, &ms_div_);
+    }
     void timer_cancel(tcb& t);
     void timers_run(uint64_t now_tsc);
 
@@ -237,6 +240,8 @@ class tcp_stack {
     // same poll carries it. The owning lcore calls flush_acks every poll,
     // after its input and the relay's output, before the tx burst.
     void defer_ack(tcb& t) noexcept;
+    // The queued data leaves at this poll's flush_acks (tcp_flush_at_poll_end).
+    void defer_flush(tcb& t) noexcept;
     void flush_acks() noexcept;
 
     void time_wait_enter(tcb& t);
@@ -359,6 +364,10 @@ uint32_t tcp_recv_bytes(tcp_stack& s, tcp_conn c) noexcept;
 // Sends the queued data the window allows now; an ACK owed that no data
 // carried (a window update after tcp_recv) leaves at the poll's flush_acks.
 void tcp_flush(tcp_stack& s, tcp_conn c) noexcept;
+// As tcp_flush, at the end of this poll (the loop's flush_acks): what a
+// poll's input answers on c leaves in as few segments as it fits, as a
+// kernel socket's reader writes what one read brought in at once.
+void tcp_flush_at_poll_end(tcp_stack& s, tcp_conn c) noexcept;
 // Orderly close: FIN after the queued data.
 void tcp_close(tcp_stack& s, tcp_conn c) noexcept;
 // The user hears no more of c: its callbacks are cleared, so it may forget

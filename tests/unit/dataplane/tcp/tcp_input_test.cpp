@@ -24,8 +24,8 @@ TEST_F(tcp_rfc9293, the_millisecond_clock_is_the_exact_quotient) {
         const uint64_t x = rng() >> (rng() % 64);
         ASSERT_EQ(stack_->tsc_ms(x), x / per_ms) << x;
     }
-    for (uint64_t q : {uint64_t{0}, uint64_t{1}, uint64_t{999}, uint64_t{1} << 40,
-                       UINT64_MAX / per_ms}) {
+    for (uint64_t q :
+         {uint64_t{0}, uint64_t{1}, uint64_t{999}, uint64_t{1} << 40, UINT64_MAX / per_ms}) {
         for (const uint64_t x : {q * per_ms, q * per_ms + per_ms - 1, q * per_ms - 1}) {
             ASSERT_EQ(stack_->tsc_ms(x), x / per_ms) << x;
         }
@@ -586,6 +586,67 @@ TEST_F(tcp_rfc9293, writes_marked_more_leave_together_at_the_flush) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].data, "four");
     dp::tcp::tcp_abort(*stack_, c);
+}
+
+// A reader that answers each delivery (as imsgen's MSRP legs do): with
+// tcp_flush per delivery, or with tcp_flush_at_poll_end.
+struct answerer {
+    rte_mempool* pool = nullptr;
+    bool at_poll_end = false;
+    int deliveries = 0;
+};
+const dp::tcp::tcp_callbacks answer_cb = {
+    .on_accept = nullptr,
+    .on_established = nullptr,
+    .on_data =
+        [](dp::tcp::tcp_stack& s, dp::tcp::tcp_conn c, void* u) {
+            auto& a = *static_cast<answerer*>(u);
+            rte_pktmbuf_free(dp::tcp::tcp_recv(s, c));
+            const std::string t = "ok" + std::to_string(++a.deliveries) + ";";
+            rte_mbuf* m = rte_pktmbuf_alloc(a.pool);
+            std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(t.size())), t.data(), t.size());
+            ASSERT_TRUE(dp::tcp::tcp_send(s, c, m, true));
+            if (a.at_poll_end) {
+                dp::tcp::tcp_flush_at_poll_end(s, c);
+            } else {
+                dp::tcp::tcp_flush(s, c);
+            }
+        },
+    .on_peer_fin = nullptr,
+    .on_writable = nullptr,
+    .on_closed = nullptr,
+};
+
+// What a poll's input answered leaves at the poll's end in one segment,
+// which also carries the ACK owed: three segments read in one poll, three
+// answers, one segment out (a flush per delivery sends three).
+TEST_F(tcp_rfc9293, answers_flushed_at_the_poll_end_leave_together_with_the_ack) {
+    for (const bool at_poll_end : {false, true}) {
+        answerer a{pool_, at_poll_end, 0};
+        auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                      htons(peer_port), &answer_cb, &a);
+        ASSERT_TRUE(c.valid());
+        const uint32_t iss = parse(take_tx()).at(0).seq;
+        const uint16_t port = active_port();
+        ASSERT_EQ(
+            send(seg{5000, iss + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}, port, peer_port)
+                .size(),
+            1u);
+        const auto out = send_burst({seg{5001, iss + 1, ACK | PSH, 65535, {}, "aaaa"},
+                                     seg{5005, iss + 1, ACK | PSH, 65535, {}, "bbbb"},
+                                     seg{5009, iss + 1, ACK | PSH, 65535, {}, "cccc"}},
+                                    port);
+        EXPECT_EQ(a.deliveries, 3);
+        if (!at_poll_end) {
+            EXPECT_EQ(out.size(), 3u) << "a flush per delivery: a segment each";
+        } else {
+            ASSERT_EQ(out.size(), 1u) << "at the poll's end: one segment";
+            EXPECT_EQ(out[0].data, "ok1;ok2;ok3;");
+            EXPECT_EQ(out[0].ack, 5013u) << "it carries the ACK of all three";
+        }
+        dp::tcp::tcp_abort(*stack_, c);
+        take_tx();
+    }
 }
 
 TEST_F(tcp_rfc9293, active_open_picks_a_source_port_rss_steers_back_to_this_lcore) {
