@@ -162,6 +162,9 @@ class parser {
     // start line). True while the header section goes on.
     bool on_line(std::string_view line, bool first, sink& out) noexcept;
     bool start_line(std::string_view line, sink& out) noexcept;
+    // A header line whose name ends at `colon`, into the next slot (the
+    // caller checked the header limits).
+    void add_header(std::string_view line, size_t colon, hdr_id id) noexcept;
     // At a message's start: its header lines read where they lie in
     // `bytes`, without copying; returns the bytes consumed. Where the piece
     // ends inside the header section, or a line needs the copying path's
