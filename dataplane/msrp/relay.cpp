@@ -355,8 +355,7 @@ const tcp::tcp_callbacks callbacks = {
 
 relay::relay(tcp::tcp_stack& s, const relay_params& p) : s_(s), p_(p) {
     // What an empty timed interval reads: the cheapest of back-to-back TSC
-    // reads (two reads cost about as much as a 256 B body's scan takes a
-    // tenth of).
+    // reads (a pair costs about a tenth of a 256 B body's scan).
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 256; ++i) {
         const uint64_t a = rte_rdtsc();
