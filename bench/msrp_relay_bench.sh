@@ -263,8 +263,8 @@ echo "Memory per idle relayed session (two connections with their parsers, two T
 echo "session): $(sed -n 's/.* \([0-9]*\) bytes per idle session.*/\1/p' "$IMSD_LOG" | head -n1) bytes (imsd's log)"
 stop_relay
 echo "Rounds: imsd as memif zero-copy client (zc: the copies are imsgen's, as a NIC's DMA would be),"
-echo "as copying client (copy: imsd copies every byte into and out of the shared ring too), and"
-echo "HAProxy in TCP mode over veth (kern: its user + system CPU from /proc)."
+echo "as copying client (copy: imsd copies every byte into and out of the shared ring too)$(
+    [ "$kernel" != 0 ] && printf ', and\nHAProxy in TCP mode over veth (kern: its user + system CPU from /proc)')."
 runs_header
 for round in $(seq "$reps"); do
     start_relay yes
