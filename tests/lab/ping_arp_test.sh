@@ -131,6 +131,10 @@ PY
 ) || fail "the CLI server did not answer malformed requests"
 [ "$garbage" = "4,4,4,4" ] || fail "malformed requests got exit codes $garbage, want 4,4,4,4"
 imsctl show version >/dev/null || fail "CLI dead after malformed requests"
+# The rate the cycle counters run at, which the benches turn into seconds.
+tsc_hz=$(json_get "$(imsctl --json show version)" "j['tsc_hz']") || fail "show version: no tsc_hz"
+[ "$tsc_hz" -gt 100000000 ] || fail "show version: tsc_hz $tsc_hz is no TSC rate"
+imsctl show version | grep -q "^tsc_hz  *$tsc_hz\$" || fail "show version's table lacks the TSC rate"
 pass "log level, usage errors and socket permissions"
 
 # 6. SIGTERM: bounded, clean, nothing leaked, socket removed.
