@@ -61,6 +61,21 @@ mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 # CPU time the hypervisor took from this VM (all CPUs, seconds): a run it
 # hit is slower for reasons that are not imsd's (this machine is shared).
 steal() { awk '/^cpu /{print $9}' /proc/stat; }
+# CPU ticks (user + system, 1/CLK_TCK s) of imsd's threads other than its
+# polling lcore (here the main thread, "imsd", which also runs the control
+# plane's housekeeping such as draining the relay's per-message events, in
+# its busy cycles; and any rte-worker-*): the CLI, telemetry, EAL's
+# interrupt thread, the sigplane where it has one. Their time is imsd's cost
+# of the work too and is added to its CPU per message.
+others() {
+    local t sum=0 c
+    for t in /proc/"$IMSD_PID"/task/*; do
+        c=$(cat "$t/comm" 2>/dev/null) || continue
+        case $c in imsd | rte-worker-*) continue ;; esac
+        sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0) ))
+    done
+    echo "$sum"
+}
 
 # imsgen stays up for the whole bench as the memif server, one session per
 # line it reads (--serve): a memif client cannot start before its server
@@ -145,7 +160,7 @@ relay_run() {
     done
     uri_b=$(grep '^listening' "$LAB_TMP/gen.err" | sed -n "${gen_runs}p" | awk '{print $2}')
     [ -n "$uri_b" ] || fail "imsgen ($size B) did not listen: $(tail -n3 "$LAB_TMP/gen.err")"
-    b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls)
+    o0=$(others); b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls)
     local perf_pid=
     if [ -n "${MSRP_BENCH_PERF:-}" ]; then
         # A profile of imsd over this run (a -fno-omit-frame-pointer build
@@ -161,7 +176,7 @@ relay_run() {
         kill -0 "$gen" 2>/dev/null || fail "imsgen exited: $(tail -n3 "$LAB_TMP/gen.err")"
         sleep 0.1
     done
-    b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls)
+    b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls); o1=$(others)
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"; wait "$perf_pid"
     fi
@@ -172,9 +187,12 @@ relay_run() {
     line=$(python3 -c '
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
-print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f" % (sys.argv[4], n, n / j["seconds"], busy / tsc / n * 1e6,
-      busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100, int(sys.argv[7]) / n))
-' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))" "$(( q1 - q0 ))")
+others = int(sys.argv[8]) / int(sys.argv[9]) / n * 1e6
+print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f" % (sys.argv[4], n, n / j["seconds"],
+      busy / tsc / n * 1e6 + others, busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100,
+      int(sys.argv[7]) / n, others))
+' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))" "$(( q1 - q0 ))" \
+        "$(( o1 - o0 ))" "$(getconf CLK_TCK)")
     if [ -n "${MSRP_BENCH_STATS:-}" ]; then
         # imsd's TCP counters (totals since it started) after this run.
         imsctl --json show tcp >"$MSRP_BENCH_STATS.$size.$gen_runs.json"
@@ -182,8 +200,9 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f" % (sys.argv[4], n, n 
     imsctl msrp release "$sid" >/dev/null
 }
 runs_header() {
-    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s\n' "round" "imsd" "body" "messages" \
-        "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg"
+    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s %10s\n' "round" "imsd" "body" \
+        "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg" \
+        "other thr"
 }
 sizes_once() {  # <topology label: zc|copy> <round>: one run of each size without policy
     for size in $sizes; do
@@ -280,7 +299,9 @@ for round in $(seq "$reps"); do
     fi
 done
 echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; pkts/msg: packets through"
-echo " the relay's interface(s), both legs, ACKs included; polls/msg: imsd's polls that had work)"
+echo " the relay's interface(s), both legs, ACKs included; polls/msg: imsd's polls that had work;"
+echo " imsd CPU-s/1M: its polling lcore's busy cycles (housekeeping such as draining the relay's"
+echo " per-message events included) plus 'other thr': its other threads' CPU-s/1M from /proc)"
 
 if [ "$kernel" != 0 ]; then
     echo

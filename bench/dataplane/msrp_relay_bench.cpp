@@ -11,16 +11,29 @@
 //
 // Reported per relayed message (a SEND relayed and its 200 relayed back):
 // relay cycles, relay CPU-seconds per 1M, and packets in and out of the relay.
+//
+// BM_relay_policy: the same with content rules (bench/support/policy_rules.hpp,
+// 100 literals or 1,000 regexes, every rule count-only) and bodies cut from
+// their high-match corpus. Beside the relay's figures, its scan rate (counters
+// scan_bytes / scan_cycles) and, after the relay's loop, raw Hyperscan on the
+// same bodies with the same database and scratch: whole bodies in one call,
+// and fed per 1448-byte segment. scan_ratio_* = the relay's rate over raw's
+// (the goal: >= 0.9). Less noisy than msrp_relay_bench.sh's figures,
+// which have the memif pair's phases in them.
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "bench/imsgen/msrp_load.hpp"
+#include "bench/support/policy_corpus.hpp"
+#include "bench/support/policy_rules.hpp"
 #include "bench/support/stack_pair.hpp"
 #include "dataplane/msrp/relay.hpp"
+#include "dataplane/policy/policy.hpp"
 #include "tests/support/eal_env.hpp"
 
 namespace {
@@ -29,7 +42,34 @@ using namespace imsd;
 using bench::stack_end;
 using bench::wire;
 
-void BM_relay(benchmark::State& state) {
+int count_match(unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
+    ++*static_cast<uint64_t*>(ctx);
+    return 0;
+}
+
+// Raw Hyperscan on `n` bodies of `body_bytes` cut from `text` as msrp_load
+// cuts them, fed in pieces of `step` bytes: TSC cycles per byte.
+double raw_scan_cycles_per_byte(const dp::policy::policy_set& ps, const std::string& text,
+                                size_t body_bytes, uint64_t n, size_t step) {
+    const size_t span = text.size() - body_bytes + 1;
+    uint64_t matches = 0;
+    const uint64_t t0 = rte_rdtsc();
+    for (uint64_t i = 0; i < n; ++i) {
+        const char* body = text.data() + (i * body_bytes) % span;
+        hs_stream_t* st = nullptr;
+        hs_open_stream(ps.db().db, 0, &st);
+        for (size_t p = 0; p < body_bytes; p += step) {
+            hs_scan_stream(st, body + p, static_cast<unsigned>(std::min(step, body_bytes - p)), 0,
+                           ps.scratch(0), count_match, &matches);
+        }
+        hs_close_stream(st, ps.scratch(0), count_match, &matches);
+    }
+    benchmark::DoNotOptimize(matches);
+    return static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(n * body_bytes);
+}
+
+// rules: "" none, else bench::make_rules' kind.
+void run(benchmark::State& state, const std::string& rules) {
     const auto body_bytes = static_cast<uint32_t>(state.range(0));
     const auto window = static_cast<uint32_t>(state.range(1));
     // Declared first, destroyed last: the stacks' callbacks refer to it.
@@ -47,6 +87,36 @@ void BM_relay(benchmark::State& state) {
         state.SkipWithError("no relay");
         return;
     }
+    // Static: the relay's stream pool outlives any one run (it is set once
+    // per process), and the rules are compiled once per kind.
+    static std::unique_ptr<dp::policy::policy_set> policy_sets[2];
+    static std::string corpora[2];
+    dp::policy::policy_set* ps = nullptr;
+    std::string* corpus = nullptr;
+    if (!rules.empty()) {
+        const int k = rules == "literals" ? 0 : 1;
+        if (policy_sets[k] == nullptr) {
+            const auto r = bench::make_rules(rules, bench::corpus_rule_count(rules));
+            auto set = dp::policy::policy_set::create(bench::compile_corpus_rules(r), {}, 1);
+            // As the daemon runs: stream state from a pool (4 KiB blocks,
+            // room for either database's).
+            if (!set || !dp::policy::install_stream_pool(1024, 4096)) {
+                state.SkipWithError("no policy set or stream pool");
+                return;
+            }
+            size_t need = 0;
+            hs_stream_size((*set)->db().db, &need);
+            if (need > dp::policy::stream_block_bytes()) {
+                state.SkipWithError("stream state larger than the pool's blocks");
+                return;
+            }
+            policy_sets[k] = std::move(*set);
+            corpora[k] = bench::make_corpus(r, 4 << 20);
+        }
+        ps = policy_sets[k].get();
+        corpus = &corpora[k];
+        relay->policy = ps;
+    }
     imsd.timed = true;
     imsd.after_input = [&] {
         imsd.stack->timers_run(imsd.ctx.now_tsc);
@@ -62,6 +132,9 @@ void BM_relay(benchmark::State& state) {
     w.messages = UINT64_MAX;  // the benchmark decides when to stop
     w.msg_bytes = body_bytes;
     w.window = window;
+    if (corpus != nullptr) {
+        w.body_text = *corpus;
+    }
     bench::msrp_listen(*peer.stack, &w);
     relay->set_remote(info.id, 0, w.our_uri_a, false);
     relay->set_remote(info.id, 1, w.our_uri_b, true);  // imsd connects leg B and binds it
@@ -84,6 +157,7 @@ void BM_relay(benchmark::State& state) {
     // About 64 MiB of bodies per iteration, at least 20,000 messages.
     const uint64_t per_iter = std::max<uint64_t>(20000, (64u << 20) / body_bytes);
     uint64_t msgs = 0, relay_cycles = 0, all_cycles = 0, pkts = 0;
+    const uint64_t scan_b0 = relay->cnt.scan_bytes, scan_c0 = relay->cnt.scan_cycles;
     for (auto _ : state) {
         const uint64_t target = w.answered + per_iter;
         const uint64_t c0 = imsd.busy_cycles;
@@ -112,6 +186,22 @@ void BM_relay(benchmark::State& state) {
     state.counters["relay_pkts_per_msg"] = static_cast<double>(pkts) / m;
     state.counters["relay_pkts_per_poll"] =
         static_cast<double>(imsd.packets_in) / static_cast<double>(imsd.polls);
+    if (ps != nullptr) {
+        const auto sb = static_cast<double>(relay->cnt.scan_bytes - scan_b0);
+        const auto sc = static_cast<double>(relay->cnt.scan_cycles - scan_c0);
+        if (sb < m * body_bytes) {
+            state.SkipWithError("the relay scanned fewer bytes than it relayed");
+        }
+        const double ours = sc / sb;
+        const uint64_t n = std::min<uint64_t>(msgs, (256u << 20) / body_bytes);
+        const double whole = raw_scan_cycles_per_byte(*ps, *corpus, body_bytes, n, body_bytes);
+        const double segs = raw_scan_cycles_per_byte(*ps, *corpus, body_bytes, n, 1448);
+        state.counters["scan_cycles_per_byte"] = ours;
+        state.counters["raw_whole_cycles_per_byte"] = whole;
+        state.counters["raw_segs_cycles_per_byte"] = segs;
+        state.counters["scan_ratio_whole"] = whole / ours;
+        state.counters["scan_ratio_segs"] = segs / ours;
+    }
     if (w.a.c.valid()) {
         dp::tcp::tcp_abort(*peer.stack, w.a.c);
     }
@@ -122,6 +212,10 @@ void BM_relay(benchmark::State& state) {
     peer.stack.reset();
     relay.reset();
 }
+
+void BM_relay(benchmark::State& state) { run(state, ""); }
+void BM_relay_policy_100_literals(benchmark::State& state) { run(state, "literals"); }
+void BM_relay_policy_1000_regex(benchmark::State& state) { run(state, "regex"); }
 // {body bytes, SENDs outstanding}: the sizes and windows msrp_relay_bench.sh
 // runs (its window: 192 KiB of messages, at most 32), and 256 B one at a
 // time (no batching to be had).
@@ -130,6 +224,18 @@ BENCHMARK(BM_relay)
     ->Args({4096, 32})
     ->Args({65536, 2})
     ->Args({256, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK(BM_relay_policy_100_literals)
+    ->Args({256, 32})
+    ->Args({4096, 32})
+    ->Args({65536, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK(BM_relay_policy_1000_regex)
+    ->Args({256, 32})
+    ->Args({4096, 32})
+    ->Args({65536, 2})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "bench/support/policy_corpus.hpp"
+#include "bench/support/policy_rules.hpp"
 #include "dataplane/policy/policy.hpp"
 
 namespace {
@@ -31,26 +32,8 @@ fixture& get(const std::string& kind) {
     if (it != cache.end()) {
         return it->second;
     }
-    const auto rules = bench::make_rules(kind, kind == "literals" ? 100 : 1000);
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags, ids;
-    platform::content_db d;
-    for (const auto& r : rules) {
-        exprs.push_back(r.expression.c_str());
-        flags.push_back(HS_FLAG_SINGLEMATCH);  // as mgmt compiles them
-        ids.push_back(static_cast<unsigned>(ids.size()));
-        d.actions.push_back(platform::rule_action::count);
-        d.rule_ids.push_back(static_cast<uint32_t>(ids.size()));
-    }
-    hs_database_t* db = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db,
-                         &err) != HS_SUCCESS) {
-        std::abort();
-    }
-    d.db = db;
-    d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
+    const auto rules = bench::make_rules(kind, bench::corpus_rule_count(kind));
+    platform::content_db d = bench::compile_corpus_rules(rules);
     fixture f;
     f.set = std::move(*dp::policy::policy_set::create(std::move(d), {}, 1));
     f.corpus = bench::make_corpus(rules, 4 << 20);

@@ -451,9 +451,15 @@ void dataplane::loop(poller& p) noexcept {
             sip::sip_timers(ctx);
             next_timer = ctx.now_tsc + timer_tsc;
         }
+        bool served = false;
         if (serves && ctx.now_tsc >= next_service) [[unlikely]] {
+            // The housekeeping is imsd's work like any other (the relay's
+            // per-message events are drained here): its poll counts busy.
+            const uint64_t t0 = rte_rdtsc();
             service_();
+            ctx.cnt.service_cycles += rte_rdtsc() - t0;
             next_service = ctx.now_tsc + service_tsc;
+            served = true;
         }
         bool sent_any = false;
         for (uint16_t i = 0; i < ctx.cfg->n_ports; ++i) {
@@ -482,7 +488,7 @@ void dataplane::loop(poller& p) noexcept {
         }
         ctx.cfg = nullptr;
         rcu_->quiescent(reader);
-        had_work = received != 0 || sent_any;
+        had_work = received != 0 || sent_any || served;
         if (received == 0 && idle_sleep_us != 0) {
             // Lab boxes share cores with their peers; production polls.
             rte_delay_us_sleep(idle_sleep_us);

@@ -1,12 +1,15 @@
 #include "sigplane/media/event_log.hpp"
 
+#include <algorithm>
+
 namespace imsd::sig::media {
 
 std::unique_ptr<event_log> event_log::start(std::vector<rte_ring*> rings, size_t keep,
                                             uint32_t period_ms) {
     std::unique_ptr<event_log> l(new event_log());
     l->rings_ = std::move(rings);
-    l->keep_ = keep;
+    l->keep_ = std::max<size_t>(keep, 1);
+    l->log_.reserve(l->keep_);
     l->period_ms_ = period_ms;
     if (period_ms != 0) {
         l->thread_ = std::jthread([p = l.get()](std::stop_token st) { p->run(st); });
@@ -62,9 +65,11 @@ void event_log::drain_locked() {
                 for (const auto& fn : listeners_) {
                     fn(batch[i]);
                 }
-                log_.push_back({batch[i], now});
-                if (log_.size() > keep_) {
-                    log_.pop_front();
+                if (log_.size() < keep_) {
+                    log_.push_back({batch[i], now});  // within the reserved room
+                } else {
+                    log_[log_head_] = {batch[i], now};
+                    log_head_ = log_head_ + 1 == keep_ ? 0 : log_head_ + 1;
                 }
             }
         } while (n == batch.size());
@@ -73,8 +78,14 @@ void event_log::drain_locked() {
 
 std::vector<logged_event> event_log::recent(size_t n) const {
     std::lock_guard lock(mu_);
-    const size_t from = log_.size() > n ? log_.size() - n : 0;
-    return {log_.begin() + static_cast<std::ptrdiff_t>(from), log_.end()};
+    const size_t count = std::min(n, log_.size());
+    std::vector<logged_event> out;
+    out.reserve(count);
+    // Oldest first: the ring's oldest is at log_head_ (0 until it is full).
+    for (size_t i = log_.size() - count; i < log_.size(); ++i) {
+        out.push_back(log_[(log_head_ + i) % log_.size()]);
+    }
+    return out;
 }
 
 std::array<uint64_t, 6> event_log::totals() const {
