@@ -44,6 +44,7 @@
     _(interleave_refused, drop, "chunks refused 403: a third message interleaved on a connection") \
     _(failure_reports, info, "Failure REPORTs sent to senders who asked for them")                 \
     _(scan_bytes, info, "body bytes scanned by the content rules")                                 \
+    _(scans_batched, info, "whole chunks scanned together at the end of a poll (after queueing)")  \
     _(scan_cycles, info,                                                                           \
       "TSC cycles scanning bodies, timer cost left out (scan_bytes / this: B/cycle)")              \
     _(events_sent, info, "events queued for the sigplane (legs, messages, reports, totals)")       \

@@ -16,6 +16,12 @@
 // across its chunks and segments, before any of it goes out; a block rule
 // matching stops the chunk in flight (403 to the sender, the far side's copy
 // of the chunk ended with '#', a Failure REPORT where the sender asked).
+// A chunk that arrives whole within one delivery from TCP is queued at once
+// and scanned at the end of the poll with the poll's other such chunks, back
+// to back (Hyperscan's tables and code stay in the caches between them);
+// nothing queued past the first unscanned byte leaves before that, and a
+// blocked chunk is cut out of the queue (docs/design/msrp.md, "Scanning a
+// poll's messages together").
 // Content-Type lists (415) and a maximum message size (413) come from the
 // settings (im/session) and the session's SDP (a=accept-types, a=max-size);
 // message/cpim payloads are held to them by their encapsulated type too.
@@ -54,6 +60,9 @@ struct relay_params {
     uint32_t max_pending = 4096;           // transactions awaiting the far side's response
     uint32_t response_timeout_ms = 30000;  // RFC 4975 7.3
     uint32_t out_limit_bytes = 256 * 1024;
+    // Whole chunks awaiting their scan at the end of the poll; when full,
+    // they are scanned there and then.
+    uint32_t max_batched_scans = 64;
     limits parse{};
     uint32_t media_ip_be = 0;                      // the address in our URIs
     uint16_t port_first = 2855, port_last = 2855;  // where peers connect
@@ -183,12 +192,65 @@ class relay {
     // Content policy: admit a SEND's chunk (false: refused and answered),
     // stop one mid-body, and end a message's scan.
     bool admit(conn& k, session& s, const head& h) noexcept;
-    void refuse(conn& k, uint16_t status, const char* comment) noexcept;
+    // end_queued: the far side's aborting end-line is already in place.
+    void refuse(conn& k, uint16_t status, const char* comment, bool end_queued = false) noexcept;
     void failure_report(conn& k, uint16_t status, const char* comment) noexcept;
     void end_message(conn& k) noexcept;
+    // A queued byte's mbuf: m holds the bytes from m_seq on (conn::out_seq
+    // places), unless the queue's cuts moved on since it was noted.
+    struct queue_place {
+        rte_mbuf* m = nullptr;
+        uint64_t m_seq = 0;
+        uint32_t cuts = 0;
+    };
+    // Scanning after queueing (the batch): a chunk whose body went onto its
+    // out connection unscanned, from `body_from` (that queue's byte count,
+    // conn::out_seq) to `body_to`, its end-line to `end_seq`, and what
+    // answering it needs once its sender has moved on.
+    struct batched_scan {
+        const policy::policy_set* ps = nullptr;
+        uint32_t in_conn = 0, in_gen = 0, out_conn = 0, out_gen = 0;
+        uint32_t session = 0, session_id = 0;
+        uint8_t leg = 0;
+        bool wants_response = false, wants_report = false, send = false;
+        uint8_t tid_len = 0, out_tid_len = 0, mid_len = 0, range_len = 0;
+        uint32_t out_pending = UINT32_MAX;
+        uint64_t body_from = 0, body_to = 0, end_seq = 0;
+        uint64_t msg_bytes = 0;  // the message's bytes so far (its event)
+        queue_place from_at;     // the mbuf holding body_from
+        std::array<char, 32> tid{}, mid{};
+        std::array<char, 16> out_tid{};
+        std::array<char, 64> range{};
+    };
+    // What k's current message queued unscanned so far: scanned now with
+    // its own stream; stay_deferred: its next pieces are queued unscanned
+    // again (else scanned as they come). False: refused (cut, answered).
+    bool catch_up(conn& k, bool stay_deferred) noexcept;
+    // k's chunk just ended ('$'), its body queued on `out` unscanned at
+    // [body_from, body_to): into the batch (scanned there and then if full).
+    void batch_chunk(conn& k, conn& out, uint64_t body_from, uint64_t body_to,
+                     const queue_place& at) noexcept;
+    // Scans every batched chunk, in order; the blocked ones are cut out.
+    void flush_scans() noexcept;
+    // Feeds out's queued bytes [from, to) to `scan`. False: blocked.
+    bool scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
+                     const queue_place* hint) noexcept;
+    // Replaces out's queued bytes [from, end) with `with` (a blocked chunk's
+    // body and end-line with its abort end-line); later batched chunks on
+    // it move with the bytes.
+    void cut_queued(conn& o, uint64_t from, uint64_t end, std::string_view with) noexcept;
+    // The first lines of a batched chunk's body, towards L1 (the next one's,
+    // while this one is scanned).
+    void prefetch_body(const batched_scan& b) const noexcept;
+    // o's hold: the first byte of its earliest batched chunk, or none.
+    void rehold(conn& o) noexcept;
     // Events to the sigplane; a full ring drops (counted).
     void emit(platform::media_event& ev) noexcept;
     void message_event(const conn& k, platform::message_verdict v, uint32_t rule) noexcept;
+    void message_event(uint32_t session_index, uint8_t leg, uint64_t bytes, std::string_view mid,
+                       platform::message_verdict v, uint32_t rule) noexcept;
+    void failure_report(conn& k, uint32_t session_index, uint8_t leg, std::string_view mid,
+                        std::string_view range, uint16_t status, const char* comment) noexcept;
     void leg_event(const session& s, int leg, platform::media_event_kind kind,
                    platform::leg_close_cause cause) noexcept;
     // Whether a Content-Type passes the settings' list and the session's
@@ -228,6 +290,16 @@ class relay {
     uint32_t next_nonce_ = 0;  // the last pending nonce given (low 24 bits used)
     uint64_t next_scan_tsc_ = 0;
     std::vector<uint32_t> push_list_;                      // connections with push_due set
+    std::vector<batched_scan> batch_;                      // reserved: max_batched_scans
+    // Connections whose message in progress has bytes queued unscanned:
+    // (index, gen), caught up by flush_scans. Reserved: max_conns.
+    std::vector<std::pair<uint32_t, uint32_t>> catch_up_list_;
+    policy::message_scan batch_scan_;                      // the batch's stream, one at a time
+    struct {
+        uint32_t conn = UINT32_MAX, gen = 0;
+        rte_mbuf* m = nullptr;
+        uint64_t m_seq = 0;
+    } cursor_;  // where scan_queued stopped on a queue (the next chunk starts there or later)
     std::array<char, max_uri_prefix_bytes> uri_prefix_{};  // "msrp://<media-addr>:<port>/"
     uint8_t uri_prefix_len_ = 0;
 };

@@ -4,8 +4,12 @@
 
 #include "dataplane/msrp/relay.hpp"
 
+#include <hs.h>
+#include <rte_ring.h>
+
 #include <map>
 #include <string>
+#include <vector>
 
 #include "dataplane/policy/policy.hpp"
 #include "tests/unit/dataplane/tcp/tcp_fixture.hpp"
@@ -28,6 +32,7 @@ class relay_test : public tcp_test {
         p.max_pending = 16;
         p.media_ip_be = addr("198.18.0.1");
         p.port_first = p.port_last = msrp_port;
+        tune(p);
         relay_ = dp::msrp::relay::create(*stack_, p);
         ASSERT_NE(relay_, nullptr);
         ASSERT_TRUE(relay_->create_session(info_));
@@ -43,6 +48,8 @@ class relay_test : public tcp_test {
                                    "\r\nFrom-Path: " + path_b + "\r\n-------tx-b1$\r\n");
         ASSERT_NE(out[port_b].find("MSRP tx-b1 200 OK"), std::string::npos) << out[port_b];
     }
+    // A derived fixture's relay parameters.
+    virtual void tune(dp::msrp::relay_params&) {}
     // As the dataplane loop does: the relay's output after the input.
     void after_input() override {
         if (relay_ != nullptr) {
@@ -426,6 +433,285 @@ TEST_F(relay_limits_test, a_third_interleaved_message_is_refused) {
     say(port_a, chunk("tx-one2", "m-one", "11-12/12", "ab", '$'));
     out = say(port_a, chunk("tx-four", "m-four", "1-10/*", "0123456789"));
     EXPECT_FALSE(out[port_b].empty()) << out[port_a];
+}
+
+// Flow control with a small queue bound: a chunk far larger than it
+// streams through piece by piece, each poll's pieces leaving at its end
+// (they once waited for the chunk's end-line, and past the bound the
+// sender was no longer read: the chunk never ended).
+class relay_small_queue_test : public relay_test {
+   protected:
+    void tune(dp::msrp::relay_params& p) override { p.out_limit_bytes = 4096; }
+};
+
+TEST_F(relay_small_queue_test, a_chunk_larger_than_the_queue_bound_streams_through) {
+    const std::string body(40000, 'z');
+    const std::string msg = "MSRP tx-big SEND\r\nTo-Path: " + info_.local_uri[0] +
+                            "\r\nFrom-Path: " + path_a +
+                            "\r\nMessage-ID: m-big\r\nByte-Range: 1-40000/40000\r\n"
+                            "Content-Type: text/plain\r\n\r\n" +
+                            body + "\r\n-------tx-big$\r\n";
+    std::string to_b;
+    size_t sent = 0;
+    for (int polls = 0; polls < 400 && to_b.find("$\r\n", 100) == std::string::npos; ++polls) {
+        // Leg a sends what its window allows (1000 bytes a segment); leg b
+        // reads and ACKs everything (collect).
+        std::map<uint16_t, std::string> out;
+        if (sent < msg.size()) {
+            const std::string piece = msg.substr(sent, 1000);
+            out = say(port_a, piece);
+            sent += piece.size();
+        } else {
+            out = collect(advance_ms(10));
+        }
+        to_b += out[port_b];
+    }
+    ASSERT_EQ(sent, msg.size());
+    EXPECT_NE(to_b.find(body + "\r\n-------"), std::string::npos)
+        << "the far side got " << to_b.size() << " bytes";
+    EXPECT_EQ(to_b.substr(to_b.size() - 3), "$\r\n");
+}
+
+// Content rules, as mgmt compiles them: "forbidden" blocks (the operator's
+// rule 7), "fruit" counts (rule 8). Whole chunks that come in one poll are
+// queued unscanned and scanned together at its end; these tests hold that
+// to what scanning each as it came did.
+class relay_rules_test : public relay_test {
+   protected:
+    void tune(dp::msrp::relay_params& p) override {
+        static int n = 0;
+        events_ = rte_ring_create_elem(("relay_rules_ev" + std::to_string(n++)).c_str(),
+                                       sizeof(platform::media_event), 1024, SOCKET_ID_ANY,
+                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_NE(events_, nullptr);
+        p.events = events_;
+        p.max_batched_scans = batch_limit_;
+    }
+    void SetUp() override {
+        relay_test::SetUp();
+        const char* exprs[] = {"forbidden", "fruit"};
+        const unsigned flags[] = {HS_FLAG_SINGLEMATCH, HS_FLAG_SINGLEMATCH};
+        const unsigned ids[] = {0, 1};
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* err = nullptr;
+        ASSERT_EQ(hs_compile_multi(exprs, flags, ids, 2, HS_MODE_STREAM, nullptr, &db, &err),
+                  HS_SUCCESS);
+        platform::content_db d;
+        d.db = db;
+        d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
+        d.actions = {platform::rule_action::block, platform::rule_action::count};
+        d.rule_ids = {7, 8};
+        auto ps = dp::policy::policy_set::create(std::move(d), {}, 1);
+        ASSERT_TRUE(ps);
+        policy_ = std::move(*ps);
+        relay_->policy = policy_.get();
+        events();  // leg b's binding
+    }
+    void TearDown() override {
+        relay_test::TearDown();  // the relay goes before its policy and ring
+        policy_.reset();
+        rte_ring_free(events_);
+    }
+    std::string send_of(const std::string& tid, const std::string& mid, const std::string& body,
+                        char flag = '$', const std::string& extra = "") {
+        const std::string n = std::to_string(body.size());
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
+               path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n + "/" + n + "\r\n" +
+               extra + "Content-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + flag +
+               "\r\n";
+    }
+    // Leg a's bytes in segments of one poll; what imsd sent each peer.
+    std::map<uint16_t, std::string> say_in_one_poll(const std::vector<std::string>& pieces) {
+        std::vector<seg> segs;
+        for (const auto& text : pieces) {
+            seg s;
+            s.seq = conns_[port_a].next_seq;
+            s.ack = conns_[port_a].imsd_next;
+            s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+            s.data = text;
+            conns_[port_a].next_seq += static_cast<uint32_t>(text.size());
+            segs.push_back(s);
+        }
+        return collect(send_burst(segs, msrp_port, port_a));
+    }
+    struct verdict {
+        std::string mid;
+        platform::message_verdict v;
+        uint32_t rule;
+        bool operator==(const verdict&) const = default;
+    };
+    std::vector<verdict> events() {
+        std::vector<verdict> out;
+        platform::media_event ev;
+        while (rte_ring_sc_dequeue_elem(events_, &ev, sizeof(ev)) == 0) {
+            if (ev.kind == platform::media_event_kind::message) {
+                out.push_back({std::string(ev.mid()), ev.verdict, ev.rule});
+            }
+        }
+        return out;
+    }
+    // The relayed SENDs in order: Message-ID and what follows its head
+    // (body, end-line) up to the next start line.
+    static std::vector<std::pair<std::string, std::string>> relayed(const std::string& to_b) {
+        std::vector<std::pair<std::string, std::string>> out;
+        size_t at = 0;
+        while ((at = to_b.find("MSRP ", at)) != std::string::npos) {
+            const size_t next = to_b.find("\r\nMSRP ", at);
+            const std::string msg = to_b.substr(at, next == std::string::npos ? next : next + 2 - at);
+            const size_t body = msg.find("\r\n\r\n");
+            out.push_back({header(msg, "Message-ID"),
+                           body == std::string::npos ? "" : msg.substr(body + 4)});
+            at += msg.size();
+        }
+        return out;
+    }
+    unsigned batch_limit_ = 64;
+    rte_ring* events_ = nullptr;
+    std::unique_ptr<dp::policy::policy_set> policy_;
+};
+
+TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked_one_is_cut_out) {
+    auto out = say_in_one_poll({send_of("tx-1", "m-1", "an apple") +
+                                send_of("tx-2", "m-2", "a forbidden fruit", '$',
+                                        "Failure-Report: yes\r\n") +
+                                send_of("tx-3", "m-3", "a pear, a fruit") +
+                                send_of("tx-4", "m-4", "forbidden too") +
+                                send_of("tx-5", "m-5", "a plum")});
+    const std::string& to_b = out[port_b];
+    EXPECT_EQ(to_b.find("forbidden"), std::string::npos) << "no byte of the blocked body left";
+    const auto got = relayed(to_b);
+    ASSERT_EQ(got.size(), 5u) << to_b;
+    EXPECT_EQ(got[0].first, "m-1");
+    EXPECT_EQ(got[0].second.substr(0, 10), "an apple\r\n");
+    EXPECT_EQ(got[0].second.back(), '\n');
+    EXPECT_NE(got[0].second.find("$\r\n"), std::string::npos);
+    // The blocked chunk's head went, then at once its end-line, aborted.
+    EXPECT_EQ(got[1].first, "m-2");
+    EXPECT_EQ(got[1].second.substr(0, 9), "\r\n-------") << got[1].second;
+    EXPECT_EQ(got[1].second.substr(got[1].second.size() - 3), "#\r\n");
+    EXPECT_EQ(got[2].first, "m-3");
+    EXPECT_EQ(got[2].second.substr(0, 17), "a pear, a fruit\r\n");
+    // Another blocked one after it: cut where it lies now.
+    EXPECT_EQ(got[3].first, "m-4");
+    EXPECT_EQ(got[3].second.substr(0, 9), "\r\n-------") << got[3].second;
+    EXPECT_EQ(got[4].first, "m-5");
+    EXPECT_EQ(got[4].second.substr(0, 8), "a plum\r\n");
+    // The sender: 403 and the Failure REPORT it asked for, for m-2 only.
+    const std::string& to_a = out[port_a];
+    EXPECT_NE(to_a.find("MSRP tx-2 403 Content blocked by policy\r\n"), std::string::npos)
+        << to_a;
+    EXPECT_NE(to_a.find("Message-ID: m-2\r\nByte-Range: 1-17/17\r\nStatus: 000 403"),
+              std::string::npos)
+        << to_a;
+    EXPECT_EQ(to_a.find("tx-1 "), std::string::npos);
+    EXPECT_EQ(to_a.find("tx-3 "), std::string::npos);
+    EXPECT_NE(to_a.find("MSRP tx-4 403 "), std::string::npos) << to_a;
+    EXPECT_EQ(relay_->cnt.policy_blocked, 2u);
+    EXPECT_EQ(relay_->cnt.policy_counted, 1u) << "m-3's fruit (m-2 was stopped first)";
+    EXPECT_EQ(relay_->cnt.chunks_aborted, 2u);
+    EXPECT_EQ(relay_->cnt.scan_bytes, 8u + 17u + 15u + 13u + 6u);
+    EXPECT_EQ(relay_->cnt.scans_batched, 5u);
+    const std::vector<verdict> want = {{"m-1", platform::message_verdict::relayed, 0},
+                                       {"m-2", platform::message_verdict::blocked, 7},
+                                       {"m-3", platform::message_verdict::relayed, 0},
+                                       {"m-4", platform::message_verdict::blocked, 7},
+                                       {"m-5", platform::message_verdict::relayed, 0}};
+    EXPECT_EQ(events(), want);
+
+    // Leg b answers all three: the aborted chunk's answer goes nowhere.
+    std::string oks;
+    size_t at = 0;
+    while ((at = to_b.find("MSRP ", at)) != std::string::npos) {
+        const std::string t = tid_of(to_b.substr(at));
+        oks += "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
+               path_b + "\r\n-------" + t + "$\r\n";
+        at += 5;
+    }
+    out = say(port_b, oks);
+    EXPECT_NE(out[port_a].find("MSRP tx-1 200 OK"), std::string::npos) << out[port_a];
+    EXPECT_NE(out[port_a].find("MSRP tx-3 200 OK"), std::string::npos) << out[port_a];
+    EXPECT_NE(out[port_a].find("MSRP tx-5 200 OK"), std::string::npos) << out[port_a];
+    EXPECT_EQ(out[port_a].find("tx-2"), std::string::npos) << out[port_a];
+    EXPECT_EQ(out[port_a].find("tx-4"), std::string::npos) << out[port_a];
+}
+
+TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_whole) {
+    // m-2's body arrives in two segments of the same poll: "forbid" | "den".
+    const std::string m2 = send_of("tx-2", "m-2", "not forbidden");
+    const size_t cut = m2.find("forbid") + 6;
+    const std::string m4 = send_of("tx-4", "m-4", "an apple pie");
+    const size_t cut4 = m4.find("apple") + 2;
+    auto out = say_in_one_poll({send_of("tx-1", "m-1", "one") + m2.substr(0, cut),
+                                m2.substr(cut) + send_of("tx-3", "m-3", "three") +
+                                    m4.substr(0, cut4),
+                                m4.substr(cut4)});
+    const std::string& to_b = out[port_b];
+    EXPECT_EQ(to_b.find("forbid"), std::string::npos) << to_b;
+    const auto got = relayed(to_b);
+    ASSERT_EQ(got.size(), 4u) << to_b;
+    EXPECT_EQ(got[0].second.substr(0, 5), "one\r\n");
+    EXPECT_EQ(got[1].second.substr(0, 9), "\r\n-------");
+    EXPECT_EQ(got[1].second.substr(got[1].second.size() - 3), "#\r\n");
+    EXPECT_EQ(got[2].second.substr(0, 7), "three\r\n");
+    EXPECT_EQ(got[3].second.substr(0, 14), "an apple pie\r\n") << "a clean straddler, whole";
+    EXPECT_NE(out[port_a].find("MSRP tx-2 403 "), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.policy_blocked, 1u);
+    EXPECT_EQ(relay_->cnt.scan_bytes, 3u + 13u + 5u + 12u);
+}
+
+TEST_F(relay_rules_test, a_batch_past_its_limit_is_scanned_as_it_fills) {
+    batch_limit_ = 2;
+    TearDown();
+    SetUp();
+    std::string burst;
+    for (int i = 1; i <= 5; ++i) {
+        burst += send_of("tx-" + std::to_string(i), "m-" + std::to_string(i),
+                         i == 4 ? "forbidden" : "body " + std::to_string(i));
+    }
+    auto out = say_in_one_poll({burst});
+    const auto got = relayed(out[port_b]);
+    ASSERT_EQ(got.size(), 5u) << out[port_b];
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(got[static_cast<size_t>(i)].first, "m-" + std::to_string(i + 1));
+        if (i == 3) {
+            EXPECT_EQ(got[3].second.substr(0, 9), "\r\n-------") << got[3].second;
+        } else {
+            EXPECT_EQ(got[static_cast<size_t>(i)].second.substr(0, 8),
+                      "body " + std::to_string(i + 1) + "\r\n");
+        }
+    }
+    EXPECT_NE(out[port_a].find("MSRP tx-4 403 "), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.policy_blocked, 1u);
+}
+
+// A chunk whose delivery ends in its body is scanned at the poll's end as
+// far as it came, and goes on with the same stream: a pattern split over
+// two polls, and over two chunks, is found as an unsplit one is.
+TEST_F(relay_rules_test, a_pattern_split_over_polls_and_chunks_is_found) {
+    const std::string m = send_of("tx-1", "m-1", "it is forbidden");
+    const size_t cut = m.find("forbid") + 6;
+    auto out = say(port_a, m.substr(0, cut));
+    EXPECT_NE(out[port_b].find("it is forbid"), std::string::npos) << "the clean part went";
+    const std::string tid = tid_of(out[port_b]);
+    out = say(port_a, m.substr(cut));
+    EXPECT_EQ(out[port_b], "\r\n-------" + tid + "#\r\n") << "none of the rest";
+    EXPECT_NE(out[port_a].find("MSRP tx-1 403 "), std::string::npos) << out[port_a];
+
+    // Over two chunks of one message: the first relayed ('+'), the second
+    // refused, its far side's copy aborted before "den".
+    auto chunk = [&](const std::string& t, const std::string& range, const std::string& body,
+                     char flag) {
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
+               path_a + "\r\nMessage-ID: m-2\r\nByte-Range: " + range +
+               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + flag + "\r\n";
+    };
+    out = say(port_a, chunk("tx-2", "1-9/12", "so forbid", '+'));
+    EXPECT_NE(out[port_b].find("so forbid\r\n-------"), std::string::npos) << out[port_b];
+    out = say(port_a, chunk("tx-3", "10-12/12", "den", '$'));
+    EXPECT_EQ(out[port_b].find("den"), std::string::npos) << out[port_b];
+    EXPECT_EQ(out[port_b].substr(out[port_b].size() - 3), "#\r\n") << out[port_b];
+    EXPECT_NE(out[port_a].find("MSRP tx-3 403 "), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.policy_blocked, 2u);
 }
 
 }  // namespace
