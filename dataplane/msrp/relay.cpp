@@ -1261,7 +1261,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pd.from_leg = k.leg;
         pd.tid_len = static_cast<uint8_t>(h.tid.size());
         std::memcpy(pd.tid.data(), h.tid.data(), h.tid.size());
-        pd.deadline_tsc = s_.net.now_tsc + s_.params.tsc_hz / 1000 * p_.response_timeout_ms;
+        pd.deadline_tsc = s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
         encode_tid(tid.data(), idx, pd.nonce);
         tid_len = our_tid_chars;
     } else {
@@ -1955,11 +1955,17 @@ void relay::flush_scans() noexcept {
             prefetch_body(batch_[i + 1]);  // its lines arrive while this one is scanned
         }
         const uint64_t t0 = rte_rdtsc();
-        const bool opened = batch_scan_.open(*b.ps, p_.lcore_index);
+        // One stream for the batch, reset between chunks (hs_reset_stream:
+        // no stream state taken from the pool and set up per chunk).
+        bool opened = batch_scan_.is_open() && batch_scan_.set() == b.ps;
+        if (opened) {
+            batch_scan_.restart();
+        } else {
+            opened = batch_scan_.open(*b.ps, p_.lcore_index);
+        }
         const bool pass = opened &&
                           scan_queued(o, b.body_from, b.body_to, batch_scan_, &b.from_at) &&
-                          batch_scan_.finish();
-        batch_scan_.abort();
+                          batch_scan_.finish_and_reset();
         scan_time(t0);
         cnt.scan_bytes += opened ? b.body_to - b.body_from : 0;
         ++cnt.scans_batched;
@@ -2009,6 +2015,7 @@ void relay::flush_scans() noexcept {
             o.hold_seq = UINT64_MAX;
         }
     }
+    batch_scan_.abort();  // no stream open past the poll (a retired rule set may go)
     batch_.clear();
     cursor_.conn = UINT32_MAX;
     // Messages still arriving: what they queued so far, each with its own

@@ -152,16 +152,37 @@ bool message_scan::finish() noexcept {
     return !v_.blocked;
 }
 
+bool message_scan::finish_and_reset() noexcept {
+    if (stream_ == nullptr) {
+        return !v_.blocked;
+    }
+    if (hs_reset_stream(stream_, 0, ps_->scratch(lcore_), on_match, this) != HS_SUCCESS) {
+        close(false);  // cannot happen with a valid stream and scratch
+    }
+    note_rule();
+    return !v_.blocked;
+}
+
+void message_scan::restart() noexcept {
+    v_ = {};
+    bytes_ = 0;
+    last_rule_id_ = 0;
+}
+
 void message_scan::abort() noexcept { close(false); }
+
+void message_scan::note_rule() noexcept {
+    if (v_.rule != UINT32_MAX && v_.rule < ps_->db().rule_ids.size()) {
+        last_rule_id_ = ps_->db().rule_ids[v_.rule];
+    }
+}
 
 void message_scan::close(bool report) noexcept {
     if (stream_ == nullptr) {
         return;
     }
     hs_close_stream(stream_, ps_->scratch(lcore_), report ? on_match : nullptr, this);
-    if (v_.rule != UINT32_MAX && v_.rule < ps_->db().rule_ids.size()) {
-        last_rule_id_ = ps_->db().rule_ids[v_.rule];
-    }
+    note_rule();
     stream_ = nullptr;
     ps_->closed(lcore_);
 }

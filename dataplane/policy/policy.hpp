@@ -94,11 +94,17 @@ class message_scan {
     // memory (counted by the caller; it refuses the message).
     bool open(const policy_set& ps, unsigned lcore) noexcept;
     bool is_open() const noexcept { return stream_ != nullptr; }
+    const policy_set* set() const noexcept { return ps_; }
     // The next bytes of the body. False: a block rule matched (verdict()
     // says which); the stream is closed.
     bool feed(std::string_view bytes) noexcept;
     // The end of the message: matches that need it (`$`). False: blocked.
     bool finish() noexcept;
+    // The same, but the stream stays open, reset (hs_reset_stream), for the
+    // next message on the same set: restart() first, then feed. One open
+    // for a batch of messages (the relay's flush_scans) instead of one each.
+    bool finish_and_reset() noexcept;
+    void restart() noexcept;
     // Closes without reporting (an aborted or refused message).
     void abort() noexcept;
 
@@ -111,6 +117,7 @@ class message_scan {
     static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                         unsigned int flags, void* ctx);
     void close(bool report) noexcept;
+    void note_rule() noexcept;  // last_rule_id_ from the verdict
     const policy_set* ps_ = nullptr;
     hs_stream_t* stream_ = nullptr;
     unsigned lcore_ = 0;

@@ -30,7 +30,7 @@ struct seg_view {
     uint32_t sack[4][2] = {};
 };
 
-uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.params.tsc_hz / 1000 * ms; }
+uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.tsc_per_ms() * ms; }
 // A timed segment's RTT (no timestamps: one per RTT at most, so a division).
 uint32_t tsc_to_us(const tcp_stack& s, uint64_t tsc) {
     return static_cast<uint32_t>(tsc * 1000000 / s.params.tsc_hz);
@@ -741,7 +741,7 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     t->last_rx_tsc = s.net.now_tsc;
     if (t->ka_probes != 0) {
         t->ka_probes = 0;
-        t->ka_at = s.net.now_tsc + s.params.tsc_hz / 1000 * s.params.keepalive_idle_ms;
+        t->ka_at = s.net.now_tsc + s.tsc_per_ms() * s.params.keepalive_idle_ms;
         s.timer_set(*t);
     }
     // RFC 7323 4.3 (R3): remember the timestamp to echo.

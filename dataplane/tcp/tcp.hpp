@@ -230,6 +230,8 @@ class tcp_stack {
     uint64_t tsc_ms(uint64_t tsc) const noexcept {
         return rte_reciprocal_divide_u64(tsc, &ms_div_);
     }
+    // TSC cycles in a millisecond (timer deadlines: a multiply, not a DIV).
+    uint64_t tsc_per_ms() const noexcept { return wheel_tick_tsc_; }
     void timer_cancel(tcb& t);
     void timers_run(uint64_t now_tsc);
 

@@ -12,12 +12,12 @@ void keepalive_start(tcp_stack& s, tcb& t) noexcept {
         return;
     }
     t.last_rx_tsc = s.net.now_tsc;
-    t.ka_at = s.net.now_tsc + s.params.tsc_hz / 1000 * s.params.keepalive_idle_ms;
+    t.ka_at = s.net.now_tsc + s.tsc_per_ms() * s.params.keepalive_idle_ms;
     s.timer_set(t);
 }
 
 void on_timers(tcp_stack& s, tcb& t, uint64_t now) noexcept {
-    const uint64_t ms = s.params.tsc_hz / 1000;
+    const uint64_t ms = s.tsc_per_ms();
     if (t.tw_at != 0 && t.tw_at <= now) {
         s.release(t, tcp_cause::closed);
         return;

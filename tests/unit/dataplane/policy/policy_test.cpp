@@ -128,6 +128,36 @@ TEST(message_scan, end_anchored_rules_match_only_at_the_end_of_the_message) {
     EXPECT_TRUE(scan_split(*ps, "goodbye and hello", {4}));
 }
 
+// One stream for several messages (the relay's batch): each message's
+// verdict is its own, end-anchored rules see each message's end, and no
+// match spans two messages.
+TEST(message_scan, a_stream_reset_between_messages_judges_each_alone) {
+    auto ps = make_set({{"forbidden", rule_action::block, 7},
+                        {"goodbye$", rule_action::block, 9},
+                        {"fruit", rule_action::count, 8}});
+    message_scan m;
+    ASSERT_TRUE(m.open(*ps, 0));
+    EXPECT_TRUE(m.feed("a fruit, not forbid"));
+    EXPECT_TRUE(m.finish_and_reset());
+    EXPECT_EQ(m.verdict().counted, 1u);
+    EXPECT_TRUE(m.is_open());
+    EXPECT_EQ(ps->idle(), false) << "one stream open on the set";
+    m.restart();
+    EXPECT_TRUE(m.feed("den fruit")) << "'forbid' + 'den' across two messages is no match";
+    EXPECT_EQ(m.verdict().counted, 1u) << "its own count, not the sum";
+    EXPECT_TRUE(m.finish_and_reset());
+    m.restart();
+    EXPECT_TRUE(m.feed("goodbye"));
+    EXPECT_FALSE(m.finish_and_reset()) << "the end of this message";
+    EXPECT_EQ(m.rule_id(), 9u);
+    m.restart();
+    EXPECT_EQ(m.rule_id(), 0u);
+    EXPECT_TRUE(m.feed("goodbye, then more"));
+    EXPECT_TRUE(m.finish_and_reset());
+    m.abort();
+    EXPECT_TRUE(ps->idle());
+}
+
 TEST(policy_set, counts_open_streams_per_lcore) {
     auto ps = make_set({{"x", rule_action::block, 1}});
     EXPECT_TRUE(ps->idle());
