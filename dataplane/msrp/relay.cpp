@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <rte_cycles.h>
-#include <rte_prefetch.h>
 #include <rte_random.h>
 
 #include <algorithm>
@@ -1926,23 +1925,6 @@ void relay::rehold(conn& o) noexcept {
     }
 }
 
-void relay::prefetch_body(const batched_scan& b) const noexcept {
-    const queue_place& at = b.from_at;
-    const conn& o = *conns_[b.out_conn];
-    if (at.m == nullptr || at.cuts != o.cuts || o.gen != b.out_gen || at.m_seq > b.body_from) {
-        return;
-    }
-    const uint64_t off = b.body_from - at.m_seq;
-    if (off >= at.m->data_len) {
-        return;  // starts in a later mbuf: left to the scan
-    }
-    const char* p = rte_pktmbuf_mtod_offset(at.m, const char*, off);
-    const uint64_t n = std::min<uint64_t>({b.body_to - b.body_from, at.m->data_len - off, 1024});
-    for (uint64_t k = 0; k < n; k += RTE_CACHE_LINE_SIZE) {
-        rte_prefetch0(p + k);
-    }
-}
-
 void relay::flush_scans() noexcept {
     cursor_.conn = UINT32_MAX;
     for (size_t i = 0; i < batch_.size(); ++i) {
@@ -1950,9 +1932,6 @@ void relay::flush_scans() noexcept {
         conn& o = *conns_[b.out_conn];
         if (!o.in_use || o.gen != b.out_gen || b.ps == nullptr) {
             continue;  // its queue went with its connection
-        }
-        if (i + 1 < batch_.size()) {
-            prefetch_body(batch_[i + 1]);  // its lines arrive while this one is scanned
         }
         const uint64_t t0 = rte_rdtsc();
         // One stream for the batch, reset between chunks (hs_reset_stream:
@@ -2062,6 +2041,9 @@ void relay::message_event(const conn& k, platform::message_verdict v, uint32_t r
 void relay::message_event(uint32_t session_index, uint8_t leg, uint64_t bytes,
                           std::string_view mid, platform::message_verdict v,
                           uint32_t rule) noexcept {
+    if (p_.events == nullptr) {
+        return;
+    }
     platform::media_event ev;
     ev.kind = platform::media_event_kind::message;
     ev.session = sessions_[session_index]->id;

@@ -239,9 +239,6 @@ class relay {
     // body and end-line with its abort end-line); later batched chunks on
     // it move with the bytes.
     void cut_queued(conn& o, uint64_t from, uint64_t end, std::string_view with) noexcept;
-    // The first lines of a batched chunk's body, towards L1 (the next one's,
-    // while this one is scanned).
-    void prefetch_body(const batched_scan& b) const noexcept;
     // o's hold: the first byte of its earliest batched chunk, or none.
     void rehold(conn& o) noexcept;
     // Events to the sigplane; a full ring drops (counted).
