@@ -62,16 +62,17 @@ mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 # hit is slower for reasons that are not imsd's (this machine is shared).
 steal() { awk '/^cpu /{print $9}' /proc/stat; }
 # CPU ticks (user + system, 1/CLK_TCK s) of imsd's threads other than its
-# polling lcore (here the main thread, "imsd", which also runs the control
-# plane's housekeeping such as draining the relay's per-message events, in
-# its busy cycles; and any rte-worker-*): the CLI, telemetry, EAL's
-# interrupt thread, the sigplane where it has one. Their time is imsd's cost
-# of the work too and is added to its CPU per message.
+# polling lcores (here the main thread, task id = pid, which also runs the
+# control plane's housekeeping such as draining the relay's per-message
+# events, in its busy cycles; and any rte-worker-*): the CLI, telemetry,
+# EAL's interrupt thread, the sigplane where it has one. Their time is
+# imsd's cost of the work too and is added to its CPU per message.
 others() {
     local t sum=0 c
     for t in /proc/"$IMSD_PID"/task/*; do
+        [ "${t##*/}" = "$IMSD_PID" ] && continue
         c=$(cat "$t/comm" 2>/dev/null) || continue
-        case $c in imsd | rte-worker-*) continue ;; esac
+        case $c in rte-worker-*) continue ;; esac
         sum=$(( sum + $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null || echo 0) ))
     done
     echo "$sum"
