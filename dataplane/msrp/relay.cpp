@@ -399,7 +399,9 @@ std::unique_ptr<relay> relay::create(tcp::tcp_stack& s, const relay_params& p) {
     r->conns_.reserve(p.max_conns);
     r->push_list_.reserve(p.max_conns);
     r->batch_.reserve(std::max(p.max_batched_scans, 1u));
-    r->catch_up_list_.reserve(p.max_conns);
+    // A connection is listed once per flush (catch_up_due); twice only if
+    // its slot was freed and reused within one poll.
+    r->catch_up_list_.reserve(2 * static_cast<size_t>(p.max_conns));
     for (uint32_t i = 0; i < p.max_conns; ++i) {
         auto k = std::make_unique<conn>();
         k->r = r.get();
@@ -1028,14 +1030,6 @@ void relay::on_data(conn& k) noexcept {
         }
     }
     k.cur_seg = nullptr;
-    if (k.in_use && k.cur_msg >= 0 && k.msgs[static_cast<size_t>(k.cur_msg)].deferred &&
-        !k.catch_up_due) {
-        // The delivery ends inside a message: what it queued so far is
-        // scanned with the poll's batch (its chunk may yet end in this poll,
-        // and be batched whole).
-        k.catch_up_due = true;
-        catch_up_list_.push_back({k.index, k.gen});
-    }
     rte_pktmbuf_free(m);  // relayed slices hold their own references
     if (k.in_use) {
         tcp::tcp_flush(s_, k.tc);  // the window update
@@ -1422,6 +1416,12 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
                             ? queue_place{last, last_seq, out.cuts}
                             : queue_place{last != nullptr ? last->next : out.outq, at, out.cuts};
             out.hold_seq = std::min(out.hold_seq, at);
+            if (!k.catch_up_due) {
+                // Scanned at the flush as far as it came, if its chunk has
+                // not ended by then (else it is batched whole at its end).
+                k.catch_up_due = true;
+                catch_up_list_.push_back({k.index, k.gen});
+            }
         }
         m.body_to = out.out_seq;
     }

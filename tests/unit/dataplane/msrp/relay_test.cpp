@@ -684,6 +684,52 @@ TEST_F(relay_rules_test, a_batch_past_its_limit_is_scanned_as_it_fills) {
     EXPECT_EQ(relay_->cnt.policy_blocked, 1u);
 }
 
+// The batch filling while a chunk is still arriving (leg b's SENDs end in
+// between): what that chunk queued so far is scanned then, with its own
+// stream, which finds the pattern completed by the next segment of the
+// same poll; the part scanned before stays, none of the rest goes.
+TEST_F(relay_rules_test, a_batch_filling_mid_chunk_scans_it_as_far_as_it_came) {
+    batch_limit_ = 1;
+    TearDown();
+    SetUp();
+    const std::string m1 = send_of("tx-1", "m-1", "so forbid" + std::string("den, so sad"));
+    const size_t cut = m1.find("forbid") + 6;
+    auto to_a_send = [&](const std::string& t, const std::string& body) {
+        const std::string n = std::to_string(body.size());
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
+               path_b + "\r\nMessage-ID: " + t + "\r\nByte-Range: 1-" + n + "/" + n +
+               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + "$\r\n";
+    };
+    // One poll: leg a's first segment, leg b's (two whole SENDs: the batch
+    // of one fills), leg a's second segment.
+    std::vector<rte_mbuf*> pkts;
+    auto add = [&](uint16_t port, const std::string& text) {
+        seg s;
+        s.seq = conns_[port].next_seq;
+        s.ack = conns_[port].imsd_next;
+        s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+        s.data = text;
+        conns_[port].next_seq += static_cast<uint32_t>(text.size());
+        pkts.push_back(make(frame_of(s, msrp_port, port)));
+    };
+    add(port_a, m1.substr(0, cut));
+    add(port_b, to_a_send("tb-1", "hello a") + to_a_send("tb-2", "bye a"));
+    add(port_a, m1.substr(cut));
+    dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
+    after_input();
+    auto out = collect(parse(take_tx()));
+    const auto got = relayed(out[port_b]);
+    ASSERT_EQ(got.size(), 1u) << out[port_b];
+    EXPECT_EQ(got[0].second.substr(0, 11), "so forbid\r\n") << got[0].second;
+    EXPECT_EQ(got[0].second.substr(got[0].second.size() - 3), "#\r\n");
+    EXPECT_EQ(out[port_b].find("den"), std::string::npos) << out[port_b];
+    EXPECT_NE(out[port_a].find("MSRP tx-1 403 "), std::string::npos) << out[port_a];
+    EXPECT_NE(out[port_a].find("Message-ID: tb-1"), std::string::npos) << out[port_a];
+    EXPECT_NE(out[port_a].find("Message-ID: tb-2"), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.policy_blocked, 1u);
+    EXPECT_GE(relay_->cnt.scans_batched, 2u);
+}
+
 // A chunk whose delivery ends in its body is scanned at the poll's end as
 // far as it came, and goes on with the same stream: a pattern split over
 // two polls, and over two chunks, is found as an unsplit one is.
