@@ -175,6 +175,14 @@ struct relay::conn : sink {
     uint32_t cuts = 0;  // bumped by cut_queued: mbuf places noted before it are stale
     bool catch_up_due = false;  // on the relay's list: its message in progress is scanned at the flush
     uint32_t gen = 0;  // bumped when the slot is reused (batched scans check it)
+    // A relayed chunk open on this queue (its head queued, its end-line not
+    // yet): the connection it comes from. What imsd itself sends here
+    // meanwhile (responses, REPORTs) waits in `side`, whole messages, until
+    // the chunk's end-line is queued: nothing may come inside a chunk.
+    uint32_t chunk_from = UINT32_MAX;
+    rte_mbuf* side = nullptr;
+    rte_mbuf* side_last = nullptr;
+    uint32_t side_len = 0;
     bool push_due = false;  // on the relay's list for the end of this poll (schedule_push)
     // The message being parsed: where it goes.
     enum class fwd : uint8_t { none, relay, drop } mode = fwd::none;
@@ -436,6 +444,8 @@ relay::~relay() {
     for (auto& k : conns_) {
         rte_pktmbuf_free(k->outq);
         k->outq = nullptr;
+        rte_pktmbuf_free(k->side);
+        k->side = nullptr;
         for (auto& m : k->msgs) {
             m.scan.abort();
         }
@@ -462,6 +472,7 @@ relay::conn* relay::alloc_conn() noexcept {
     k.out_seq = 0;
     k.hold_seq = UINT64_MAX;
     k.catch_up_due = false;
+    k.chunk_from = UINT32_MAX;
     ++k.gen;
     k.push_due = false;
     k.cur_msg = -1;
@@ -494,11 +505,28 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
             rehold(*conns_[m.out_conn]);
         }
     }
+    if (k.mode == conn::fwd::relay && k.to_conn != UINT32_MAX && conns_[k.to_conn]->in_use &&
+        conns_[k.to_conn]->chunk_from == k.index) {
+        // The far side's copy of the chunk this connection was sending ends
+        // here, aborted, and what waited behind it follows.
+        conn& out = *conns_[k.to_conn];
+        text end;
+        end << (k.had_body ? "\r\n-------" : "-------")
+            << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
+        out_bytes(out, end.view());
+        close_chunk(out);
+        ++cnt.chunks_aborted;
+    }
+    k.mode = conn::fwd::none;
     for (auto& m : k.msgs) {
         m.scan.abort();
         m.in_use = false;
     }
     k.cur_msg = -1;
+    rte_pktmbuf_free(k.side);
+    k.side = k.side_last = nullptr;
+    k.side_len = 0;
+    k.chunk_from = UINT32_MAX;
     rte_pktmbuf_free(k.outq);
     k.outq = k.outq_last = nullptr;
     k.out_len = 0;
@@ -987,14 +1015,57 @@ void relay::respond(conn& k, uint32_t session_index, uint8_t leg, std::string_vi
     const size_t sp = comment.empty() ? 0 : 1;
     const size_t n =
         5 + tid.size() + 4 + sp + comment.size() + 2 + paths.size() + 7 + tid.size() + 3;
-    out_exact(k, n, [&](writer& w) {
-        w << "MSRP " << tid << ' ' << code.view();
-        if (sp != 0) {
-            w << ' ' << comment;
-        }
-        w << "\r\n" << paths << "-------" << tid << "$\r\n";
+    own_message(k, [&] {
+        out_exact(k, n, [&](writer& w) {
+            w << "MSRP " << tid << ' ' << code.view();
+            if (sp != 0) {
+                w << ' ' << comment;
+            }
+            w << "\r\n" << paths << "-------" << tid << "$\r\n";
+        });
     });
     schedule_push(k);
+}
+
+template <class Write>
+void relay::own_message(conn& k, Write&& write) noexcept {
+    if (k.chunk_from == UINT32_MAX) [[likely]] {
+        write();
+        return;
+    }
+    // A chunk is open on k's queue: the message goes to the side queue,
+    // written by the same code (the queues swapped for the while).
+    std::swap(k.outq, k.side);
+    std::swap(k.outq_last, k.side_last);
+    std::swap(k.out_len, k.side_len);
+    const uint64_t seq = k.out_seq;
+    write();
+    k.out_seq = seq;
+    std::swap(k.outq, k.side);
+    std::swap(k.outq_last, k.side_last);
+    std::swap(k.out_len, k.side_len);
+}
+
+void relay::close_chunk(conn& o) noexcept {
+    o.chunk_from = UINT32_MAX;
+    if (o.side == nullptr) {
+        return;
+    }
+    if (o.outq == nullptr) {
+        o.outq = o.side;
+    } else {
+        o.outq_last->next = o.side;
+        o.outq->nb_segs = static_cast<uint16_t>(o.outq->nb_segs + o.side->nb_segs);
+        o.outq->pkt_len += o.side->pkt_len;
+        o.side->pkt_len = o.side->data_len;
+        o.side->nb_segs = 1;
+    }
+    o.outq_last = o.side_last;
+    o.out_len += o.side_len;
+    o.out_seq += o.side_len;
+    o.side = o.side_last = nullptr;
+    o.side_len = 0;
+    schedule_push(o);
 }
 
 // --- input --------------------------------------------------------------------------------
@@ -1139,7 +1210,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
                 m << "MSRP " << h.tid
                   << " 481 No such session\r\nTo-Path: " << h.find(hdr_id::from_path).value_or("")
                   << "\r\nFrom-Path: " << first << "\r\n-------" << h.tid << "$\r\n";
-                out_bytes(k, m.view());
+                own_message(k, [&] { out_bytes(k, m.view()); });
                 schedule_push(k);
             }
             return;
@@ -1272,6 +1343,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
     k.out_tid_len = static_cast<uint8_t>(tid_len);
     k.to_conn = out.index;
     k.mode = conn::fwd::relay;
+    out.chunk_from = k.index;  // until its end-line (on_end, refuse)
     // The rewritten start line and paths, then every other header as it came.
     const std::string_view our_tid(tid.data(), tid_len);
     const bool ask_count = h.kind == method::send && s.report_leg == k.leg;
@@ -1475,10 +1547,13 @@ void relay::on_end(conn& k, char flag) noexcept {
         const uint64_t body_to = out.out_seq;
         out_exact(out, dashes.size() + tid.size() + 3,
                   [&](writer& w) { w << dashes << tid << flag << "\r\n"; });
+        const uint64_t end_seq = out.out_seq;  // what waited on the side comes after
+        close_chunk(out);
         schedule_push(out);
         cnt.chunks_aborted += flag == '#' ? 1 : 0;
         if (batched) {
-            batch_chunk(k, out, batch_from == UINT64_MAX ? body_to : batch_from, body_to, batch_at);
+            batch_chunk(k, out, batch_from == UINT64_MAX ? body_to : batch_from, body_to, batch_at,
+                        end_seq);
         } else if (k.in_send && flag != '+') {
             message_event(k,
                           flag == '$' ? platform::message_verdict::relayed
@@ -1626,6 +1701,9 @@ void relay::refuse(conn& k, uint16_t status, const char* comment, bool end_queue
             schedule_push(out);
             ++cnt.chunks_aborted;
         }
+        if (out.in_use && out.chunk_from == k.index) {
+            close_chunk(out);
+        }
         if (k.out_pending != UINT32_MAX) {
             pending_[k.out_pending].swallow = true;
         }
@@ -1664,7 +1742,7 @@ void relay::failure_report(conn& k, uint32_t session_index, uint8_t leg, std::st
       << s.legs[leg].paths_view() << "Message-ID: " << mid << "\r\nByte-Range: " << range
       << "\r\nStatus: 000 " << uint32_t{status} << ' ' << std::string_view(comment) << "\r\n-------"
       << t << "$\r\n";
-    out_bytes(k, m.view());
+    own_message(k, [&] { out_bytes(k, m.view()); });
     schedule_push(k);
     ++cnt.failure_reports;
 }
@@ -1696,10 +1774,7 @@ void relay::end_message(conn& k) noexcept {
 // stopped before it was queued.
 
 void relay::batch_chunk(conn& k, conn& out, uint64_t body_from, uint64_t body_to,
-                        const queue_place& at) noexcept {
-    if (batch_.size() >= std::max(p_.max_batched_scans, 1u)) {
-        flush_scans();
-    }
+                        const queue_place& at, uint64_t end_seq) noexcept {
     batched_scan& b = batch_.emplace_back();
     b.ps = policy;
     b.in_conn = k.index;
@@ -1715,7 +1790,7 @@ void relay::batch_chunk(conn& k, conn& out, uint64_t body_from, uint64_t body_to
     b.body_from = body_from;
     b.body_to = body_to;
     b.from_at = at;
-    b.end_seq = out.out_seq;
+    b.end_seq = end_seq;
     b.msg_bytes = k.in_start - 1 + k.in_chunk_bytes;
     b.send = k.in_send;
     b.tid_len = k.in_tid_len;
@@ -1727,6 +1802,11 @@ void relay::batch_chunk(conn& k, conn& out, uint64_t body_from, uint64_t body_to
     b.range_len = k.in_range_len;
     std::memcpy(b.range.data(), k.in_range.data(), k.in_range_len);
     out.hold_seq = std::min(out.hold_seq, body_from);
+    if (batch_.size() >= std::max(p_.max_batched_scans, 1u)) {
+        // Full: scanned now, this one with them (its places move with any
+        // cut in the flush only while it is in the batch).
+        flush_scans();
+    }
 }
 
 bool relay::catch_up(conn& k, bool stay_deferred) noexcept {
@@ -1900,6 +1980,19 @@ void relay::cut_queued(conn& o, uint64_t from, uint64_t end, std::string_view wi
             b.body_from -= removed;
             b.body_to -= removed;
             b.end_seq -= removed;
+        }
+    }
+    // And chunks still arriving whose unscanned part lies after the cut.
+    for (const auto& [idx, gen] : catch_up_list_) {
+        conn& k = *conns_[idx];
+        if (!k.in_use || k.gen != gen || k.cur_msg < 0) {
+            continue;
+        }
+        conn::message& cm = k.msgs[static_cast<size_t>(k.cur_msg)];
+        if (cm.deferred && cm.body_seen && cm.out_conn == o.index && cm.out_gen == o.gen &&
+            cm.out_from >= end) {
+            cm.out_from -= removed;
+            cm.body_to -= removed;
         }
     }
     if (o.hold_seq != UINT64_MAX && o.hold_seq >= end) {

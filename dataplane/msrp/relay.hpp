@@ -183,6 +183,14 @@ class relay {
     void respond(conn& k, std::string_view tid, uint16_t status, std::string_view comment) noexcept;
     void respond(conn& k, uint32_t session_index, uint8_t leg, std::string_view tid,
                  uint16_t status, std::string_view comment) noexcept;
+    // A whole message of imsd's own (a response, a REPORT) onto k's queue,
+    // or, while a relayed chunk is open there, onto its side queue
+    // (`write` queues it on k either way).
+    template <class Write>
+    void own_message(conn& k, Write&& write) noexcept;
+    // The relayed chunk open on o's queue has its end-line: what waited on
+    // the side follows it.
+    void close_chunk(conn& o) noexcept;
     // Fills exactly n bytes onto k's queue (relay.cpp: in place where the
     // last mbuf has room).
     template <class Fill>
@@ -227,9 +235,10 @@ class relay {
     // again (else scanned as they come). False: refused (cut, answered).
     bool catch_up(conn& k, bool stay_deferred) noexcept;
     // k's chunk just ended ('$'), its body queued on `out` unscanned at
-    // [body_from, body_to): into the batch (scanned there and then if full).
+    // [body_from, body_to), its end-line up to end_seq: into the batch
+    // (scanned there and then if full).
     void batch_chunk(conn& k, conn& out, uint64_t body_from, uint64_t body_to,
-                     const queue_place& at) noexcept;
+                     const queue_place& at, uint64_t end_seq) noexcept;
     // Scans every batched chunk, in order; the blocked ones are cut out.
     void flush_scans() noexcept;
     // Feeds out's queued bytes [from, to) to `scan`. False: blocked.

@@ -8,6 +8,7 @@
 #include <rte_ring.h>
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -80,18 +81,44 @@ class relay_test : public tcp_test {
         c.next_seq += static_cast<uint32_t>(text.size());
         return collect(send(s, msrp_port, port));
     }
-    std::map<uint16_t, std::string> collect(const std::vector<seg_out>& out) {
+    // What imsd sent each peer, in sequence order as a TCP receiver takes
+    // it (a segment past a gap is left for imsd to send again, the part of a
+    // resent one already taken is not taken twice), ACKing it, and what imsd
+    // sends in answer to those ACKs (more of its queue, as the window opens).
+    std::map<uint16_t, std::string> collect(std::vector<seg_out> out) {
         std::map<uint16_t, std::string> got;
-        for (const auto& o : out) {
-            got[o.dport] += o.data;
-            conns_[o.dport].imsd_next = o.seq + static_cast<uint32_t>(o.data.size());
-        }
-        for (auto& [port, text] : got) {  // ACK what arrived
-            seg a;
-            a.seq = conns_[port].next_seq;
-            a.ack = conns_[port].imsd_next;
-            a.flags = RTE_TCP_ACK_FLAG;
-            send(a, msrp_port, port);
+        for (int round = 0; round < 100 && !out.empty(); ++round) {
+            std::map<uint16_t, bool> heard;
+            for (const auto& o : out) {
+                conn& c = conns_[o.dport];
+                heard[o.dport] = true;
+                got[o.dport];
+                const auto ahead = static_cast<int32_t>(o.seq - c.imsd_next);
+                if (o.data.empty() || ahead > 0) {
+                    continue;
+                }
+                const auto taken = static_cast<uint32_t>(-ahead);
+                if (taken < o.data.size()) {
+                    got[o.dport] += o.data.substr(taken);
+                    c.imsd_next = o.seq + static_cast<uint32_t>(o.data.size());
+                }
+            }
+            std::vector<seg_out> next;
+            for (const auto& [port, yes] : heard) {  // ACK what arrived
+                if (!yes) {
+                    continue;
+                }
+                seg a;
+                a.seq = conns_[port].next_seq;
+                a.ack = conns_[port].imsd_next;
+                a.flags = RTE_TCP_ACK_FLAG;
+                for (auto& o : send(a, msrp_port, port)) {
+                    if (!o.data.empty()) {
+                        next.push_back(std::move(o));
+                    }
+                }
+            }
+            out = std::move(next);
         }
         return got;
     }
@@ -758,6 +785,161 @@ TEST_F(relay_rules_test, a_pattern_split_over_polls_and_chunks_is_found) {
     EXPECT_EQ(out[port_b].substr(out[port_b].size() - 3), "#\r\n") << out[port_b];
     EXPECT_NE(out[port_a].find("MSRP tx-3 403 "), std::string::npos) << out[port_a];
     EXPECT_EQ(relay_->cnt.policy_blocked, 2u);
+}
+
+// Random chunks, some with the blocked word, cut into random segments and
+// polls, with whole SENDs from leg b in some polls, and batches of 1 to 3
+// or 64: whatever the split, each far side gets every clean chunk whole
+// and in order, of a blocked one only a clean beginning ending '#', never
+// the word; the senders get 403 for exactly the blocked ones; what each
+// side gets parses as MSRP.
+TEST_F(relay_rules_test, random_splits_never_let_a_blocked_word_through) {
+    struct collector : dp::msrp::sink {
+        struct msg {
+            std::string mid, body;
+            char flag = 0;
+        };
+        std::vector<msg> got;
+        int errors = 0;
+        void on_head(const dp::msrp::head& h) override {
+            got.push_back({std::string(h.find(dp::msrp::hdr_id::message_id).value_or("")), "", 0});
+        }
+        void on_body(std::string_view b, bool) override { got.back().body += b; }
+        void on_end(char flag) override { got.back().flag = flag; }
+        void on_error(const dp::msrp::error&) override { ++errors; }
+    };
+    for (uint32_t seed = 1; seed <= 40; ++seed) {
+        // Batches of 64 (the default) and of 1 to 3 (full mid-poll).
+        batch_limit_ = seed % 4 == 0 ? 64 : seed % 4;
+        TearDown();
+        SetUp();
+        std::mt19937 rng(seed);
+        std::string stream;
+        std::vector<std::pair<std::string, std::string>> sent;  // mid, body
+        for (int i = 0; i < 24; ++i) {
+            std::string body;
+            const size_t words = rng() % 300;
+            for (size_t w = 0; w < words; ++w) {
+                body += std::string(1 + rng() % 7, static_cast<char>('a' + rng() % 26)) + " ";
+            }
+            if (rng() % 3 == 0) {
+                body.insert(rng() % (body.size() + 1), "forbidden");
+            }
+            const std::string mid = "r" + std::to_string(seed) + "-" + std::to_string(i);
+            sent.push_back({mid, body});
+            stream += send_of("tx-" + mid, mid, body);
+        }
+        // Segments of 1 to 1,400 bytes, one to four to a poll; now and then
+        // a segment of whole SENDs from leg b in the same poll.
+        std::string to_b, to_a;
+        std::vector<std::pair<std::string, std::string>> sent_b;
+        size_t at = 0;
+        while (at < stream.size()) {
+            std::vector<rte_mbuf*> pkts;
+            auto add = [&](uint16_t port, const std::string& text) {
+                seg sg;
+                sg.seq = conns_[port].next_seq;
+                sg.ack = conns_[port].imsd_next;
+                sg.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+                sg.data = text;
+                conns_[port].next_seq += static_cast<uint32_t>(text.size());
+                pkts.push_back(make(frame_of(sg, msrp_port, port)));
+            };
+            for (unsigned n = 1 + rng() % 4; n > 0 && at < stream.size(); --n) {
+                const size_t len = std::min<size_t>(1 + rng() % 1400, stream.size() - at);
+                add(port_a, stream.substr(at, len));
+                at += len;
+                // Once leg a's first head is in (its connection is bound:
+                // before that leg b's SENDs get 481).
+                if (at > stream.find("\r\n\r\n") && rng() % 4 == 0) {
+                    std::string text;
+                    for (unsigned j = 1 + rng() % 3; j > 0; --j) {
+                        const std::string mid =
+                            "b" + std::to_string(seed) + "-" + std::to_string(sent_b.size());
+                        std::string body = "from b " + std::to_string(rng());
+                        if (rng() % 3 == 0) {
+                            body += " forbidden";
+                        }
+                        const std::string blen = std::to_string(body.size());
+                        text += "MSRP t" + mid + " SEND\r\nTo-Path: " + info_.local_uri[1] +
+                                "\r\nFrom-Path: " + path_b + "\r\nMessage-ID: " + mid +
+                                "\r\nByte-Range: 1-" + blen + "/" + blen +
+                                "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------t" +
+                                mid + "$\r\n";
+                        sent_b.push_back({mid, body});
+                    }
+                    add(port_b, text);
+                }
+            }
+            dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
+            after_input();
+            auto out = collect(parse(take_tx()));
+            to_b += out[port_b];
+            to_a += out[port_a];
+        }
+        // What waited for a window, or for a retransmission (a poll's
+        // frames past the tx buffer are dropped, counted tx_full, and sent
+        // again by TCP): up to 20 simulated seconds.
+        for (int i = 0; i < 2000 && to_b.find("-------tx-" + sent.back().first) ==
+                                        std::string::npos; ++i) {
+            auto out = collect(advance_ms(10));
+            to_b += out[port_b];
+            to_a += out[port_a];
+        }
+        for (int i = 0; i < 20; ++i) {
+            auto out = collect(advance_ms(10));
+            to_b += out[port_b];
+            to_a += out[port_a];
+        }
+        SCOPED_TRACE("seed " + std::to_string(seed) + ", tx_full " +
+                     std::to_string(ctx_.cnt.tx_full));
+        EXPECT_EQ(to_b.find("forbidden"), std::string::npos);
+        dp::msrp::parser p{dp::msrp::limits{}};
+        collector c;
+        EXPECT_TRUE(p.feed(to_b, c));
+        EXPECT_EQ(c.errors, 0);
+        std::erase_if(c.got, [](const collector::msg& g) { return g.mid.empty(); });  // 403s
+        ASSERT_EQ(c.got.size(), sent.size()) << to_b.substr(0, 2000);
+        uint64_t blocked = 0;
+        for (size_t i = 0; i < sent.size(); ++i) {
+            const auto& [mid, body] = sent[i];
+            EXPECT_EQ(c.got[i].mid, mid);
+            const bool bad = body.find("forbidden") != std::string::npos;
+            const bool refused = to_a.find("MSRP tx-" + mid + " 403 ") != std::string::npos;
+            EXPECT_EQ(refused, bad) << mid;
+            if (bad) {
+                ++blocked;
+                EXPECT_EQ(c.got[i].flag, '#') << mid;
+                EXPECT_EQ(body.substr(0, c.got[i].body.size()), c.got[i].body) << mid;
+            } else {
+                EXPECT_EQ(c.got[i].flag, '$') << mid;
+                EXPECT_EQ(c.got[i].body, body) << mid;
+            }
+        }
+        // Leg b's SENDs as leg a got them (among the responses to leg a).
+        dp::msrp::parser pa{dp::msrp::limits{}};
+        collector ca;
+        EXPECT_TRUE(pa.feed(to_a, ca));
+        EXPECT_EQ(ca.errors, 0);
+        std::vector<collector::msg> from_b;
+        for (const auto& g : ca.got) {
+            if (!g.mid.empty() && g.mid[0] == 'b') {
+                from_b.push_back(g);
+            }
+        }
+        ASSERT_EQ(from_b.size(), sent_b.size());
+        for (size_t i = 0; i < sent_b.size(); ++i) {
+            const auto& [mid, body] = sent_b[i];
+            const bool bad = body.find("forbidden") != std::string::npos;
+            EXPECT_EQ(from_b[i].mid, mid);
+            EXPECT_EQ(from_b[i].flag, bad ? '#' : '$') << mid;
+            EXPECT_EQ(from_b[i].body, bad ? "" : body) << mid;
+            EXPECT_EQ(to_b.find("MSRP t" + mid + " 403 ") != std::string::npos, bad) << mid;
+            blocked += bad ? 1 : 0;
+        }
+        EXPECT_EQ(to_a.find("forbidden"), std::string::npos);
+        EXPECT_EQ(relay_->cnt.policy_blocked, blocked);
+    }
 }
 
 }  // namespace
