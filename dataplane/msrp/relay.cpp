@@ -1079,7 +1079,8 @@ void relay::on_data(conn& k) noexcept {
     if (k.session != UINT32_MAX) {
         const session& s = *sessions_[k.session];
         const uint32_t other = s.legs[k.leg ^ 1].conn;
-        if (other != UINT32_MAX && conns_[other]->out_len > p_.out_limit_bytes) {
+        if (other != UINT32_MAX &&
+            conns_[other]->out_len + conns_[other]->side_len > p_.out_limit_bytes) {
             if (!k.paused) {
                 ++cnt.flow_paused;
                 k.paused = true;
@@ -1118,7 +1119,7 @@ void relay::on_writable(conn& k) noexcept {
 }
 
 void relay::resume_waiters(conn& k) noexcept {
-    if (k.out_len > p_.out_limit_bytes) {
+    if (k.out_len + k.side_len > p_.out_limit_bytes) {
         return;
     }
     // Resume reading whoever waited for this queue to drain.
