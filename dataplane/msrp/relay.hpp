@@ -225,6 +225,9 @@ class relay {
         uint32_t out_pending = UINT32_MAX;
         uint64_t body_from = 0, body_to = 0, end_seq = 0;
         uint64_t msg_bytes = 0;  // the message's bytes so far (its event)
+        // The scan's outcome (flush_scans notes it, then acts on it).
+        bool gone = false, opened = false, pass = false, allowed = false;
+        uint32_t counted = 0, rule = 0;
         queue_place from_at;     // the mbuf holding body_from
         std::array<char, 32> tid{}, mid{};
         std::array<char, 16> out_tid{};
