@@ -169,6 +169,8 @@ class relay {
     // as its send space allows.
     bool out_bytes(conn& k, std::string_view b) noexcept;
     bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
+    // An empty mbuf at the tail: what out_bytes queues next starts there.
+    void out_fresh(conn& k) noexcept;
     // Hands k's queue to TCP now, as much as its send space takes.
     void push_out(conn& k) noexcept;
     // Hands it over at the end of this poll (push_scheduled, from poll):
