@@ -2041,12 +2041,15 @@ void relay::rehold(conn& o) noexcept {
 }
 
 void relay::flush_scans() noexcept {
+    if (batch_.empty() && catch_up_list_.empty()) {
+        return;  // every poll comes here, most with nothing (nor time) to add
+    }
     cursor_.conn = UINT32_MAX;
     // First the scans alone, back to back (one TSC pair for them all, and
     // nothing else's code or data between them), the verdicts noted; then
     // what each verdict asks, in order (a cut moves the places of the
     // chunks after it, which are scanned by then).
-    const uint64_t t0 = rte_rdtsc();
+    const uint64_t t0 = batch_.empty() ? 0 : rte_rdtsc();
     uint64_t scanned = 0;
     for (batched_scan& b : batch_) {
         conn& o = *conns_[b.out_conn];
@@ -2069,7 +2072,9 @@ void relay::flush_scans() noexcept {
         b.rule = b.opened && !b.pass ? batch_scan_.rule_id() : 0;
         scanned += b.opened ? b.body_to - b.body_from : 0;
     }
-    scan_time(t0);
+    if (!batch_.empty()) {
+        scan_time(t0);
+    }
     cnt.scan_bytes += scanned;
     for (batched_scan& b : batch_) {
         if (b.gone) {
