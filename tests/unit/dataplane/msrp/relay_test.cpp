@@ -670,6 +670,18 @@ TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked
     EXPECT_EQ(out[port_a].find("tx-4"), std::string::npos) << out[port_a];
 }
 
+// scan_bytes over scan_cycles is the relay's scan rate: polls with nothing
+// to scan (most of a polling lcore's) add no cycles.
+TEST_F(relay_rules_test, idle_polls_add_no_scan_time) {
+    say(port_a, send_of("tx-1", "m-1", "an apple"));
+    const uint64_t cycles = relay_->cnt.scan_cycles;
+    EXPECT_GT(cycles, 0u);
+    for (int i = 0; i < 10000; ++i) {
+        relay_->poll(ctx_.now_tsc);
+    }
+    EXPECT_EQ(relay_->cnt.scan_cycles, cycles);
+}
+
 TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_whole) {
     // m-2's body arrives in two segments of the same poll: "forbid" | "den".
     const std::string m2 = send_of("tx-2", "m-2", "not forbidden");
