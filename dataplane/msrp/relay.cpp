@@ -57,6 +57,16 @@ struct status3 {
     std::string_view view() const noexcept { return {d.data(), d.size()}; }
 };
 
+namespace {
+
+// The end-line that aborts a chunk on the far side (RFC 4975 7.1.1 '#'),
+// with the transaction id imsd gave it there.
+void abort_line(text& t, bool had_body, std::string_view out_tid) {
+    t << (had_body ? "\r\n-------" : "-------") << out_tid << "#\r\n";
+}
+
+}  // namespace
+
 struct relay::session {
     bool in_use = false;
     uint32_t id = 0;
@@ -511,8 +521,7 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         // here, aborted, and what waited behind it follows.
         conn& out = *conns_[k.to_conn];
         text end;
-        end << (k.had_body ? "\r\n-------" : "-------")
-            << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
+        abort_line(end, k.had_body, std::string_view(k.out_tid.data(), k.out_tid_len));
         out_bytes(out, end.view());
         close_chunk(out);
         ++cnt.chunks_aborted;
@@ -1717,8 +1726,7 @@ void relay::refuse(conn& k, uint16_t status, const char* comment, bool end_queue
         conn& out = *conns_[k.to_conn];
         if (out.in_use && !end_queued) {
             text end;
-            end << (k.had_body ? "\r\n-------" : "-------")
-                << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
+            abort_line(end, k.had_body, std::string_view(k.out_tid.data(), k.out_tid_len));
             out_bytes(out, end.view());
             schedule_push(out);
             ++cnt.chunks_aborted;
@@ -1864,7 +1872,7 @@ bool relay::catch_up(conn& k, bool stay_deferred) noexcept {
         // None of it leaves: the far side's copy ends where it began,
         // aborted, whatever was queued after it.
         text end;
-        end << "\r\n-------" << std::string_view(k.out_tid.data(), k.out_tid_len) << "#\r\n";
+        abort_line(end, true, std::string_view(k.out_tid.data(), k.out_tid_len));
         cut_queued(*o, from, to, end.view());
         schedule_push(*o);
         ++cnt.chunks_aborted;
@@ -2098,7 +2106,7 @@ void relay::flush_scans() noexcept {
         // Stopped: the far side's copy of the chunk ends after its head,
         // aborted (RFC 4975 7.1.1 '#'), and never holds a byte of the body.
         text end;
-        end << "\r\n-------" << std::string_view(b.out_tid.data(), b.out_tid_len) << "#\r\n";
+        abort_line(end, true, std::string_view(b.out_tid.data(), b.out_tid_len));
         cut_queued(o, b.body_from, b.end_seq, end.view());
         ++cnt.chunks_aborted;
         const char* why = b.opened ? "Content blocked by policy" : "Content scan unavailable";

@@ -549,17 +549,34 @@ class relay_rules_test : public relay_test {
     }
     // Leg a's bytes in segments of one poll; what imsd sent each peer.
     std::map<uint16_t, std::string> say_in_one_poll(const std::vector<std::string>& pieces) {
-        std::vector<seg> segs;
+        std::vector<rte_mbuf*> pkts;
         for (const auto& text : pieces) {
-            seg s;
-            s.seq = conns_[port_a].next_seq;
-            s.ack = conns_[port_a].imsd_next;
-            s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-            s.data = text;
-            conns_[port_a].next_seq += static_cast<uint32_t>(text.size());
-            segs.push_back(s);
+            pkts.push_back(peer_segment(port_a, text));
         }
-        return collect(send_burst(segs, msrp_port, port_a));
+        return poll_of(pkts);
+    }
+    // A segment of `text` from the peer on `port` (its sequence taken);
+    // several make one poll's input (poll_of).
+    rte_mbuf* peer_segment(uint16_t port, const std::string& text) {
+        seg sg;
+        sg.seq = conns_[port].next_seq;
+        sg.ack = conns_[port].imsd_next;
+        sg.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+        sg.data = text;
+        conns_[port].next_seq += static_cast<uint32_t>(text.size());
+        return make(frame_of(sg, msrp_port, port));
+    }
+    std::map<uint16_t, std::string> poll_of(std::vector<rte_mbuf*>& pkts) {
+        dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
+        after_input();
+        return collect(parse(take_tx()));
+    }
+    // A whole SEND from leg b to leg a: Message-ID `mid`, transaction "t" mid.
+    std::string send_from_b(const std::string& mid, const std::string& body) {
+        const std::string n = std::to_string(body.size()), t = "t" + mid;
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
+               path_b + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n + "/" + n +
+               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + "$\r\n";
     }
     struct verdict {
         std::string mid;
@@ -741,30 +758,13 @@ TEST_F(relay_rules_test, a_batch_filling_mid_chunk_scans_it_as_far_as_it_came) {
     SetUp();
     const std::string m1 = send_of("tx-1", "m-1", "so forbid" + std::string("den, so sad"));
     const size_t cut = m1.find("forbid") + 6;
-    auto to_a_send = [&](const std::string& t, const std::string& body) {
-        const std::string n = std::to_string(body.size());
-        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
-               path_b + "\r\nMessage-ID: " + t + "\r\nByte-Range: 1-" + n + "/" + n +
-               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + "$\r\n";
-    };
     // One poll: leg a's first segment, leg b's (two whole SENDs: the batch
     // of one fills), leg a's second segment.
-    std::vector<rte_mbuf*> pkts;
-    auto add = [&](uint16_t port, const std::string& text) {
-        seg s;
-        s.seq = conns_[port].next_seq;
-        s.ack = conns_[port].imsd_next;
-        s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-        s.data = text;
-        conns_[port].next_seq += static_cast<uint32_t>(text.size());
-        pkts.push_back(make(frame_of(s, msrp_port, port)));
-    };
-    add(port_a, m1.substr(0, cut));
-    add(port_b, to_a_send("tb-1", "hello a") + to_a_send("tb-2", "bye a"));
-    add(port_a, m1.substr(cut));
-    dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
-    after_input();
-    auto out = collect(parse(take_tx()));
+    std::vector<rte_mbuf*> pkts = {
+        peer_segment(port_a, m1.substr(0, cut)),
+        peer_segment(port_b, send_from_b("tb-1", "hello a") + send_from_b("tb-2", "bye a")),
+        peer_segment(port_a, m1.substr(cut))};
+    auto out = poll_of(pkts);
     const auto got = relayed(out[port_b]);
     ASSERT_EQ(got.size(), 1u) << out[port_b];
     EXPECT_EQ(got[0].second.substr(0, 11), "so forbid\r\n") << got[0].second;
@@ -865,18 +865,9 @@ void relay_rules_test::random_run() {
         size_t at = 0;
         while (at < stream.size()) {
             std::vector<rte_mbuf*> pkts;
-            auto add = [&](uint16_t port, const std::string& text) {
-                seg sg;
-                sg.seq = conns_[port].next_seq;
-                sg.ack = conns_[port].imsd_next;
-                sg.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-                sg.data = text;
-                conns_[port].next_seq += static_cast<uint32_t>(text.size());
-                pkts.push_back(make(frame_of(sg, msrp_port, port)));
-            };
             for (unsigned n = 1 + rng() % 4; n > 0 && at < stream.size(); --n) {
                 const size_t len = std::min<size_t>(1 + rng() % 1400, stream.size() - at);
-                add(port_a, stream.substr(at, len));
+                pkts.push_back(peer_segment(port_a, stream.substr(at, len)));
                 at += len;
                 // Once leg a's first head is in (its connection is bound:
                 // before that leg b's SENDs get 481).
@@ -889,20 +880,13 @@ void relay_rules_test::random_run() {
                         if (rng() % 3 == 0) {
                             body += " forbidden";
                         }
-                        const std::string blen = std::to_string(body.size());
-                        text += "MSRP t" + mid + " SEND\r\nTo-Path: " + info_.local_uri[1] +
-                                "\r\nFrom-Path: " + path_b + "\r\nMessage-ID: " + mid +
-                                "\r\nByte-Range: 1-" + blen + "/" + blen +
-                                "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------t" +
-                                mid + "$\r\n";
+                        text += send_from_b(mid, body);
                         sent_b.push_back({mid, body});
                     }
-                    add(port_b, text);
+                    pkts.push_back(peer_segment(port_b, text));
                 }
             }
-            dp::net::net_input(ctx_, 0, std::span<rte_mbuf*>(pkts.data(), pkts.size()));
-            after_input();
-            auto out = collect(parse(take_tx()));
+            auto out = poll_of(pkts);
             to_b += out[port_b];
             to_a += out[port_a];
         }
