@@ -16,12 +16,12 @@
 // across its chunks and segments, before any of it goes out; a block rule
 // matching stops the chunk in flight (403 to the sender, the far side's copy
 // of the chunk ended with '#', a Failure REPORT where the sender asked).
-// A chunk that arrives whole within one delivery from TCP is queued at once
-// and scanned at the end of the poll with the poll's other such chunks, back
-// to back (Hyperscan's tables and code stay in the caches between them);
-// nothing queued past the first unscanned byte leaves before that, and a
-// blocked chunk is cut out of the queue (docs/design/msrp.md, "Scanning a
-// poll's messages together").
+// A chunk's pieces are queued as they come and scanned at the end of the
+// poll, the poll's whole chunks back to back (Hyperscan's tables and code
+// stay in the caches between them), a chunk still arriving as far as it
+// came; nothing queued from the first unscanned byte on leaves before that,
+// and a blocked chunk is cut out of the queue (docs/design/msrp.md,
+// "Scanning a poll's chunks together").
 // Content-Type lists (415) and a maximum message size (413) come from the
 // settings (im/session) and the session's SDP (a=accept-types, a=max-size);
 // message/cpim payloads are held to them by their encapsulated type too.
@@ -303,7 +303,7 @@ class relay {
     std::vector<uint32_t> push_list_;                      // connections with push_due set
     std::vector<batched_scan> batch_;                      // reserved: max_batched_scans
     // Connections whose message in progress has bytes queued unscanned:
-    // (index, gen), caught up by flush_scans. Reserved: max_conns.
+    // (index, gen), caught up by flush_scans. Reserved: twice max_conns.
     std::vector<std::pair<uint32_t, uint32_t>> catch_up_list_;
     policy::message_scan batch_scan_;                      // the batch's stream, one at a time
     struct {
