@@ -19,8 +19,8 @@
 // same bodies with the same database and scratch: whole bodies in one call,
 // and fed per 1448-byte segment, a stream opened per body; and per segment
 // with one stream reset between bodies (as the relay's batch scans).
-// scan_ratio_* = the relay's rate over raw's (the goal: >= 0.9). Less noisy than msrp_relay_bench.sh's figures,
-// which have the memif pair's phases in them.
+// scan_ratio_* = the relay's rate over raw's (the goal: >= 0.9). Less noisy than
+// msrp_relay_bench.sh's figures, which have the memif pair's phases in them.
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>

@@ -183,7 +183,8 @@ struct relay::conn : sink {
     uint64_t out_seq = 0;
     uint64_t hold_seq = UINT64_MAX;
     uint32_t cuts = 0;  // bumped by cut_queued: mbuf places noted before it are stale
-    bool catch_up_due = false;  // on the relay's list: its message in progress is scanned at the flush
+    // On the relay's list: its message in progress is scanned at the flush.
+    bool catch_up_due = false;
     uint32_t gen = 0;  // bumped when the slot is reused (batched scans check it)
     // A relayed chunk open on this queue (its head queued, its end-line not
     // yet): the connection it comes from. What imsd itself sends here
@@ -1756,8 +1757,7 @@ void relay::failure_report(conn& k, uint16_t status, const char* comment) noexce
 }
 
 void relay::failure_report(conn& k, uint32_t session_index, uint8_t leg, std::string_view mid,
-                           std::string_view range, uint16_t status,
-                           const char* comment) noexcept {
+                           std::string_view range, uint16_t status, const char* comment) noexcept {
     // RFC 4975 7.1.2: a REPORT with the failure, towards the sender, for the
     // chunk that failed.
     if (mid.empty()) {
@@ -1779,7 +1779,7 @@ void relay::failure_report(conn& k, uint32_t session_index, uint8_t leg, std::st
 
 void relay::end_message(conn& k) noexcept {
     conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
-    m.scan.abort();  // still open only when the sender aborted it ('#')
+    m.scan.abort();     // still open only when the sender aborted it ('#')
     if (!m.deferred) {  // a batched chunk's verdict is counted by flush_scans
         cnt.policy_allowed += m.scan.verdict().allowed ? 1 : 0;
         cnt.policy_counted += m.scan.verdict().counted;
@@ -2090,9 +2090,8 @@ void relay::flush_scans() noexcept {
         }
         conn& o = *conns_[b.out_conn];
         ++cnt.scans_batched;
-        const bool session_alive =
-            b.session != UINT32_MAX && sessions_[b.session]->in_use &&
-            sessions_[b.session]->id == b.session_id;
+        const bool session_alive = b.session != UINT32_MAX && sessions_[b.session]->in_use &&
+                                   sessions_[b.session]->id == b.session_id;
         const std::string_view mid(b.mid.data(), b.mid_len);
         if (b.pass) {
             cnt.policy_allowed += b.allowed ? 1 : 0;
@@ -2180,9 +2179,8 @@ void relay::message_event(const conn& k, platform::message_verdict v, uint32_t r
                   std::string_view(k.in_mid.data(), k.in_mid_len), v, rule);
 }
 
-void relay::message_event(uint32_t session_index, uint8_t leg, uint64_t bytes,
-                          std::string_view mid, platform::message_verdict v,
-                          uint32_t rule) noexcept {
+void relay::message_event(uint32_t session_index, uint8_t leg, uint64_t bytes, std::string_view mid,
+                          platform::message_verdict v, uint32_t rule) noexcept {
     if (p_.events == nullptr) {
         return;
     }

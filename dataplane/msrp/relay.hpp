@@ -230,7 +230,7 @@ class relay {
         // The scan's outcome (flush_scans notes it, then acts on it).
         bool gone = false, opened = false, pass = false, allowed = false;
         uint32_t counted = 0, rule = 0;
-        queue_place from_at;     // the mbuf holding body_from
+        queue_place from_at;  // the mbuf holding body_from
         std::array<char, 32> tid{}, mid{};
         std::array<char, 16> out_tid{};
         std::array<char, 64> range{};
@@ -300,12 +300,12 @@ class relay {
     std::vector<uint32_t> free_pending_;
     uint32_t next_nonce_ = 0;  // the last pending nonce given (low 24 bits used)
     uint64_t next_scan_tsc_ = 0;
-    std::vector<uint32_t> push_list_;                      // connections with push_due set
-    std::vector<batched_scan> batch_;                      // reserved: max_batched_scans
+    std::vector<uint32_t> push_list_;  // connections with push_due set
+    std::vector<batched_scan> batch_;  // reserved: max_batched_scans
     // Connections whose message in progress has bytes queued unscanned:
     // (index, gen), caught up by flush_scans. Reserved: twice max_conns.
     std::vector<std::pair<uint32_t, uint32_t>> catch_up_list_;
-    policy::message_scan batch_scan_;                      // the batch's stream, one at a time
+    policy::message_scan batch_scan_;  // the batch's stream, one at a time
     struct {
         uint32_t conn = UINT32_MAX, gen = 0;
         rte_mbuf* m = nullptr;

@@ -16,7 +16,7 @@
     _(poll_idle_cycles, info, "TSC cycles in polls that found nothing (and idle sleeps)")      \
     _(polls_busy, info, "polls that had work (busy cycles over this: the cost of one)")        \
     _(service_cycles, info,                                                                    \
-      "TSC cycles of the control plane's housekeeping run by this loop (single-core mode)")   \
+      "TSC cycles of the control plane's housekeeping run by this loop (single-core mode)")    \
     _(rx_packets, info, "frames received from the ports")                                      \
     _(rx_bytes, info, "bytes received from the ports")                                         \
     _(tx_packets, info, "frames handed to the ports")                                          \

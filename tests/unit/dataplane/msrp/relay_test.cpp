@@ -542,10 +542,10 @@ class relay_rules_test : public relay_test {
     std::string send_of(const std::string& tid, const std::string& mid, const std::string& body,
                         char flag = '$', const std::string& extra = "") {
         const std::string n = std::to_string(body.size());
-        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
-               path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n + "/" + n + "\r\n" +
-               extra + "Content-Type: text/plain\r\n\r\n" + body + "\r\n-------" + tid + flag +
-               "\r\n";
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n +
+               "/" + n + "\r\n" + extra + "Content-Type: text/plain\r\n\r\n" + body +
+               "\r\n-------" + tid + flag + "\r\n";
     }
     // Leg a's bytes in segments of one poll; what imsd sent each peer.
     std::map<uint16_t, std::string> say_in_one_poll(const std::vector<std::string>& pieces) {
@@ -574,9 +574,10 @@ class relay_rules_test : public relay_test {
     // A whole SEND from leg b to leg a: Message-ID `mid`, transaction "t" mid.
     std::string send_from_b(const std::string& mid, const std::string& body) {
         const std::string n = std::to_string(body.size()), t = "t" + mid;
-        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
-               path_b + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n + "/" + n +
-               "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + "$\r\n";
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n +
+               "/" + n + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t +
+               "$\r\n";
     }
     struct verdict {
         std::string mid;
@@ -601,10 +602,11 @@ class relay_rules_test : public relay_test {
         size_t at = 0;
         while ((at = to_b.find("MSRP ", at)) != std::string::npos) {
             const size_t next = to_b.find("\r\nMSRP ", at);
-            const std::string msg = to_b.substr(at, next == std::string::npos ? next : next + 2 - at);
+            const std::string msg =
+                to_b.substr(at, next == std::string::npos ? next : next + 2 - at);
             const size_t body = msg.find("\r\n\r\n");
-            out.push_back({header(msg, "Message-ID"),
-                           body == std::string::npos ? "" : msg.substr(body + 4)});
+            out.push_back(
+                {header(msg, "Message-ID"), body == std::string::npos ? "" : msg.substr(body + 4)});
             at += msg.size();
         }
         return out;
@@ -623,12 +625,11 @@ class relay_rules_test : public relay_test {
 };
 
 TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked_one_is_cut_out) {
-    auto out = say_in_one_poll({send_of("tx-1", "m-1", "an apple") +
-                                send_of("tx-2", "m-2", "a forbidden fruit", '$',
-                                        "Failure-Report: yes\r\n") +
-                                send_of("tx-3", "m-3", "a pear, a fruit") +
-                                send_of("tx-4", "m-4", "forbidden too") +
-                                send_of("tx-5", "m-5", "a plum")});
+    auto out = say_in_one_poll(
+        {send_of("tx-1", "m-1", "an apple") +
+         send_of("tx-2", "m-2", "a forbidden fruit", '$', "Failure-Report: yes\r\n") +
+         send_of("tx-3", "m-3", "a pear, a fruit") + send_of("tx-4", "m-4", "forbidden too") +
+         send_of("tx-5", "m-5", "a plum")});
     const std::string& to_b = out[port_b];
     EXPECT_EQ(to_b.find("forbidden"), std::string::npos) << "no byte of the blocked body left";
     const auto got = relayed(to_b);
@@ -650,8 +651,7 @@ TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked
     EXPECT_EQ(got[4].second.substr(0, 8), "a plum\r\n");
     // The sender: 403 and the Failure REPORT it asked for, for m-2 only.
     const std::string& to_a = out[port_a];
-    EXPECT_NE(to_a.find("MSRP tx-2 403 Content blocked by policy\r\n"), std::string::npos)
-        << to_a;
+    EXPECT_NE(to_a.find("MSRP tx-2 403 Content blocked by policy\r\n"), std::string::npos) << to_a;
     EXPECT_NE(to_a.find("Message-ID: m-2\r\nByte-Range: 1-17/17\r\nStatus: 000 403"),
               std::string::npos)
         << to_a;
@@ -675,8 +675,8 @@ TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked
     size_t at = 0;
     while ((at = to_b.find("MSRP ", at)) != std::string::npos) {
         const std::string t = tid_of(to_b.substr(at));
-        oks += "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] + "\r\nFrom-Path: " +
-               path_b + "\r\n-------" + t + "$\r\n";
+        oks += "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
         at += 5;
     }
     out = say(port_b, oks);
@@ -705,10 +705,9 @@ TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_wh
     const size_t cut = m2.find("forbid") + 6;
     const std::string m4 = send_of("tx-4", "m-4", "an apple pie");
     const size_t cut4 = m4.find("apple") + 2;
-    auto out = say_in_one_poll({send_of("tx-1", "m-1", "one") + m2.substr(0, cut),
-                                m2.substr(cut) + send_of("tx-3", "m-3", "three") +
-                                    m4.substr(0, cut4),
-                                m4.substr(cut4)});
+    auto out = say_in_one_poll(
+        {send_of("tx-1", "m-1", "one") + m2.substr(0, cut),
+         m2.substr(cut) + send_of("tx-3", "m-3", "three") + m4.substr(0, cut4), m4.substr(cut4)});
     const std::string& to_b = out[port_b];
     EXPECT_EQ(to_b.find("forbid"), std::string::npos) << to_b;
     const auto got = relayed(to_b);
@@ -794,8 +793,8 @@ TEST_F(relay_rules_test, a_pattern_split_over_polls_and_chunks_is_found) {
     // refused, its far side's copy aborted before "den".
     auto chunk = [&](const std::string& t, const std::string& range, const std::string& body,
                      char flag) {
-        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[0] + "\r\nFrom-Path: " +
-               path_a + "\r\nMessage-ID: m-2\r\nByte-Range: " + range +
+        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: m-2\r\nByte-Range: " + range +
                "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t + flag + "\r\n";
     };
     out = say(port_a, chunk("tx-2", "1-9/12", "so forbid", '+'));
@@ -893,8 +892,8 @@ void relay_rules_test::random_run() {
         // What waited for a window, or for a retransmission (a poll's
         // frames past the tx buffer are dropped, counted tx_full, and sent
         // again by TCP): up to 20 simulated seconds.
-        for (int i = 0; i < 2000 && to_b.find("-------tx-" + sent.back().first) ==
-                                        std::string::npos; ++i) {
+        for (int i = 0;
+             i < 2000 && to_b.find("-------tx-" + sent.back().first) == std::string::npos; ++i) {
             auto out = collect(advance_ms(10));
             to_b += out[port_b];
             to_a += out[port_a];
