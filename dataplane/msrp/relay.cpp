@@ -1479,20 +1479,21 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (k.session != UINT32_MAX) {
         sessions_[k.session]->legs[k.leg].bytes_in += b.size();
     }
-    if (k.cur_msg >= 0) {
-        conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
-        if (m.deferred && m.body_seen && m.body_to != out.out_seq && !catch_up(k, true)) {
-            return;  // something else was queued after its last piece: scanned up to there
-        }
+    // A policed chunk's piece is queued unscanned and held there until its
+    // scan (the batch at the poll's end, or catch_up).
+    conn::message* held = k.cur_msg >= 0 && k.msgs[static_cast<size_t>(k.cur_msg)].deferred
+                              ? &k.msgs[static_cast<size_t>(k.cur_msg)]
+                              : nullptr;
+    if (held != nullptr && held->body_seen && held->body_to != out.out_seq && !catch_up(k, true)) {
+        return;  // something else was queued after its last piece: scanned up to there
     }
     const uint64_t at = out.out_seq;
     rte_mbuf* const last = out.outq_last;  // where the piece may start (its tailroom)
-    const uint64_t last_seq = last != nullptr ? at - last->data_len : 0;
+    const uint16_t last_len = last != nullptr ? last->data_len : 0;
     // A short piece is copied: TCP would copy it into its segment anyway.
     if (copied || k.cur_seg == nullptr || b.size() < tcp::zc_min_bytes) {
-        if (k.cur_msg >= 0 && k.msgs[static_cast<size_t>(k.cur_msg)].deferred && last != nullptr &&
-            RTE_MBUF_DIRECT(last) && rte_pktmbuf_tailroom(last) < b.size() &&
-            rte_pktmbuf_tailroom(last) != 0) {
+        if (held != nullptr && last != nullptr && RTE_MBUF_DIRECT(last) &&
+            rte_pktmbuf_tailroom(last) < b.size() && rte_pktmbuf_tailroom(last) != 0) {
             // Whole in a fresh mbuf rather than split over two: its scan
             // is then one call, not two (bench_dp_msrp_relay policy runs).
             out_fresh(out);
@@ -1506,29 +1507,34 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     // It leaves at the poll's end even if the chunk's end is polls away (a
     // chunk larger than out-limit-bytes would otherwise wait for itself).
     schedule_push(out);
-    if (k.cur_msg >= 0 && k.msgs[static_cast<size_t>(k.cur_msg)].deferred) {
-        // Queued unscanned: held there until its scan (catch_up or the
-        // batch at the poll's end).
-        conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
-        if (!m.body_seen) {
-            m.body_seen = true;
-            m.out_conn = out.index;
-            m.out_gen = out.gen;
-            m.out_from = at;
-            // The mbuf holding its first byte stays queued while held.
-            m.from_at = last != nullptr && last_seq + last->data_len > at
-                            ? queue_place{last, last_seq, out.cuts}
-                            : queue_place{last != nullptr ? last->next : out.outq, at, out.cuts};
-            out.hold_seq = std::min(out.hold_seq, at);
-            if (!k.catch_up_due) {
-                // Scanned at the flush as far as it came, if its chunk has
-                // not ended by then (else it is batched whole at its end).
-                k.catch_up_due = true;
-                catch_up_list_.push_back({k.index, k.gen});
-            }
-        }
-        m.body_to = out.out_seq;
+    if (held != nullptr) {
+        hold_piece(k, out, at, last, last_len);
     }
+}
+
+void relay::hold_piece(conn& k, conn& out, uint64_t at, rte_mbuf* last,
+                       uint16_t last_len) noexcept {
+    conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
+    if (!m.body_seen) {
+        m.body_seen = true;
+        m.out_conn = out.index;
+        m.out_gen = out.gen;
+        m.out_from = at;
+        // The mbuf holding its first byte: `last` (then last_len long) if
+        // the piece began in its tailroom, else the one after it. It stays
+        // queued while held.
+        m.from_at = last != nullptr && last->data_len > last_len
+                        ? queue_place{last, at - last_len, out.cuts}
+                        : queue_place{last != nullptr ? last->next : out.outq, at, out.cuts};
+        out.hold_seq = std::min(out.hold_seq, at);
+        if (!k.catch_up_due) {
+            // Scanned at the flush as far as it came, if its chunk has not
+            // ended by then (else it is batched whole at its end).
+            k.catch_up_due = true;
+            catch_up_list_.push_back({k.index, k.gen});
+        }
+    }
+    m.body_to = out.out_seq;
 }
 
 void relay::on_end(conn& k, char flag) noexcept {

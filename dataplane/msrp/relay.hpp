@@ -239,6 +239,10 @@ class relay {
     // its own stream; stay_deferred: its next pieces are queued unscanned
     // again (else scanned as they come). False: refused (cut, answered).
     bool catch_up(conn& k, bool stay_deferred) noexcept;
+    // A piece of k's current (held) message was just queued on `out` from
+    // `at` (`last`, then last_len long, was the queue's last mbuf before
+    // it): notes where its body lies and holds the queue there.
+    void hold_piece(conn& k, conn& out, uint64_t at, rte_mbuf* last, uint16_t last_len) noexcept;
     // k's chunk just ended ('$'), its body queued on `out` unscanned at
     // [body_from, body_to), its end-line up to end_seq: into the batch
     // (scanned there and then if full).
