@@ -30,7 +30,6 @@ struct seg_view {
     uint32_t sack[4][2] = {};
 };
 
-uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.tsc_per_ms() * ms; }
 // A timed segment's RTT (no timestamps: one per RTT at most, so a division).
 uint32_t tsc_to_us(const tcp_stack& s, uint64_t tsc) {
     return static_cast<uint32_t>(tsc * 1000000 / s.params.tsc_hz);

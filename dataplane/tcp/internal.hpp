@@ -49,6 +49,8 @@ inline tcp_seq data_end(const tcb& t) {
 
 void arm_rto(tcp_stack& s, tcb& t) noexcept;
 // Our RFC 7323 timestamp clock: milliseconds.
+// A deadline `ms` from now, in TSC cycles.
+inline uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.tsc_per_ms() * ms; }
 inline uint32_t ts_now(const tcp_stack& s) {
     return static_cast<uint32_t>(s.tsc_ms(s.net.now_tsc));
 }

@@ -18,8 +18,6 @@ namespace {
 
 constexpr uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
 
-uint64_t ms_to_tsc(const tcp_stack& s, uint64_t ms) { return s.tsc_per_ms() * ms; }
-
 // The TCP checksum of a segment (headers and payload, which may span mbufs);
 // payload referred to through the clone pool brings its sum along.
 uint16_t tcp_cksum(tcp_stack& s, const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
