@@ -421,6 +421,7 @@ std::unique_ptr<relay> relay::create(tcp::tcp_stack& s, const relay_params& p) {
     // A connection is listed once per flush (catch_up_due); twice only if
     // its slot was freed and reused within one poll.
     r->catch_up_list_.reserve(2 * static_cast<size_t>(p.max_conns));
+    r->gather_ = std::make_unique<char[]>(scan_gather_bytes);
     for (uint32_t i = 0; i < p.max_conns; ++i) {
         auto k = std::make_unique<conn>();
         k->r = r.get();
@@ -1915,17 +1916,40 @@ bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_sca
         m_seq += m->data_len;
         m = m->next;
     }
+    // Pieces wholly in one mbuf go to the scan as they lie; a range over
+    // several mbufs is gathered into gather_ and scanned a window at a
+    // time (fewer calls; see gather_).
     bool pass = true;
+    size_t held = 0;  // bytes in gather_ not yet scanned
     while (m != nullptr && m_seq < to && pass) {
         const uint64_t a = std::max(from, m_seq);
         const uint64_t e = std::min<uint64_t>(to, m_seq + m->data_len);
-        pass = scan.feed(std::string_view(rte_pktmbuf_mtod_offset(m, const char*, a - m_seq),
-                                          static_cast<size_t>(e - a)));
+        const char* bytes = rte_pktmbuf_mtod_offset(m, const char*, a - m_seq);
+        size_t n = static_cast<size_t>(e - a);
+        const bool last = e == to || m->next == nullptr;
+        if (held == 0 && last) {
+            pass = scan.feed(std::string_view(bytes, n));
+        } else {
+            while (n > 0 && pass) {
+                const size_t take = std::min(n, scan_gather_bytes - held);
+                std::memcpy(gather_.get() + held, bytes, take);
+                held += take;
+                bytes += take;
+                n -= take;
+                if (held == scan_gather_bytes) {
+                    pass = scan.feed(std::string_view(gather_.get(), held));
+                    held = 0;
+                }
+            }
+        }
         if (e < m_seq + m->data_len) {
             break;  // `to` is inside m: the next chunk may start there
         }
         m_seq += m->data_len;
         m = m->next;
+    }
+    if (held > 0 && pass) {
+        pass = scan.feed(std::string_view(gather_.get(), held));
     }
     cursor_ = {o.index, o.gen, m, m_seq};
     if (m == nullptr) {

@@ -722,6 +722,61 @@ TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_wh
     EXPECT_EQ(relay_->cnt.scan_bytes, 3u + 13u + 5u + 12u);
 }
 
+// A body over several queued mbufs is copied together for its scan, up to
+// 16 KiB at a time (relay::scan_gather_bytes). A pattern across a segment
+// edge or across the edge of two such windows is found as in one piece;
+// what is relayed is the queue's own bytes, not the copy.
+TEST_F(relay_rules_test, a_body_over_many_segments_is_scanned_across_every_edge) {
+    const size_t window = 16384;
+    struct place {
+        const char* what;
+        size_t at;  // body offset of the "forbidden" that must be found
+    };
+    const place places[] = {{"across the first window's edge", window - 4},
+                            {"across the second window's edge", 2 * window - 5},
+                            {"in the last bytes", 40000 - 9}};
+    int n = 0;
+    for (const place& pl : places) {
+        std::string body(40000, 'x');
+        for (size_t i = 0; i < body.size(); i += 97) {
+            body[i] = static_cast<char>('a' + i % 23);  // not uniform, no pattern
+        }
+        body.replace(pl.at, 9, "forbidden");
+        const std::string tid = "tb-" + std::to_string(++n);
+        const std::string msg = send_of(tid, "mb-" + std::to_string(n), body);
+        std::vector<std::string> segs;
+        for (size_t at = 0; at < msg.size(); at += 1400) {
+            segs.push_back(msg.substr(at, 1400));
+        }
+        const auto out = say_in_one_poll(segs);
+        EXPECT_EQ(out.at(port_b).find("forbid"), std::string::npos) << pl.what;
+        EXPECT_NE(out.at(port_a).find("MSRP " + tid + " 403 "), std::string::npos) << pl.what;
+        EXPECT_EQ(relay_->cnt.policy_blocked, static_cast<uint64_t>(n)) << pl.what;
+    }
+    // And a clean one goes through byte for byte, scanned once in full.
+    std::string body(40000, 'y');
+    for (size_t i = 0; i < body.size(); ++i) {
+        body[i] = static_cast<char>('a' + (i * 7 + i / 13) % 26);
+    }
+    for (size_t i = 0; i + 9 <= body.size(); ++i) {
+        if (body.compare(i, 9, "forbidden") == 0 || body.compare(i, 5, "fruit") == 0) {
+            body[i] = 'q';
+        }
+    }
+    const std::string msg = send_of("tb-ok", "mb-ok", body);
+    std::vector<std::string> segs;
+    for (size_t at = 0; at < msg.size(); at += 1400) {
+        segs.push_back(msg.substr(at, 1400));
+    }
+    const uint64_t scanned = relay_->cnt.scan_bytes;
+    const auto out = say_in_one_poll(segs);
+    const auto got = relayed(out.at(port_b));
+    ASSERT_EQ(got.size(), 1u) << out.at(port_b).size();
+    EXPECT_EQ(got[0].second.substr(0, body.size()), body);
+    EXPECT_EQ(got[0].second.substr(body.size()), "\r\n-------" + tid_of(out.at(port_b)) + "$\r\n");
+    EXPECT_EQ(relay_->cnt.scan_bytes - scanned, body.size());
+}
+
 TEST_F(relay_rules_test, a_batch_past_its_limit_is_scanned_as_it_fills) {
     batch_limit_ = 2;
     TearDown();
