@@ -42,6 +42,10 @@
     _(size_refused, drop, "chunks refused 413: message larger than the settings or a=max-size")    \
     _(scan_no_memory, drop, "messages refused 403: no scan stream state left (scan-streams)")      \
     _(interleave_refused, drop, "chunks refused 403: a third message interleaved on a connection") \
+    _(chunks_interrupted, info,                                                                    \
+      "relayed chunks ended '+' on a shared connection for another request, resumed after it")     \
+    _(interrupt_refused, drop,                                                                     \
+      "chunks refused 403: open when another request came, their head too large to resume")        \
     _(failure_reports, info, "Failure REPORTs sent to senders who asked for them")                 \
     _(scan_bytes, info, "body bytes scanned by the content rules")                                 \
     _(scans_batched, info, "whole chunks scanned together at the end of a poll (after queueing)")  \

@@ -154,6 +154,10 @@ class parser {
     bool failed() const noexcept { return state_ == state::failed; }
     // Between messages (nothing half-read).
     bool idle() const noexcept { return state_ == state::line && hdr_len_ == 0; }
+    // The head of the message being read (or last read). Its views stay
+    // good until the next message's head starts, and no longer than the
+    // bytes fed that hold them (in place) or this parser (copied).
+    const head& last_head() const noexcept { return head_; }
 
    private:
     enum class state : uint8_t { line, body, skip, failed };

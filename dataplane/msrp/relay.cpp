@@ -25,6 +25,11 @@ struct text {
         return *this;
     }
     text& operator<<(char c) { return *this << std::string_view(&c, 1); }
+    text& operator<<(uint64_t v) {
+        char d[24];
+        auto r = std::to_chars(d, d + sizeof(d), v);
+        return *this << std::string_view(d, static_cast<size_t>(r.ptr - d));
+    }
     text& operator<<(uint32_t v) {
         char d[12];
         auto r = std::to_chars(d, d + sizeof(d), v);
@@ -216,7 +221,18 @@ struct relay::conn : sink {
     uint64_t in_start = 1;        // Byte-Range start of the chunk
     uint64_t in_total = 0;        // Byte-Range total of the message, 0: "*"
     uint64_t in_chunk_bytes = 0;  // body bytes of the chunk so far
-    bool framing_lost = false;    // closed by imsd: the MSRP framing was lost
+    // Interrupting the chunk being relayed (relay::interrupt): its head
+    // came in this delivery (kept at its end if the chunk is still open),
+    // its header lines kept, and whether it is cut off on the far side's
+    // queue, to go on at Byte-Range start cont_next.
+    bool head_here = false;
+    bool ask_count = false;  // its Success-Report was rewritten (Include-Sent-Count)
+    bool cont_ready = false;
+    bool interrupted = false;
+    uint16_t cont_len = 0;
+    uint64_t cont_next = 0;
+    std::array<char, 512> cont{};
+    bool framing_lost = false;  // closed by imsd: the MSRP framing was lost
     // Messages whose chunks are being policed on this connection (two may
     // interleave): the scan stream runs across their chunks.
     struct message {
@@ -517,6 +533,10 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
             rehold(*conns_[m.out_conn]);
         }
     }
+    if (k.interrupted && k.mode == conn::fwd::relay) {
+        resume(k);  // so that the far side's copy can be ended
+    }
+    k.interrupted = false;
     if (k.mode == conn::fwd::relay && k.to_conn != UINT32_MAX && conns_[k.to_conn]->in_use &&
         conns_[k.to_conn]->chunk_from == k.index) {
         // The far side's copy of the chunk this connection was sending ends
@@ -1127,6 +1147,9 @@ void relay::on_data(conn& k) noexcept {
         }
     }
     k.cur_seg = nullptr;
+    if (k.head_here && k.in_use) [[unlikely]] {
+        keep_head(k);  // while the bytes its views point into are alive
+    }
     rte_pktmbuf_free(m);  // relayed slices hold their own references
     if (k.in_use) {
         tcp::tcp_flush(s_, k.tc);  // the window update
@@ -1194,6 +1217,8 @@ void relay::on_closed(conn& k, tcp::tcp_cause why) noexcept {
 void relay::on_head(conn& k, const head& h) noexcept {
     k.mode = conn::fwd::drop;
     k.had_body = h.has_body;
+    k.interrupted = false;
+    k.cont_ready = false;
     if (!h.request) {
         // A response to a request we relayed: back to its sender, found by
         // the pending index and nonce in our transaction id (encode_tid).
@@ -1369,10 +1394,15 @@ void relay::on_head(conn& k, const head& h) noexcept {
     k.out_tid_len = static_cast<uint8_t>(tid_len);
     k.to_conn = out.index;
     k.mode = conn::fwd::relay;
+    if (out.chunk_from != UINT32_MAX && out.chunk_from != k.index) [[unlikely]] {
+        interrupt(out);  // another connection's chunk is open there (shared)
+    }
     out.chunk_from = k.index;  // until its end-line (on_end, refuse)
     // The rewritten start line and paths, then every other header as it came.
     const std::string_view our_tid(tid.data(), tid_len);
     const bool ask_count = h.kind == method::send && s.report_leg == k.leg;
+    k.ask_count = ask_count;
+    k.head_here = true;  // kept at the delivery's end if its chunk is open then (keep_head)
     // The parser put To-Path and From-Path first. Where no later header is
     // one of them again or is to be rewritten, the rest go on as one block
     // (bench_dp_msrp_relay 256 B: four copies per header were 10% of the
@@ -1432,6 +1462,154 @@ void relay::on_head(conn& k, const head& h) noexcept {
     }
 }
 
+void relay::keep_head(conn& k) noexcept {
+    k.head_here = false;
+    if (k.mode != conn::fwd::relay || k.to_conn == UINT32_MAX ||
+        conns_[k.to_conn]->chunk_from != k.index) {
+        return;  // its chunk ended in the delivery it began in: the common case
+    }
+    // RFC 4975 7.1: every chunk of a message carries its Message-ID and
+    // Byte-Range, a body its Content-Type. The lines go on as relayed;
+    // Byte-Range is written anew by resume().
+    const head& h = k.p.last_head();
+    size_t n = 0;
+    bool fits = true;
+    const auto put = [&](std::string_view line) {
+        if (n + line.size() > k.cont.size()) {
+            fits = false;
+            return;
+        }
+        std::memcpy(k.cont.data() + n, line.data(), line.size());
+        n += line.size();
+    };
+    constexpr std::string_view asked_line = "Success-Report: yes;Include-Sent-Count\r\n";
+    bool asked = false;
+    for (uint16_t i = 0; i < h.n_headers && fits; ++i) {
+        const header& hd = h.headers[i];
+        if (hd.id == hdr_id::to_path || hd.id == hdr_id::from_path || hd.id == hdr_id::byte_range) {
+            continue;
+        }
+        if (k.ask_count && hd.id == hdr_id::success_report) {
+            put(asked_line);
+            asked = true;
+            continue;
+        }
+        put(std::string_view(hd.name.data(), hd.line_bytes));
+    }
+    if (k.ask_count && !asked) {
+        // Last, where on_head put it.
+        put(asked_line);
+    }
+    k.cont_len = static_cast<uint16_t>(n);
+    k.cont_ready = fits;
+}
+
+void relay::interrupt(conn& o) noexcept {
+    conn& j = *conns_[o.chunk_from];
+    if (!j.in_use || j.mode != conn::fwd::relay || j.to_conn != o.index) {
+        close_chunk(o);  // whoever left it open has gone (free_conn ends it)
+        return;
+    }
+    // What it queued unscanned is judged first: if blocked it is ended '#'
+    // there (catch_up), and nothing is left to resume.
+    if (j.cur_msg >= 0 && j.msgs[static_cast<size_t>(j.cur_msg)].deferred && !catch_up(j, true)) {
+        if (o.chunk_from == j.index) {
+            close_chunk(o);
+        }
+        return;
+    }
+    const std::string_view tid(j.out_tid.data(), j.out_tid_len);
+    if (!j.had_body) {
+        // A bodiless request whose end-line is still to come: whole once its
+        // head is, so it ends here, and its own end-line is not relayed.
+        out_exact(o, 7 + tid.size() + 3, [&](writer& w) { w << "-------" << tid << "$\r\n"; });
+        close_chunk(o);
+        schedule_push(o);
+        j.mode = conn::fwd::drop;
+        ++cnt.chunks_interrupted;
+        if (j.in_send) {
+            message_event(j, platform::message_verdict::relayed, 0);
+        }
+        return;
+    }
+    if (!j.cont_ready) {
+        ++cnt.interrupt_refused;
+        refuse(j, 403, "Chunk could not be interrupted");  // ends it '#' there
+        if (o.chunk_from == j.index) {
+            close_chunk(o);
+        }
+        return;
+    }
+    out_exact(o, 9 + tid.size() + 3, [&](writer& w) { w << "\r\n-------" << tid << "+\r\n"; });
+    close_chunk(o);
+    schedule_push(o);
+    j.interrupted = true;
+    j.cont_next = j.in_start + j.in_chunk_bytes;
+    ++cnt.chunks_interrupted;
+    // The rest goes as a new transaction. The far side's answer to the
+    // part cut off is dropped (it may come before the rest is sent); the
+    // sender has its answer from the last part. With no entry free the
+    // first part's answer is the sender's, and the rest awaits none.
+    std::array<char, 16> t{};
+    if (j.out_pending != UINT32_MAX && pending_[j.out_pending].in_use && !free_pending_.empty()) {
+        const uint32_t idx = free_pending_.back();
+        free_pending_.pop_back();
+        pending& old = pending_[j.out_pending];
+        pending& pd = pending_[idx];
+        pd = old;
+        old.swallow = true;
+        next_nonce_ += 0x9e3779b1u;
+        pd.nonce = next_nonce_ & 0xffffff;
+        j.out_pending = idx;
+        encode_tid(t.data(), idx, pd.nonce);
+    } else {
+        next_nonce_ += 0x9e3779b1u;
+        encode_tid(t.data(), next_nonce_ >> 8, next_nonce_);
+        t[0] = 'n';
+    }
+    std::memcpy(j.out_tid.data(), t.data(), our_tid_chars);
+    j.out_tid_len = static_cast<uint8_t>(our_tid_chars);
+}
+
+void relay::resume(conn& k) noexcept {
+    k.interrupted = false;
+    if (k.to_conn == UINT32_MAX || !conns_[k.to_conn]->in_use || k.session == UINT32_MAX) {
+        return;
+    }
+    conn& out = *conns_[k.to_conn];
+    if (out.chunk_from != UINT32_MAX && out.chunk_from != k.index) {
+        interrupt(out);  // the request that cut this one off is still open itself
+    }
+    if (k.out_pending != UINT32_MAX && pending_[k.out_pending].in_use) {
+        pending_[k.out_pending].deadline_tsc =
+            s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
+    }
+    // RFC 4975 7.1: the rest of the chunk, from the next byte, under the
+    // same Message-ID and headers. A chunk cut off after its last byte goes
+    // on with an empty body (Byte-Range n-(n-1), as an empty message's 1-0).
+    const session& s = *sessions_[k.session];
+    const auto br = parse_byte_range(std::string_view(k.in_range.data(), k.in_range_len));
+    text h;
+    h << "MSRP " << std::string_view(k.out_tid.data(), k.out_tid_len)
+      << (k.in_send ? " SEND\r\n" : " REPORT\r\n") << s.legs[k.leg ^ 1].paths_view()
+      << "Byte-Range: " << k.cont_next << '-';
+    if (br && br->end && *br->end + 1 >= k.cont_next) {
+        h << *br->end;
+    } else {
+        h << '*';
+    }
+    h << '/';
+    if (br && br->total) {
+        h << *br->total;
+    } else {
+        h << '*';
+    }
+    h << "\r\n" << std::string_view(k.cont.data(), k.cont_len) << "\r\n";
+    out_bytes(out, h.view());
+    out.chunk_from = k.index;
+    schedule_push(out);
+}
+
 void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     if (k.mode != conn::fwd::relay || b.empty()) {
         return;
@@ -1479,6 +1657,9 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     cnt.body_bytes_relayed += b.size();
     if (k.session != UINT32_MAX) {
         sessions_[k.session]->legs[k.leg].bytes_in += b.size();
+    }
+    if (k.interrupted) [[unlikely]] {
+        resume(k);  // cut off by another request on a shared connection
     }
     // A policed chunk's piece is queued unscanned and held there until its
     // scan (the batch at the poll's end, or catch_up).
@@ -1539,6 +1720,9 @@ void relay::hold_piece(conn& k, conn& out, uint64_t at, rte_mbuf* last,
 }
 
 void relay::on_end(conn& k, char flag) noexcept {
+    if (k.interrupted && k.mode == conn::fwd::relay) [[unlikely]] {
+        resume(k);  // the rest of an interrupted chunk: at least its end-line
+    }
     bool batched = false;  // a whole chunk queued unscanned: scanned with the poll's batch
     if (k.cur_msg >= 0 && k.msgs[static_cast<size_t>(k.cur_msg)].deferred) {
         conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
@@ -1732,6 +1916,9 @@ void relay::refuse(conn& k, uint16_t status, const char* comment, bool end_queue
         // The far side's copy of the chunk ends here, aborted (RFC 4975 7.1.1
         // '#'): it never sees the bytes that were refused.
         conn& out = *conns_[k.to_conn];
+        if (k.interrupted && !end_queued) {
+            resume(k);  // the far side has its first part: the rest is aborted
+        }
         if (out.in_use && !end_queued) {
             text end;
             abort_line(end, k.had_body, std::string_view(k.out_tid.data(), k.out_tid_len));

@@ -204,6 +204,19 @@ class relay {
     bool admit(conn& k, session& s, const head& h) noexcept;
     // end_queued: the far side's aborting end-line is already in place.
     void refuse(conn& k, uint16_t status, const char* comment, bool end_queued = false) noexcept;
+    // Shared connections (RFC 4975 7.1): a request from another connection
+    // is to be queued on `o` while a relayed chunk is open there. The open
+    // chunk ends '+' where it is, and its sender's connection is marked
+    // interrupted; resume() queues a new head for the rest (the same
+    // headers, Byte-Range from the next byte, a new transaction id) before
+    // that chunk's next byte or end-line. The far side's response to the
+    // part cut off is not relayed; the one to the last part is.
+    void interrupt(conn& o) noexcept;
+    void resume(conn& k) noexcept;
+    // At the end of a delivery whose last head opened a chunk still open:
+    // its header lines (paths and Byte-Range left out, as relayed) kept in
+    // the connection for a resume.
+    void keep_head(conn& k) noexcept;
     void failure_report(conn& k, uint16_t status, const char* comment) noexcept;
     void end_message(conn& k) noexcept;
     // A queued byte's mbuf: m holds the bytes from m_seq on (conn::out_seq
@@ -287,7 +300,7 @@ class relay {
         uint8_t tid_len = 0;
         std::array<char, 32> tid{};  // the sender's transaction id
         uint64_t deadline_tsc = 0;
-        bool swallow = false;     // the relayed chunk was aborted by policy: drop its response
+        bool swallow = false;     // the relayed chunk was aborted or interrupted: drop its response
         uint32_t session_id = 0;  // the session's id (its slot may be reused)
     };
     bool sender_alive(const pending& pd) const noexcept;

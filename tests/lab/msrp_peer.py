@@ -224,6 +224,12 @@ def shared_server(ip, port, report):
 
     threading.Thread(target=more, daemon=True).start()
     st = Stream(c)
+    # Messages in parts (imsd interrupts a chunk on this shared connection
+    # for another session's request): each part's Byte-Range start, flag
+    # and size, and the whole body's SHA-256 once it ends.
+    bodies = {}
+    seen["parts"] = {}
+    seen["sha256"] = {}
     for parts, headers, body, flag in sends(st):
         to = hget(headers, "To-Path")
         st.send(("MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n-------%s$\r\n" %
@@ -231,11 +237,50 @@ def shared_server(ip, port, report):
         mid = hget(headers, "Message-ID")
         if mid is None:
             seen["binds"].append(to)
-        else:
+            continue
+        start = int((hget(headers, "Byte-Range") or "1-*/*").split("-")[0])
+        seen["parts"].setdefault(mid, []).append([start, flag, len(body), to])
+        bodies[mid] = bodies.get(mid, b"") + body
+        if flag != "+":
             seen["messages"].append([mid, to])
+            seen["sha256"][mid] = hashlib.sha256(bodies[mid]).hexdigest()
     seen["done"] = True
     with open(report, "w") as f:
         json.dump(seen, f)
+
+
+def pair_client(ip, port, our_uri, imsd_uri_1, imsd_uri_2, size):
+    """Two connections, one per session, each streaming one large chunk at
+    the same time, in 8 KiB writes that alternate between them: on the far
+    side both sessions share one connection, where imsd must interrupt one
+    chunk for the other. Prints each body's SHA-256 as JSON."""
+    import base64
+    size = int(size)
+    socks, sts, tids, shas = [], [], [], {}
+    pieces = []
+    for n, uri in enumerate((imsd_uri_1, imsd_uri_2)):
+        s = socket.create_connection((ip, int(port)), timeout=TIMEOUT)
+        socks.append(s)
+        sts.append(Stream(s))
+        mid = "m-big%d" % (n + 1)
+        data = base64.b64encode(os.urandom(size * 3 // 4 + 3))[:size]
+        shas[mid] = hashlib.sha256(data).hexdigest()
+        t = tid()
+        tids.append(t)
+        head = ("MSRP %s SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: %s\r\n"
+                "Byte-Range: 1-%d/%d\r\nContent-Type: text/plain\r\n\r\n" %
+                (t, uri, our_uri, mid, size, size)).encode()
+        whole = head + data + ("\r\n-------%s$\r\n" % t).encode()
+        pieces.append([whole[i : i + 8192] for i in range(0, len(whole), 8192)])
+    for i in range(max(len(p) for p in pieces)):
+        for n in range(2):
+            if i < len(pieces[n]):
+                socks[n].sendall(pieces[n][i])
+        time.sleep(0.002)
+    for n in range(2):
+        expect_response(sts[n], tids[n], 200, "large chunk %d" % (n + 1))
+        socks[n].close()
+    print(json.dumps(shas))
 
 
 def expect_response(st, t, want, what):
@@ -475,5 +520,7 @@ if __name__ == "__main__":
         server(*sys.argv[2:])
     elif sys.argv[1] == "shared-server":
         shared_server(*sys.argv[2:])
+    elif sys.argv[1] == "pair-client":
+        pair_client(*sys.argv[2:])
     else:
         client(*sys.argv[2:])

@@ -876,6 +876,217 @@ TEST_F(relay_rules_test, random_splits_without_rules_relay_every_chunk_whole) {
     random_run();
 }
 
+// Two sessions whose b legs share leg b's connection (imsd passive: the
+// peer binds both on it), their a legs on two connections (alice on
+// 40001, carol on 40003). Chunks from a and c meet on b's queue: one open
+// there is interrupted ('+') for the other's request and resumed after it
+// under a new head (RFC 4975 7.1). Content rules on, as in relay_rules_test.
+class relay_shared_test : public relay_rules_test {
+   protected:
+    static constexpr uint16_t port_c = 40003;
+    const std::string path_c = "msrp://198.18.0.2:40003/carol0000001;tcp";
+    const std::string path_b2 = "msrp://198.18.0.2:40002/bob000000002;tcp";
+    void SetUp() override {
+        relay_rules_test::SetUp();
+        ASSERT_TRUE(relay_->create_session(info2_));
+        ASSERT_TRUE(relay_->set_remote(info2_.id, 0, path_c, false));
+        ASSERT_TRUE(relay_->set_remote(info2_.id, 1, path_b2, false));
+        conn& c = conns_[port_c];
+        c.next_seq = 9001;
+        c.imsd_next = handshake(9000, msrp_port, 1400, port_c) + 1;
+        auto out = say(port_b, "MSRP tx-b2 SEND\r\nTo-Path: " + info2_.local_uri[1] +
+                                   "\r\nFrom-Path: " + path_b2 + "\r\n-------tx-b2$\r\n");
+        ASSERT_NE(out[port_b].find("MSRP tx-b2 200 OK"), std::string::npos) << out[port_b];
+        events();
+    }
+    // Carol's chunk head (session 2), Byte-Range 1-n/n.
+    std::string head_c(const std::string& tid, const std::string& mid, size_t n) {
+        const std::string len = std::to_string(n);
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info2_.local_uri[0] +
+               "\r\nFrom-Path: " + path_c + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + len +
+               "/" + len + "\r\nContent-Type: text/plain\r\n\r\n";
+    }
+    std::string head_a(const std::string& tid, const std::string& mid, size_t n) {
+        const std::string len = std::to_string(n);
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + len +
+               "/" + len + "\r\nFailure-Report: yes\r\nContent-Type: text/plain\r\n\r\n";
+    }
+    // What leg b's peer reads, parsed back with imsd's own parser.
+    struct chunk {
+        std::string tid, to_path, mid, range, type, body;
+        char flag = 0;
+    };
+    static std::vector<chunk> chunks_of(const std::string& stream, int& errors) {
+        struct collector : dp::msrp::sink {
+            std::vector<chunk> got;
+            int errors = 0;
+            void on_head(const dp::msrp::head& h) override {
+                using dp::msrp::hdr_id;
+                got.push_back({std::string(h.tid),
+                               std::string(h.find(hdr_id::to_path).value_or("")),
+                               std::string(h.find(hdr_id::message_id).value_or("")),
+                               std::string(h.find(hdr_id::byte_range).value_or("")),
+                               std::string(h.find(hdr_id::content_type).value_or("")), "", 0});
+            }
+            void on_body(std::string_view b, bool) override { got.back().body += b; }
+            void on_end(char flag) override { got.back().flag = flag; }
+            void on_error(const dp::msrp::error&) override { ++errors; }
+        } c;
+        dp::msrp::parser p{dp::msrp::limits{}};
+        p.feed(stream, c);
+        errors = c.errors + (p.idle() ? 0 : 1);
+        return c.got;
+    }
+    // Alice and carol stream large chunks at once (the tests below).
+    void interleave();
+    dp::msrp::session_info info2_;
+};
+
+TEST_F(relay_shared_test, an_open_chunk_is_interrupted_for_another_sessions_request_and_resumed) {
+    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789")[port_b];
+    auto out = say(port_c, head_c("tc-1", "mc-1", 10) + "from carol\r\n-------tc-1$\r\n");
+    to_b += out[port_b];
+    out = say(port_a, "abcdefghij\r\n-------ta-1$\r\n");
+    to_b += out[port_b];
+    int errors = 0;
+    const auto got = chunks_of(to_b, errors);
+    EXPECT_EQ(errors, 0) << to_b;
+    ASSERT_EQ(got.size(), 3u) << to_b;
+    // Alice's chunk as far as it had come, ended '+' ...
+    EXPECT_EQ(got[0].mid, "ma-1");
+    EXPECT_EQ(got[0].range, "1-20/20");
+    EXPECT_EQ(got[0].body, "0123456789");
+    EXPECT_EQ(got[0].flag, '+');
+    EXPECT_EQ(got[0].to_path, path_b);
+    // ... carol's request, whole, on its own session's paths ...
+    EXPECT_EQ(got[1].mid, "mc-1");
+    EXPECT_EQ(got[1].body, "from carol");
+    EXPECT_EQ(got[1].flag, '$');
+    EXPECT_EQ(got[1].to_path, path_b2);
+    // ... and the rest of alice's under a new head (RFC 4975 7.1).
+    EXPECT_EQ(got[2].mid, "ma-1");
+    EXPECT_EQ(got[2].range, "11-20/20");
+    EXPECT_EQ(got[2].type, "text/plain");
+    EXPECT_EQ(got[2].body, "abcdefghij");
+    EXPECT_EQ(got[2].flag, '$');
+    EXPECT_EQ(got[2].to_path, path_b);
+    EXPECT_NE(got[2].tid, got[0].tid);
+    EXPECT_NE(to_b.find("Failure-Report: yes\r\nContent-Type: text/plain\r\n\r\nabcdefghij"),
+              std::string::npos)
+        << to_b;
+    EXPECT_EQ(relay_->cnt.chunks_interrupted, 1u);
+    // Leg b answers all three: alice gets one 200 (for the last part),
+    // carol hers.
+    std::string oks;
+    for (const auto& c : got) {
+        oks += "MSRP " + c.tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\n-------" + c.tid + "$\r\n";
+    }
+    out = say(port_b, oks);
+    const std::string& to_a = out[port_a];
+    EXPECT_NE(to_a.find("MSRP ta-1 200 OK"), std::string::npos) << to_a;
+    EXPECT_EQ(to_a.find("MSRP ta-1 200 OK"), to_a.rfind("MSRP ta-1 200 OK")) << to_a;
+    EXPECT_NE(out[port_c].find("MSRP tc-1 200 OK"), std::string::npos) << out[port_c];
+    EXPECT_EQ(relay_->cnt.stray_responses, 0u);
+}
+
+TEST_F(relay_shared_test, a_chunk_cut_off_after_its_last_byte_ends_with_an_empty_part) {
+    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 5) + "hello")[port_b];
+    to_b += say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n")[port_b];
+    to_b += say(port_a, "\r\n-------ta-1$\r\n")[port_b];
+    int errors = 0;
+    const auto got = chunks_of(to_b, errors);
+    EXPECT_EQ(errors, 0) << to_b;
+    ASSERT_EQ(got.size(), 3u) << to_b;
+    EXPECT_EQ(got[0].body, "hello");
+    EXPECT_EQ(got[0].flag, '+');
+    EXPECT_EQ(got[2].mid, "ma-1");
+    EXPECT_EQ(got[2].range, "6-5/5") << "an empty part, as an empty message's 1-0/0";
+    EXPECT_EQ(got[2].body, "");
+    EXPECT_EQ(got[2].flag, '$');
+}
+
+// Both senders stream large chunks at once, in pieces that alternate
+// between them: every piece of one cuts the other off. The far side gets
+// each message whole, in order, every part well framed; content rules
+// see every byte (a blocked word in carol's second message stops it).
+TEST_F(relay_shared_test, two_large_chunks_at_once_interleave_in_parts_and_arrive_whole) {
+    interleave();
+}
+
+TEST_F(relay_shared_test, two_large_chunks_interleave_without_content_rules_too) {
+    no_rules_ = true;
+    TearDown();
+    SetUp();
+    interleave();
+}
+
+void relay_shared_test::interleave() {
+    std::mt19937 rng(7);
+    const auto body_of = [&](size_t n) {
+        std::string b(n, ' ');
+        for (auto& ch : b) {
+            ch = static_cast<char>('a' + rng() % 26);
+        }
+        for (size_t i = 0; i + 5 <= b.size(); ++i) {  // no rule word by chance
+            if (b.compare(i, 5, "fruit") == 0 || b.compare(i, 6, "forbid") == 0) {
+                b[i] = 'z';
+            }
+        }
+        return b;
+    };
+    const std::string a1 = body_of(30000), c1 = body_of(25000);
+    std::string c2 = body_of(8000);
+    c2.replace(5000, 9, "forbidden");  // blocked where the rules are on
+    const std::string sa = head_a("ta-1", "ma-1", a1.size()) + a1 + "\r\n-------ta-1$\r\n";
+    const std::string sc = head_c("tc-1", "mc-1", c1.size()) + c1 + "\r\n-------tc-1$\r\n" +
+                           head_c("tc-2", "mc-2", c2.size()) + c2 + "\r\n-------tc-2$\r\n";
+    std::string to_b, to_a, to_c;
+    size_t at_a = 0, at_c = 0;
+    for (int i = 0; i < 200 && (at_a < sa.size() || at_c < sc.size()); ++i) {
+        const bool from_a = (i % 2 == 0 && at_a < sa.size()) || at_c >= sc.size();
+        const std::string& s = from_a ? sa : sc;
+        size_t& at = from_a ? at_a : at_c;
+        const size_t n = std::min<size_t>(s.size() - at, 200 + rng() % 1200);
+        auto out = say(from_a ? port_a : port_c, s.substr(at, n));
+        at += n;
+        to_b += out[port_b];
+        to_a += out[port_a];
+        to_c += out[port_c];
+    }
+    ASSERT_EQ(at_a, sa.size());
+    ASSERT_EQ(at_c, sc.size());
+    int errors = 0;
+    const auto got = chunks_of(to_b, errors);
+    EXPECT_EQ(errors, 0);
+    std::map<std::string, std::string> whole;
+    std::map<std::string, char> last;
+    for (const auto& c : got) {
+        // Each part starts where the message stands (Byte-Range start).
+        const uint64_t start = std::stoull(c.range.substr(0, c.range.find('-')));
+        EXPECT_EQ(start, whole[c.mid].size() + 1) << c.mid << " " << c.range;
+        EXPECT_NE(last[c.mid], '$') << c.mid << ": a part after its end";
+        EXPECT_EQ(c.to_path, c.mid[1] == 'a' ? path_b : path_b2);
+        whole[c.mid] += c.body;
+        last[c.mid] = c.flag;
+    }
+    EXPECT_GT(relay_->cnt.chunks_interrupted, 10u);
+    EXPECT_EQ(whole["ma-1"], a1);
+    EXPECT_EQ(last["ma-1"], '$');
+    EXPECT_EQ(whole["mc-1"], c1);
+    EXPECT_EQ(last["mc-1"], '$');
+    if (no_rules_) {
+        EXPECT_EQ(whole["mc-2"], c2);
+        EXPECT_EQ(last["mc-2"], '$');
+    } else {
+        EXPECT_EQ(whole["mc-2"].find("forbid"), std::string::npos);
+        EXPECT_EQ(last["mc-2"], '#');
+        EXPECT_NE(to_c.find("MSRP tc-2 403 "), std::string::npos) << to_c;
+    }
+    EXPECT_EQ(to_a.find(" 403 "), std::string::npos) << to_a;
+}
+
 void relay_rules_test::random_run() {
     struct collector : dp::msrp::sink {
         struct msg {
