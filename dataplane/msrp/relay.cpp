@@ -231,7 +231,6 @@ struct relay::conn : sink {
     bool interrupted = false;
     uint16_t cont_len = 0;
     uint64_t cont_next = 0;
-    std::array<char, 512> cont{};
     bool framing_lost = false;  // closed by imsd: the MSRP framing was lost
     // Messages whose chunks are being policed on this connection (two may
     // interleave): the scan stream runs across their chunks.
@@ -256,6 +255,9 @@ struct relay::conn : sink {
     };
     std::array<message, 2> msgs;
     int8_t cur_msg = -1;
+    // The header lines kept for a resume (keep_head), cont_len long; last,
+    // away from the fields every message touches.
+    std::array<char, 512> cont{};
     std::string_view in_tid_view() const { return {in_tid.data(), in_tid_len}; }
 
     void on_head(const head& h) override { r->on_head(*this, h); }
@@ -1402,7 +1404,11 @@ void relay::on_head(conn& k, const head& h) noexcept {
     const std::string_view our_tid(tid.data(), tid_len);
     const bool ask_count = h.kind == method::send && s.report_leg == k.leg;
     k.ask_count = ask_count;
-    k.head_here = true;  // kept at the delivery's end if its chunk is open then (keep_head)
+    // Kept at the delivery's end if its chunk is open then (keep_head), where
+    // another session's request may come onto the same queue: a connection
+    // carrying several session legs. (Two connections of one leg, rare,
+    // are not: such a chunk, if cut off, is refused; interrupt_refused.)
+    k.head_here = out.users > 1;
     // The parser put To-Path and From-Path first. Where no later header is
     // one of them again or is to be rewritten, the rest go on as one block
     // (bench_dp_msrp_relay 256 B: four copies per header were 10% of the
@@ -1763,6 +1769,7 @@ void relay::on_end(conn& k, char flag) noexcept {
         end_message(k);  // '$' or '#': the message is over (a refused one too)
     }
     k.cur_msg = -1;
+    k.head_here = false;  // its chunk is over: nothing to keep for a resume
     if (k.mode == conn::fwd::relay && conns_[k.to_conn]->in_use) {
         conn& out = *conns_[k.to_conn];
         const std::string_view dashes = k.had_body ? "\r\n-------" : "-------";
