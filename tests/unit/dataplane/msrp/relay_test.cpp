@@ -991,6 +991,41 @@ TEST_F(relay_shared_test, an_open_chunk_is_interrupted_for_another_sessions_requ
     EXPECT_EQ(relay_->cnt.stray_responses, 0u);
 }
 
+// The far side answers the part cut off before the rest is sent: that
+// answer is not the sender's. Then the sender's connection is reset: the
+// far side's copy goes on and ends at once, aborted.
+TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_the_far_side) {
+    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789")[port_b];
+    to_b += say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n")[port_b];
+    int errors = 0;
+    auto got = chunks_of(to_b, errors);
+    ASSERT_EQ(got.size(), 2u) << to_b;
+    EXPECT_EQ(got[0].flag, '+');
+    auto out = say(port_b, "MSRP " + got[0].tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+                               "\r\nFrom-Path: " + path_b + "\r\n-------" + got[0].tid + "$\r\n");
+    EXPECT_EQ(out[port_a].find(" 200 "), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.stray_responses, 0u) << "dropped as expected, not as stray";
+    seg rst;
+    rst.seq = conns_[port_a].next_seq;
+    rst.ack = conns_[port_a].imsd_next;
+    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+    out = collect(send(rst, msrp_port, port_a));
+    to_b += out[port_b];
+    got = chunks_of(to_b, errors);
+    EXPECT_EQ(errors, 0) << to_b;
+    ASSERT_EQ(got.size(), 3u) << to_b;
+    EXPECT_EQ(got[2].mid, "ma-1");
+    EXPECT_EQ(got[2].range, "11-20/20");
+    EXPECT_EQ(got[2].body, "");
+    EXPECT_EQ(got[2].flag, '#');
+    // Carol's session goes on over the shared connection.
+    to_b = say(port_c, head_c("tc-2", "mc-2", 5) + "again\r\n-------tc-2$\r\n")[port_b];
+    got = chunks_of(to_b, errors);
+    EXPECT_EQ(errors, 0) << to_b;
+    ASSERT_EQ(got.size(), 1u) << to_b;
+    EXPECT_EQ(got[0].body, "again");
+}
+
 TEST_F(relay_shared_test, a_chunk_cut_off_after_its_last_byte_ends_with_an_empty_part) {
     std::string to_b = say(port_a, head_a("ta-1", "ma-1", 5) + "hello")[port_b];
     to_b += say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n")[port_b];
