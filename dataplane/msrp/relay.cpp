@@ -533,6 +533,7 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
             conns_[m.out_conn]->gen == m.out_gen && m.out_conn != k.index) {
             cut_queued(*conns_[m.out_conn], m.out_from, m.body_to, {});
             rehold(*conns_[m.out_conn]);
+            schedule_push(*conns_[m.out_conn]);  // what was held behind it may go
         }
     }
     if (k.interrupted && k.mode == conn::fwd::relay) {
@@ -548,6 +549,7 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         abort_line(end, k.had_body, std::string_view(k.out_tid.data(), k.out_tid_len));
         out_bytes(out, end.view());
         close_chunk(out);
+        schedule_push(out);  // now, not when something else comes to be sent there
         ++cnt.chunks_aborted;
     }
     k.mode = conn::fwd::none;

@@ -248,6 +248,24 @@ TEST_F(relay_test, the_far_sides_comment_goes_back_as_it_came) {
     }
 }
 
+// A sender gone in mid-chunk: the far side's copy ends '#' at once, not
+// whenever something else comes to be sent there.
+TEST_F(relay_test, a_sender_reset_in_mid_chunk_has_the_far_sides_copy_aborted_at_once) {
+    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                             "\r\nFrom-Path: " + path_a +
+                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
+                             "Content-Type: text/plain\r\n\r\n";
+    std::string to_b = say(port_a, head + "0123456789")[port_b];
+    const std::string tid = tid_of(to_b);
+    seg rst;
+    rst.seq = conns_[port_a].next_seq;
+    rst.ack = conns_[port_a].imsd_next;
+    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+    to_b += collect(send(rst, msrp_port, port_a))[port_b];
+    EXPECT_EQ(to_b.substr(to_b.size() - (9 + tid.size() + 3)), "\r\n-------" + tid + "#\r\n")
+        << to_b;
+}
+
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
     auto ok_of = [&](const std::string& t) {
         return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
