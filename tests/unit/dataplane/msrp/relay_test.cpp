@@ -958,6 +958,7 @@ class relay_shared_test : public relay_rules_test {
     }
     // Alice and carol stream large chunks at once (the tests below).
     void interleave();
+    void random_shared_run(uint32_t seed);
     dp::msrp::session_info info2_;
 };
 
@@ -1073,6 +1074,119 @@ TEST_F(relay_shared_test, two_large_chunks_interleave_without_content_rules_too)
     TearDown();
     SetUp();
     interleave();
+}
+
+// Random messages from both senders, each cut by its sender into one to
+// three chunks ('+'), a quarter with the blocked word, their bytes
+// delivered in random pieces alternating at random between the two
+// connections: on the far side every part is well framed, every message
+// goes on where it stood (Byte-Range), a clean one arrives whole and ends
+// '$', a blocked one never shows the whole word and ends '#'. 40 seeds, with
+// and without content rules.
+TEST_F(relay_shared_test, random_interleavings_keep_every_message_whole_on_the_shared_connection) {
+    uint64_t interrupted = 0;
+    for (uint32_t seed = 1; seed <= 40; ++seed) {
+        no_rules_ = seed % 2 == 0;
+        TearDown();
+        SetUp();
+        random_shared_run(seed);
+        if (HasFailure()) {
+            ADD_FAILURE() << "seed " << seed;
+            return;
+        }
+        interrupted += relay_->cnt.chunks_interrupted;
+    }
+    EXPECT_GT(interrupted, 200u) << "the runs cut few chunks off: not the test meant";
+}
+
+void relay_shared_test::random_shared_run(uint32_t seed) {
+    std::mt19937 rng(seed);
+    struct message {
+        std::string mid, body;
+        bool blocked = false;
+    };
+    std::map<std::string, message> sent;
+    std::string stream[2];  // alice's, carol's
+    for (int who = 0; who < 2; ++who) {
+        for (int i = 0; i < 6; ++i) {
+            message m;
+            m.mid = std::string(who == 0 ? "a-" : "c-") + std::to_string(i);
+            m.body.resize(1 + rng() % 6000);
+            for (auto& ch : m.body) {
+                ch = static_cast<char>('a' + rng() % 26);
+            }
+            for (size_t k = 0; k + 6 <= m.body.size(); ++k) {
+                if (m.body.compare(k, 5, "fruit") == 0 || m.body.compare(k, 6, "forbid") == 0) {
+                    m.body[k] = 'z';
+                }
+            }
+            if (rng() % 4 == 0 && m.body.size() >= 9) {
+                m.body.replace(rng() % (m.body.size() - 8), 9, "forbidden");
+                m.blocked = !no_rules_;
+            }
+            // The sender's own chunks: cut at up to two random places.
+            std::vector<size_t> cuts = {0, m.body.size()};
+            for (int c = static_cast<int>(rng() % 3); c > 0; --c) {
+                cuts.push_back(1 + rng() % m.body.size());
+            }
+            std::sort(cuts.begin(), cuts.end());
+            cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+            const std::string total = std::to_string(m.body.size());
+            for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+                const std::string tid = m.mid + "-" + std::to_string(c);
+                const bool last = c + 2 == cuts.size();
+                stream[who] +=
+                    "MSRP " + tid +
+                    " SEND\r\nTo-Path: " + (who == 0 ? info_.local_uri[0] : info2_.local_uri[0]) +
+                    "\r\nFrom-Path: " + (who == 0 ? path_a : path_c) + "\r\nMessage-ID: " + m.mid +
+                    "\r\nByte-Range: " + std::to_string(cuts[c] + 1) + "-" +
+                    std::to_string(cuts[c + 1]) + "/" + total +
+                    "\r\nContent-Type: text/plain\r\n\r\n" +
+                    m.body.substr(cuts[c], cuts[c + 1] - cuts[c]) + "\r\n-------" + tid +
+                    (last ? '$' : '+') + "\r\n";
+            }
+            sent[m.mid] = m;
+        }
+    }
+    std::string to_b;
+    size_t at[2] = {0, 0};
+    for (int i = 0; i < 2000 && (at[0] < stream[0].size() || at[1] < stream[1].size()); ++i) {
+        int who = static_cast<int>(rng() % 2);
+        if (at[who] == stream[who].size()) {
+            who ^= 1;
+        }
+        const size_t n = std::min<size_t>(stream[who].size() - at[who], 1 + rng() % 1500);
+        to_b += say(who == 0 ? port_a : port_c, stream[who].substr(at[who], n))[port_b];
+        at[who] += n;
+    }
+    ASSERT_EQ(at[0], stream[0].size());
+    ASSERT_EQ(at[1], stream[1].size());
+    int errors = 0;
+    const auto got = chunks_of(to_b, errors);
+    ASSERT_EQ(errors, 0);
+    std::map<std::string, std::string> whole;
+    std::map<std::string, char> last;
+    for (const auto& c : got) {
+        ASSERT_TRUE(sent.count(c.mid)) << c.mid;
+        const uint64_t start = std::stoull(c.range.substr(0, c.range.find('-')));
+        EXPECT_EQ(start, whole[c.mid].size() + 1) << c.mid << " " << c.range;
+        EXPECT_TRUE(last[c.mid] == 0 || last[c.mid] == '+') << c.mid << ": a part after its end";
+        EXPECT_EQ(c.to_path, c.mid[0] == 'a' ? path_b : path_b2) << c.mid;
+        whole[c.mid] += c.body;
+        last[c.mid] = c.flag;
+    }
+    for (const auto& [mid, m] : sent) {
+        if (m.blocked) {
+            // What came before the byte completing the word may have gone
+            // (a piece is scanned and released at the end of its poll); the
+            // completing byte never does.
+            EXPECT_EQ(whole[mid].find("forbidden"), std::string::npos) << mid;
+            EXPECT_EQ(last[mid], '#') << mid;
+        } else {
+            EXPECT_EQ(whole[mid], m.body) << mid;
+            EXPECT_EQ(last[mid], '$') << mid;
+        }
+    }
 }
 
 void relay_shared_test::interleave() {
