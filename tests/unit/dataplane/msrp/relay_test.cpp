@@ -248,6 +248,36 @@ TEST_F(relay_test, the_far_sides_comment_goes_back_as_it_came) {
     }
 }
 
+// Two connections of one leg (the sender reconnected, its first connection
+// still sending): a chunk from the first is open on leg b's queue when
+// the second's request comes. The far connection carries one session leg,
+// so no head was kept to resume it: that chunk is refused 403 and ended
+// '#' there, and the request goes on behind it (interrupt_refused).
+TEST_F(relay_test, a_chunk_that_cannot_be_resumed_is_refused_when_cut_off) {
+    constexpr uint16_t port_a2 = 40005;
+    conns_[port_a2].next_seq = 7001;
+    conns_[port_a2].imsd_next = handshake(7000, msrp_port, 1400, port_a2) + 1;
+    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                             "\r\nFrom-Path: " + path_a +
+                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
+                             "Content-Type: text/plain\r\n\r\n";
+    std::string to_b = say(port_a, head + "0123456789")[port_b];
+    const std::string tid1 = tid_of(to_b);
+    auto out = say(port_a2, "MSRP tx-2 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                                "\r\nFrom-Path: " + path_a +
+                                "\r\nMessage-ID: m-2\r\nByte-Range: 1-3/3\r\n"
+                                "Content-Type: text/plain\r\n\r\nhey\r\n-------tx-2$\r\n");
+    to_b += out[port_b];
+    EXPECT_NE(to_b.find("0123456789\r\n-------" + tid1 + "#\r\nMSRP "), std::string::npos) << to_b;
+    EXPECT_NE(to_b.find("\r\n\r\nhey\r\n-------"), std::string::npos) << to_b;
+    EXPECT_NE(out[port_a].find("MSRP tx-1 403 Chunk could not be interrupted"), std::string::npos)
+        << out[port_a];
+    EXPECT_EQ(relay_->cnt.interrupt_refused, 1u);
+    // The rest of the refused chunk goes nowhere.
+    out = say(port_a, "abcdefghij\r\n-------tx-1$\r\n");
+    EXPECT_EQ(out[port_b].find("abcdefghij"), std::string::npos) << out[port_b];
+}
+
 // A sender gone in mid-chunk: the far side's copy ends '#' at once, not
 // whenever something else comes to be sent there.
 TEST_F(relay_test, a_sender_reset_in_mid_chunk_has_the_far_sides_copy_aborted_at_once) {
