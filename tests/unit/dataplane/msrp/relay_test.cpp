@@ -986,6 +986,25 @@ class relay_shared_test : public relay_rules_test {
         errors = c.errors + (p.idle() ? 0 : 1);
         return c.got;
     }
+    // The parts back into messages by Message-ID (alice's "ma-...",
+    // carol's "mc-..."): each part must go on where its message stood
+    // (Byte-Range start), none come after its end, each on its session's
+    // paths. The bodies, and each message's last flag.
+    std::pair<std::map<std::string, std::string>, std::map<std::string, char>> reassemble(
+        const std::vector<chunk>& got) {
+        std::map<std::string, std::string> whole;
+        std::map<std::string, char> last;
+        for (const auto& c : got) {
+            const uint64_t start = std::stoull(c.range.substr(0, c.range.find('-')));
+            EXPECT_EQ(start, whole[c.mid].size() + 1) << c.mid << " " << c.range;
+            EXPECT_TRUE(last[c.mid] == 0 || last[c.mid] == '+')
+                << c.mid << ": a part after its end";
+            EXPECT_EQ(c.to_path, c.mid[1] == 'a' ? path_b : path_b2) << c.mid;
+            whole[c.mid] += c.body;
+            last[c.mid] = c.flag;
+        }
+        return {whole, last};
+    }
     // Alice and carol stream large chunks at once (the tests below).
     void interleave();
     void random_shared_run(uint32_t seed);
@@ -1140,7 +1159,7 @@ void relay_shared_test::random_shared_run(uint32_t seed) {
     for (int who = 0; who < 2; ++who) {
         for (int i = 0; i < 6; ++i) {
             message m;
-            m.mid = std::string(who == 0 ? "a-" : "c-") + std::to_string(i);
+            m.mid = std::string(who == 0 ? "ma-" : "mc-") + std::to_string(i);
             m.body.resize(1 + rng() % 6000);
             for (auto& ch : m.body) {
                 ch = static_cast<char>('a' + rng() % 26);
@@ -1194,17 +1213,10 @@ void relay_shared_test::random_shared_run(uint32_t seed) {
     int errors = 0;
     const auto got = chunks_of(to_b, errors);
     ASSERT_EQ(errors, 0);
-    std::map<std::string, std::string> whole;
-    std::map<std::string, char> last;
     for (const auto& c : got) {
         ASSERT_TRUE(sent.count(c.mid)) << c.mid;
-        const uint64_t start = std::stoull(c.range.substr(0, c.range.find('-')));
-        EXPECT_EQ(start, whole[c.mid].size() + 1) << c.mid << " " << c.range;
-        EXPECT_TRUE(last[c.mid] == 0 || last[c.mid] == '+') << c.mid << ": a part after its end";
-        EXPECT_EQ(c.to_path, c.mid[0] == 'a' ? path_b : path_b2) << c.mid;
-        whole[c.mid] += c.body;
-        last[c.mid] = c.flag;
     }
+    auto [whole, last] = reassemble(got);
     for (const auto& [mid, m] : sent) {
         if (m.blocked) {
             // What came before the byte completing the word may have gone
@@ -1257,17 +1269,7 @@ void relay_shared_test::interleave() {
     int errors = 0;
     const auto got = chunks_of(to_b, errors);
     EXPECT_EQ(errors, 0);
-    std::map<std::string, std::string> whole;
-    std::map<std::string, char> last;
-    for (const auto& c : got) {
-        // Each part starts where the message stands (Byte-Range start).
-        const uint64_t start = std::stoull(c.range.substr(0, c.range.find('-')));
-        EXPECT_EQ(start, whole[c.mid].size() + 1) << c.mid << " " << c.range;
-        EXPECT_NE(last[c.mid], '$') << c.mid << ": a part after its end";
-        EXPECT_EQ(c.to_path, c.mid[1] == 'a' ? path_b : path_b2);
-        whole[c.mid] += c.body;
-        last[c.mid] = c.flag;
-    }
+    auto [whole, last] = reassemble(got);
     EXPECT_GT(relay_->cnt.chunks_interrupted, 10u);
     EXPECT_EQ(whole["ma-1"], a1);
     EXPECT_EQ(last["ma-1"], '$');
