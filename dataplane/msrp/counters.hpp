@@ -45,7 +45,7 @@
     _(chunks_interrupted, info,                                                                    \
       "relayed chunks ended '+' on a shared connection for another request, resumed after it")     \
     _(interrupt_refused, drop,                                                                     \
-      "chunks refused 403: open when another request came, their head too large to resume")        \
+      "chunks refused 403: cut off by another request, their head not kept to resume them")        \
     _(failure_reports, info, "Failure REPORTs sent to senders who asked for them")                 \
     _(scan_bytes, info, "body bytes scanned by the content rules")                                 \
     _(scans_batched, info, "whole chunks scanned together at the end of a poll (after queueing)")  \

@@ -203,6 +203,7 @@ struct relay::conn : sink {
     // The message being parsed: where it goes.
     enum class fwd : uint8_t { none, relay, drop } mode = fwd::none;
     uint32_t to_conn = UINT32_MAX;
+    uint32_t to_gen = 0;  // to_conn's gen then: a slot freed and reused is another connection
     std::array<char, 16> out_tid{};
     uint8_t out_tid_len = 0;
     bool had_body = false;
@@ -551,6 +552,14 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         close_chunk(out);
         schedule_push(out);  // now, not when something else comes to be sent there
         ++cnt.chunks_aborted;
+    }
+    if (k.chunk_from != UINT32_MAX) {
+        // The connection relaying a chunk onto this one: the rest of it goes
+        // nowhere (this slot may be another connection's before it comes).
+        conn& j = *conns_[k.chunk_from];
+        if (j.in_use && j.mode == conn::fwd::relay && j.to_conn == k.index) {
+            j.mode = conn::fwd::drop;
+        }
     }
     k.mode = conn::fwd::none;
     for (auto& m : k.msgs) {
@@ -1397,6 +1406,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
     std::memcpy(k.out_tid.data(), tid.data(), tid_len);
     k.out_tid_len = static_cast<uint8_t>(tid_len);
     k.to_conn = out.index;
+    k.to_gen = out.gen;
     k.mode = conn::fwd::relay;
     if (out.chunk_from != UINT32_MAX && out.chunk_from != k.index) [[unlikely]] {
         interrupt(out);  // another connection's chunk is open there (shared)
@@ -1581,7 +1591,9 @@ void relay::interrupt(conn& o) noexcept {
 
 void relay::resume(conn& k) noexcept {
     k.interrupted = false;
-    if (k.to_conn == UINT32_MAX || !conns_[k.to_conn]->in_use || k.session == UINT32_MAX) {
+    if (k.to_conn == UINT32_MAX || !conns_[k.to_conn]->in_use ||
+        conns_[k.to_conn]->gen != k.to_gen || k.session == UINT32_MAX) {
+        k.mode = conn::fwd::drop;  // the far side went: the rest goes nowhere
         return;
     }
     conn& out = *conns_[k.to_conn];
@@ -1668,6 +1680,9 @@ void relay::on_body(conn& k, std::string_view b, bool copied) noexcept {
     }
     if (k.interrupted) [[unlikely]] {
         resume(k);  // cut off by another request on a shared connection
+        if (k.mode != conn::fwd::relay) {
+            return;
+        }
     }
     // A policed chunk's piece is queued unscanned and held there until its
     // scan (the batch at the poll's end, or catch_up).
@@ -1928,7 +1943,7 @@ void relay::refuse(conn& k, uint16_t status, const char* comment, bool end_queue
         if (k.interrupted && !end_queued) {
             resume(k);  // the far side has its first part: the rest is aborted
         }
-        if (out.in_use && !end_queued) {
+        if (k.mode == conn::fwd::relay && out.in_use && !end_queued) {
             text end;
             abort_line(end, k.had_body, std::string_view(k.out_tid.data(), k.out_tid_len));
             out_bytes(out, end.view());

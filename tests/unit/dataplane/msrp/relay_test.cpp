@@ -248,6 +248,37 @@ TEST_F(relay_test, the_far_sides_comment_goes_back_as_it_came) {
     }
 }
 
+// The far side gone in mid-chunk and back on a new connection (which may
+// take the old one's slot): the rest of the chunk goes nowhere, least of
+// all into the new connection's stream.
+TEST_F(relay_test, the_rest_of_a_chunk_whose_far_side_went_never_reaches_its_new_connection) {
+    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                             "\r\nFrom-Path: " + path_a +
+                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
+                             "Content-Type: text/plain\r\n\r\n";
+    say(port_a, head + "0123456789");
+    seg rst;
+    rst.seq = conns_[port_b].next_seq;
+    rst.ack = conns_[port_b].imsd_next;
+    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+    collect(send(rst, msrp_port, port_b));
+    constexpr uint16_t port_b2 = 40006;
+    conns_[port_b2].next_seq = 8001;
+    conns_[port_b2].imsd_next = handshake(8000, msrp_port, 1400, port_b2) + 1;
+    auto out = say(port_b2, "MSRP tx-b9 SEND\r\nTo-Path: " + info_.local_uri[1] +
+                                "\r\nFrom-Path: " + path_b + "\r\n-------tx-b9$\r\n");
+    ASSERT_NE(out[port_b2].find("MSRP tx-b9 200 OK"), std::string::npos) << out[port_b2];
+    out = say(port_a, "abcdefghij\r\n-------tx-1$\r\n");
+    EXPECT_EQ(out[port_b2], "") << "the old chunk's rest on the new connection";
+    // The next message goes to the new connection, whole.
+    out = say(port_a, "MSRP tx-2 SEND\r\nTo-Path: " + info_.local_uri[0] +
+                          "\r\nFrom-Path: " + path_a +
+                          "\r\nMessage-ID: m-2\r\nByte-Range: 1-3/3\r\n"
+                          "Content-Type: text/plain\r\n\r\nhey\r\n-------tx-2$\r\n");
+    EXPECT_EQ(out[port_b2].substr(0, 5), "MSRP ") << out[port_b2];
+    EXPECT_NE(out[port_b2].find("\r\n\r\nhey\r\n-------"), std::string::npos) << out[port_b2];
+}
+
 // Two connections of one leg (the sender reconnected, its first connection
 // still sending): a chunk from the first is open on leg b's queue when
 // the second's request comes. The far connection carries one session leg,
@@ -1091,6 +1122,36 @@ TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_t
     got = chunks_of(to_b, errors);
     EXPECT_EQ(errors, 0) << to_b;
     ASSERT_EQ(got.size(), 1u) << to_b;
+    EXPECT_EQ(got[0].body, "again");
+}
+
+// Cut off, then the shared connection goes and comes back (a new
+// connection, perhaps in the old one's slot): the rest is not resumed there.
+TEST_F(relay_shared_test, a_chunk_cut_off_is_not_resumed_on_a_new_far_connection) {
+    say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789");
+    say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n");
+    EXPECT_EQ(relay_->cnt.chunks_interrupted, 1u);
+    seg rst;
+    rst.seq = conns_[port_b].next_seq;
+    rst.ack = conns_[port_b].imsd_next;
+    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+    collect(send(rst, msrp_port, port_b));
+    constexpr uint16_t port_b2 = 40007;
+    conns_[port_b2].next_seq = 6001;
+    conns_[port_b2].imsd_next = handshake(6000, msrp_port, 1400, port_b2) + 1;
+    for (const auto& [uri, path] :
+         {std::pair{info_.local_uri[1], path_b}, std::pair{info2_.local_uri[1], path_b2}}) {
+        auto out = say(port_b2, "MSRP tx-bind SEND\r\nTo-Path: " + uri + "\r\nFrom-Path: " + path +
+                                    "\r\n-------tx-bind$\r\n");
+        ASSERT_NE(out[port_b2].find("MSRP tx-bind 200 OK"), std::string::npos) << out[port_b2];
+    }
+    auto out = say(port_a, "abcdefghij\r\n-------ta-1$\r\n");
+    EXPECT_EQ(out[port_b2], "") << "the rest of a chunk cut off on the old connection";
+    out = say(port_c, head_c("tc-2", "mc-2", 5) + "again\r\n-------tc-2$\r\n");
+    int errors = 0;
+    const auto got = chunks_of(out[port_b2], errors);
+    EXPECT_EQ(errors, 0) << out[port_b2];
+    ASSERT_EQ(got.size(), 1u) << out[port_b2];
     EXPECT_EQ(got[0].body, "again");
 }
 
