@@ -103,7 +103,9 @@ struct relay::session {
         void set_paths(std::string_view path, std::string_view uri_prefix) {
             size_t n = 0;
             auto put = [&](std::string_view v) {
-                std::memcpy(paths.data() + n, v.data(), v.size());
+                if (!v.empty()) {  // an empty view's data() may be null: no memcpy from it
+                    std::memcpy(paths.data() + n, v.data(), v.size());
+                }
                 n += v.size();
             };
             put(to_hdr);
