@@ -1539,19 +1539,8 @@ void relay::interrupt(conn& o) noexcept {
         return;
     }
     const std::string_view tid(j.out_tid.data(), j.out_tid_len);
-    if (!j.had_body) {
-        // A bodiless request whose end-line is still to come: whole once its
-        // head is, so it ends here, and its own end-line is not relayed.
-        out_exact(o, 7 + tid.size() + 3, [&](writer& w) { w << "-------" << tid << "$\r\n"; });
-        close_chunk(o);
-        schedule_push(o);
-        j.mode = conn::fwd::drop;
-        ++cnt.chunks_interrupted;
-        if (j.in_send) {
-            message_event(j, platform::message_verdict::relayed, 0);
-        }
-        return;
-    }
+    // Only a chunk with a body can be open here: the parser hands on a
+    // bodiless request's head together with its end-line (on_line).
     if (!j.cont_ready) {
         ++cnt.interrupt_refused;
         refuse(j, 403, "Chunk could not be interrupted");  // ends it '#' there

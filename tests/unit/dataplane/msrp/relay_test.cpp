@@ -39,11 +39,8 @@ class relay_test : public tcp_test {
         ASSERT_TRUE(relay_->create_session(info_));
         ASSERT_TRUE(relay_->set_remote(info_.id, 0, path_a, false));
         ASSERT_TRUE(relay_->set_remote(info_.id, 1, path_b, false));
-        for (auto [port, iss] : {std::pair{port_a, 1000u}, std::pair{port_b, 5000u}}) {
-            conn& c = conns_[port];
-            c.next_seq = iss + 1;
-            c.imsd_next = handshake(iss, msrp_port, 1400, port) + 1;
-        }
+        connect_peer(port_a, 1000);
+        connect_peer(port_b, 5000);
         // Leg b binds its connection with a bodiless SEND (RFC 4975 7.1.1).
         auto out = say(port_b, "MSRP tx-b1 SEND\r\nTo-Path: " + info_.local_uri[1] +
                                    "\r\nFrom-Path: " + path_b + "\r\n-------tx-b1$\r\n");
@@ -121,6 +118,36 @@ class relay_test : public tcp_test {
             out = std::move(next);
         }
         return got;
+    }
+    // A peer connects from `port` (its initial sequence number `iss`).
+    void connect_peer(uint16_t port, uint32_t iss) {
+        conn& c = conns_[port];
+        c.next_seq = iss + 1;
+        c.imsd_next = handshake(iss, msrp_port, 1400, port) + 1;
+    }
+    // The peer on `port` resets its connection (at the number imsd expects);
+    // what imsd sent each peer as a result.
+    std::map<uint16_t, std::string> reset_from(uint16_t port) {
+        seg rst;
+        rst.seq = conns_[port].next_seq;
+        rst.ack = conns_[port].imsd_next;
+        rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+        return collect(send(rst, msrp_port, port));
+    }
+    // The head of a chunk with Byte-Range 1-n/n (`extra`: header lines put
+    // before Content-Type); its body and end-line are the test's.
+    static std::string chunk_head(const std::string& to, const std::string& from,
+                                  const std::string& tid, const std::string& mid, size_t n,
+                                  const std::string& extra = "") {
+        const std::string len = std::to_string(n);
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + to + "\r\nFrom-Path: " + from +
+               "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + len + "/" + len + "\r\n" + extra +
+               "Content-Type: text/plain\r\n\r\n";
+    }
+    // One from leg a (session 1).
+    std::string head_a(const std::string& tid, const std::string& mid, size_t n,
+                       const std::string& extra = "") {
+        return chunk_head(info_.local_uri[0], path_a, tid, mid, n, extra);
     }
     static std::string header(const std::string& msg, const std::string& name) {
         const size_t at = msg.find("\r\n" + name + ": ");
@@ -252,19 +279,11 @@ TEST_F(relay_test, the_far_sides_comment_goes_back_as_it_came) {
 // take the old one's slot): the rest of the chunk goes nowhere, least of
 // all into the new connection's stream.
 TEST_F(relay_test, the_rest_of_a_chunk_whose_far_side_went_never_reaches_its_new_connection) {
-    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
-                             "\r\nFrom-Path: " + path_a +
-                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
-                             "Content-Type: text/plain\r\n\r\n";
+    const std::string head = head_a("tx-1", "m-1", 20);
     say(port_a, head + "0123456789");
-    seg rst;
-    rst.seq = conns_[port_b].next_seq;
-    rst.ack = conns_[port_b].imsd_next;
-    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-    collect(send(rst, msrp_port, port_b));
+    reset_from(port_b);
     constexpr uint16_t port_b2 = 40006;
-    conns_[port_b2].next_seq = 8001;
-    conns_[port_b2].imsd_next = handshake(8000, msrp_port, 1400, port_b2) + 1;
+    connect_peer(port_b2, 8000);
     auto out = say(port_b2, "MSRP tx-b9 SEND\r\nTo-Path: " + info_.local_uri[1] +
                                 "\r\nFrom-Path: " + path_b + "\r\n-------tx-b9$\r\n");
     ASSERT_NE(out[port_b2].find("MSRP tx-b9 200 OK"), std::string::npos) << out[port_b2];
@@ -286,12 +305,8 @@ TEST_F(relay_test, the_rest_of_a_chunk_whose_far_side_went_never_reaches_its_new
 // '#' there, and the request goes on behind it (interrupt_refused).
 TEST_F(relay_test, a_chunk_that_cannot_be_resumed_is_refused_when_cut_off) {
     constexpr uint16_t port_a2 = 40005;
-    conns_[port_a2].next_seq = 7001;
-    conns_[port_a2].imsd_next = handshake(7000, msrp_port, 1400, port_a2) + 1;
-    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
-                             "\r\nFrom-Path: " + path_a +
-                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
-                             "Content-Type: text/plain\r\n\r\n";
+    connect_peer(port_a2, 7000);
+    const std::string head = head_a("tx-1", "m-1", 20);
     std::string to_b = say(port_a, head + "0123456789")[port_b];
     const std::string tid1 = tid_of(to_b);
     auto out = say(port_a2, "MSRP tx-2 SEND\r\nTo-Path: " + info_.local_uri[0] +
@@ -312,17 +327,10 @@ TEST_F(relay_test, a_chunk_that_cannot_be_resumed_is_refused_when_cut_off) {
 // A sender gone in mid-chunk: the far side's copy ends '#' at once, not
 // whenever something else comes to be sent there.
 TEST_F(relay_test, a_sender_reset_in_mid_chunk_has_the_far_sides_copy_aborted_at_once) {
-    const std::string head = "MSRP tx-1 SEND\r\nTo-Path: " + info_.local_uri[0] +
-                             "\r\nFrom-Path: " + path_a +
-                             "\r\nMessage-ID: m-1\r\nByte-Range: 1-20/20\r\n"
-                             "Content-Type: text/plain\r\n\r\n";
+    const std::string head = head_a("tx-1", "m-1", 20);
     std::string to_b = say(port_a, head + "0123456789")[port_b];
     const std::string tid = tid_of(to_b);
-    seg rst;
-    rst.seq = conns_[port_a].next_seq;
-    rst.ack = conns_[port_a].imsd_next;
-    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-    to_b += collect(send(rst, msrp_port, port_a))[port_b];
+    to_b += reset_from(port_a)[port_b];
     EXPECT_EQ(to_b.substr(to_b.size() - (9 + tid.size() + 3)), "\r\n-------" + tid + "#\r\n")
         << to_b;
 }
@@ -620,11 +628,7 @@ class relay_rules_test : public relay_test {
     }
     std::string send_of(const std::string& tid, const std::string& mid, const std::string& body,
                         char flag = '$', const std::string& extra = "") {
-        const std::string n = std::to_string(body.size());
-        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
-               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n +
-               "/" + n + "\r\n" + extra + "Content-Type: text/plain\r\n\r\n" + body +
-               "\r\n-------" + tid + flag + "\r\n";
+        return head_a(tid, mid, body.size(), extra) + body + "\r\n-------" + tid + flag + "\r\n";
     }
     // Leg a's bytes in segments of one poll; what imsd sent each peer.
     std::map<uint16_t, std::string> say_in_one_poll(const std::vector<std::string>& pieces) {
@@ -652,11 +656,9 @@ class relay_rules_test : public relay_test {
     }
     // A whole SEND from leg b to leg a: Message-ID `mid`, transaction "t" mid.
     std::string send_from_b(const std::string& mid, const std::string& body) {
-        const std::string n = std::to_string(body.size()), t = "t" + mid;
-        return "MSRP " + t + " SEND\r\nTo-Path: " + info_.local_uri[1] +
-               "\r\nFrom-Path: " + path_b + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + n +
-               "/" + n + "\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" + t +
-               "$\r\n";
+        const std::string t = "t" + mid;
+        return chunk_head(info_.local_uri[1], path_b, t, mid, body.size()) + body + "\r\n-------" +
+               t + "$\r\n";
     }
     struct verdict {
         std::string mid;
@@ -970,26 +972,19 @@ class relay_shared_test : public relay_rules_test {
         ASSERT_TRUE(relay_->create_session(info2_));
         ASSERT_TRUE(relay_->set_remote(info2_.id, 0, path_c, false));
         ASSERT_TRUE(relay_->set_remote(info2_.id, 1, path_b2, false));
-        conn& c = conns_[port_c];
-        c.next_seq = 9001;
-        c.imsd_next = handshake(9000, msrp_port, 1400, port_c) + 1;
+        connect_peer(port_c, 9000);
         auto out = say(port_b, "MSRP tx-b2 SEND\r\nTo-Path: " + info2_.local_uri[1] +
                                    "\r\nFrom-Path: " + path_b2 + "\r\n-------tx-b2$\r\n");
         ASSERT_NE(out[port_b].find("MSRP tx-b2 200 OK"), std::string::npos) << out[port_b];
         events();
     }
-    // Carol's chunk head (session 2), Byte-Range 1-n/n.
+    // Carol's chunk head (session 2).
     std::string head_c(const std::string& tid, const std::string& mid, size_t n) {
-        const std::string len = std::to_string(n);
-        return "MSRP " + tid + " SEND\r\nTo-Path: " + info2_.local_uri[0] +
-               "\r\nFrom-Path: " + path_c + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + len +
-               "/" + len + "\r\nContent-Type: text/plain\r\n\r\n";
+        return chunk_head(info2_.local_uri[0], path_c, tid, mid, n);
     }
-    std::string head_a(const std::string& tid, const std::string& mid, size_t n) {
-        const std::string len = std::to_string(n);
-        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
-               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid + "\r\nByte-Range: 1-" + len +
-               "/" + len + "\r\nFailure-Report: yes\r\nContent-Type: text/plain\r\n\r\n";
+    // Alice's, asking for a Failure REPORT (so a resumed head must carry it).
+    std::string head_fr(const std::string& tid, const std::string& mid, size_t n) {
+        return head_a(tid, mid, n, "Failure-Report: yes\r\n");
     }
     // What leg b's peer reads, parsed back with imsd's own parser.
     struct chunk {
@@ -1043,7 +1038,7 @@ class relay_shared_test : public relay_rules_test {
 };
 
 TEST_F(relay_shared_test, an_open_chunk_is_interrupted_for_another_sessions_request_and_resumed) {
-    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789")[port_b];
+    std::string to_b = say(port_a, head_fr("ta-1", "ma-1", 20) + "0123456789")[port_b];
     auto out = say(port_c, head_c("tc-1", "mc-1", 10) + "from carol\r\n-------tc-1$\r\n");
     to_b += out[port_b];
     out = say(port_a, "abcdefghij\r\n-------ta-1$\r\n");
@@ -1094,7 +1089,7 @@ TEST_F(relay_shared_test, an_open_chunk_is_interrupted_for_another_sessions_requ
 // answer is not the sender's. Then the sender's connection is reset: the
 // far side's copy goes on and ends at once, aborted.
 TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_the_far_side) {
-    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789")[port_b];
+    std::string to_b = say(port_a, head_fr("ta-1", "ma-1", 20) + "0123456789")[port_b];
     to_b += say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n")[port_b];
     int errors = 0;
     auto got = chunks_of(to_b, errors);
@@ -1104,11 +1099,7 @@ TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_t
                                "\r\nFrom-Path: " + path_b + "\r\n-------" + got[0].tid + "$\r\n");
     EXPECT_EQ(out[port_a].find(" 200 "), std::string::npos) << out[port_a];
     EXPECT_EQ(relay_->cnt.stray_responses, 0u) << "dropped as expected, not as stray";
-    seg rst;
-    rst.seq = conns_[port_a].next_seq;
-    rst.ack = conns_[port_a].imsd_next;
-    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-    out = collect(send(rst, msrp_port, port_a));
+    out = reset_from(port_a);
     to_b += out[port_b];
     got = chunks_of(to_b, errors);
     EXPECT_EQ(errors, 0) << to_b;
@@ -1128,17 +1119,12 @@ TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_t
 // Cut off, then the shared connection goes and comes back (a new
 // connection, perhaps in the old one's slot): the rest is not resumed there.
 TEST_F(relay_shared_test, a_chunk_cut_off_is_not_resumed_on_a_new_far_connection) {
-    say(port_a, head_a("ta-1", "ma-1", 20) + "0123456789");
+    say(port_a, head_fr("ta-1", "ma-1", 20) + "0123456789");
     say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n");
     EXPECT_EQ(relay_->cnt.chunks_interrupted, 1u);
-    seg rst;
-    rst.seq = conns_[port_b].next_seq;
-    rst.ack = conns_[port_b].imsd_next;
-    rst.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-    collect(send(rst, msrp_port, port_b));
+    reset_from(port_b);
     constexpr uint16_t port_b2 = 40007;
-    conns_[port_b2].next_seq = 6001;
-    conns_[port_b2].imsd_next = handshake(6000, msrp_port, 1400, port_b2) + 1;
+    connect_peer(port_b2, 6000);
     for (const auto& [uri, path] :
          {std::pair{info_.local_uri[1], path_b}, std::pair{info2_.local_uri[1], path_b2}}) {
         auto out = say(port_b2, "MSRP tx-bind SEND\r\nTo-Path: " + uri + "\r\nFrom-Path: " + path +
@@ -1155,8 +1141,32 @@ TEST_F(relay_shared_test, a_chunk_cut_off_is_not_resumed_on_a_new_far_connection
     EXPECT_EQ(got[0].body, "again");
 }
 
+// The rest of a chunk cut off is a new request to the far side when it is
+// sent: its response time (RFC 4975 7.3, 30 s) counts from then, not from
+// the first part's head.
+TEST_F(relay_shared_test, the_rest_of_a_chunk_awaits_its_response_from_when_it_is_sent) {
+    say(port_a, head_fr("ta-1", "ma-1", 20) + "0123456789");
+    say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n");
+    collect(advance_ms(20000));
+    std::string to_b = say(port_a, "abcdefghij\r\n-------ta-1$\r\n")[port_b];
+    int errors = 0;
+    const auto got = chunks_of(to_b, errors);
+    ASSERT_EQ(got.size(), 1u) << to_b;
+    // 20 s later: 40 s after the head, 20 s after the rest was sent.
+    std::string to_a;
+    for (int i = 0; i < 20; ++i) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(to_a.find(" 408 "), std::string::npos) << to_a;
+    EXPECT_EQ(relay_->cnt.timeouts, 1u) << "carol's request only, left unanswered here";
+    to_a =
+        say(port_b, "MSRP " + got[0].tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+                        "\r\nFrom-Path: " + path_b + "\r\n-------" + got[0].tid + "$\r\n")[port_a];
+    EXPECT_NE(to_a.find("MSRP ta-1 200 OK"), std::string::npos) << to_a;
+}
+
 TEST_F(relay_shared_test, a_chunk_cut_off_after_its_last_byte_ends_with_an_empty_part) {
-    std::string to_b = say(port_a, head_a("ta-1", "ma-1", 5) + "hello")[port_b];
+    std::string to_b = say(port_a, head_fr("ta-1", "ma-1", 5) + "hello")[port_b];
     to_b += say(port_c, head_c("tc-1", "mc-1", 3) + "hey\r\n-------tc-1$\r\n")[port_b];
     to_b += say(port_a, "\r\n-------ta-1$\r\n")[port_b];
     int errors = 0;
@@ -1309,7 +1319,7 @@ void relay_shared_test::interleave() {
     const std::string a1 = body_of(30000), c1 = body_of(25000);
     std::string c2 = body_of(8000);
     c2.replace(5000, 9, "forbidden");  // blocked where the rules are on
-    const std::string sa = head_a("ta-1", "ma-1", a1.size()) + a1 + "\r\n-------ta-1$\r\n";
+    const std::string sa = head_fr("ta-1", "ma-1", a1.size()) + a1 + "\r\n-------ta-1$\r\n";
     const std::string sc = head_c("tc-1", "mc-1", c1.size()) + c1 + "\r\n-------tc-1$\r\n" +
                            head_c("tc-2", "mc-2", c2.size()) + c2 + "\r\n-------tc-2$\r\n";
     std::string to_b, to_a, to_c;
