@@ -554,6 +554,9 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         close_chunk(out);
         schedule_push(out);  // now, not when something else comes to be sent there
         ++cnt.chunks_aborted;
+        if (k.in_send) {
+            message_event(k, platform::message_verdict::cut_off, 0);
+        }
     }
     if (k.chunk_from != UINT32_MAX) {
         // The connection relaying a chunk onto this one: the rest of it goes
@@ -561,6 +564,9 @@ void relay::free_conn(conn& k, platform::leg_close_cause why) noexcept {
         conn& j = *conns_[k.chunk_from];
         if (j.in_use && j.mode == conn::fwd::relay && j.to_conn == k.index) {
             j.mode = conn::fwd::drop;
+            if (j.in_send) {
+                message_event(j, platform::message_verdict::cut_off, 0);
+            }
         }
     }
     k.mode = conn::fwd::none;
@@ -1391,7 +1397,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pd.from_leg = k.leg;
         pd.tid_len = static_cast<uint8_t>(h.tid.size());
         std::memcpy(pd.tid.data(), h.tid.data(), h.tid.size());
-        pd.deadline_tsc = s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
+        pd.deadline_tsc = response_deadline();  // renewed while the chunk streams, and at its end
         encode_tid(tid.data(), idx, pd.nonce);
         tid_len = our_tid_chars;
     } else {
@@ -1591,10 +1597,6 @@ void relay::resume(conn& k) noexcept {
     if (out.chunk_from != UINT32_MAX && out.chunk_from != k.index) {
         interrupt(out);  // the request that cut this one off is still open itself
     }
-    if (k.out_pending != UINT32_MAX && pending_[k.out_pending].in_use) {
-        pending_[k.out_pending].deadline_tsc =
-            s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
-    }
     // RFC 4975 7.1: the rest of the chunk, from the next byte, under the
     // same Message-ID and headers. A chunk cut off after its last byte goes
     // on with an empty body (Byte-Range n-(n-1), as an empty message's 1-0).
@@ -1786,6 +1788,12 @@ void relay::on_end(conn& k, char flag) noexcept {
         out_exact(out, dashes.size() + tid.size() + 3,
                   [&](writer& w) { w << dashes << tid << flag << "\r\n"; });
         const uint64_t end_seq = out.out_seq;  // what waited on the side comes after
+        if (k.out_pending != UINT32_MAX && pending_[k.out_pending].in_use &&
+            pending_[k.out_pending].from_conn == k.index) {
+            // RFC 4975 7.3: the request has been sent; its response is
+            // awaited from now (not from its head: a chunk may stream longer).
+            pending_[k.out_pending].deadline_tsc = response_deadline();
+        }
         close_chunk(out);
         schedule_push(out);
         cnt.chunks_aborted += flag == '#' ? 1 : 0;
@@ -2453,6 +2461,13 @@ void relay::expire_pending(uint64_t now_tsc) noexcept {
     for (uint32_t idx = 0; idx < pending_.size(); ++idx) {
         pending& pd = pending_[idx];
         if (!pd.in_use || pd.deadline_tsc > now_tsc) {
+            continue;
+        }
+        if (const conn& k = *conns_[pd.from_conn];
+            k.in_use && k.mode == conn::fwd::relay && k.out_pending == idx) {
+            // Its chunk is still streaming: not yet sent, nothing to await.
+            // on_end sets the deadline when it is.
+            pd.deadline_tsc = response_deadline();
             continue;
         }
         pd.in_use = false;

@@ -178,6 +178,10 @@ class relay {
     void schedule_push(conn& k) noexcept;
     void push_scheduled() noexcept;
     void expire_pending(uint64_t now_tsc) noexcept;
+    // When a request sent now times out (RFC 4975 7.3).
+    uint64_t response_deadline() const noexcept {
+        return s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
+    }
     void resume_waiters(conn& k) noexcept;
     // A response on k with the paths of k's current session and leg, or of
     // the given ones (a response to a relayed request, on a connection that

@@ -37,6 +37,7 @@ enum class message_verdict : uint8_t {
     blocked,       // a content rule blocked it (403)
     type_refused,  // 415
     size_refused,  // 413
+    cut_off,       // a connection of either side closed in mid-chunk
 };
 
 struct media_event {
@@ -81,8 +82,8 @@ inline std::string_view cause_name(leg_close_cause c) {
 }
 
 inline std::string_view verdict_name(message_verdict v) {
-    constexpr std::array<std::string_view, 5> names = {"relayed", "aborted", "blocked",
-                                                       "type_refused", "size_refused"};
+    constexpr std::array<std::string_view, 6> names = {"relayed",      "aborted",      "blocked",
+                                                       "type_refused", "size_refused", "cut_off"};
     const auto i = static_cast<size_t>(v);
     return i < names.size() ? names[i] : "?";
 }

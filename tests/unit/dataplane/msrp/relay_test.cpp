@@ -335,6 +335,52 @@ TEST_F(relay_test, a_sender_reset_in_mid_chunk_has_the_far_sides_copy_aborted_at
         << to_b;
 }
 
+// RFC 4975 7.3: the response is awaited from when the request has been sent,
+// that is its end-line. A chunk streaming for longer than the response
+// timeout (30 s here) gets the far side's answer, not a 408; once it is
+// over, an answer that does not come still gives 408 at 30 s.
+TEST_F(relay_test, a_chunk_streaming_longer_than_the_response_timeout_is_timed_from_its_end) {
+    std::string to_b = say(port_a, head_a("tx-1", "m-1", 40) + "0123456789")[port_b];
+    const std::string tid = tid_of(to_b);
+    std::string to_a;
+    for (const std::string piece : {"abcdefghij", "ABCDEFGHIJ", "9876543210"}) {
+        for (int s = 0; s < 15; ++s) {
+            to_a += collect(advance_ms(1000))[port_a];
+        }
+        auto out = say(port_a, piece);
+        to_b += out[port_b];
+        to_a += out[port_a];
+    }
+    auto out = say(port_a, "\r\n-------tx-1$\r\n");  // 45 s after the head
+    to_b += out[port_b];
+    to_a += out[port_a];
+    for (int s = 0; s < 29; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(to_a, "") << "74 s after the head, 29 s after the end-line";
+    EXPECT_EQ(relay_->cnt.timeouts, 0u);
+    EXPECT_NE(to_b.find("9876543210\r\n-------" + tid + "$\r\n"), std::string::npos) << to_b;
+    to_a = say(port_b, "MSRP " + tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
+                           "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n")[port_a];
+    EXPECT_EQ(to_a.substr(0, 17), "MSRP tx-1 200 OK\r") << to_a;
+
+    // The next chunk, left unanswered: 408 between 29 and 31 s after its end.
+    say(port_a, head_a("tx-2", "m-2", 20) + "0123456789");
+    to_a.clear();
+    for (int s = 0; s < 40; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    say(port_a, "abcdefghij\r\n-------tx-2$\r\n");  // 40 s after its head
+    to_a.clear();
+    for (int s = 0; s < 29; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(to_a, "") << "29 s after the end-line";
+    to_a = collect(advance_ms(2000))[port_a];
+    EXPECT_EQ(to_a.substr(0, 27), "MSRP tx-2 408 Request Timeo") << to_a;
+    EXPECT_EQ(relay_->cnt.timeouts, 1u);
+}
+
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
     auto ok_of = [&](const std::string& t) {
         return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
@@ -770,6 +816,25 @@ TEST_F(relay_rules_test, a_polls_whole_chunks_are_scanned_together_and_a_blocked
 
 // scan_bytes over scan_cycles is the relay's scan rate: polls with nothing
 // to scan (most of a polling lcore's) add no cycles.
+// A connection of either side gone in mid-chunk: the message's delivery
+// record says so (cut_off), with the bytes as far as they got, and the rest
+// of the chunk adds none.
+TEST_F(relay_rules_test, a_message_cut_off_by_either_side_going_is_recorded_so) {
+    say(port_a, head_a("tx-1", "m-1", 20) + "0123456789");
+    reset_from(port_a);
+    std::vector<verdict> want = {{"m-1", platform::message_verdict::cut_off, 0}};
+    EXPECT_EQ(events(), want) << "the sender went";
+
+    constexpr uint16_t port_a2 = 40005;
+    connect_peer(port_a2, 7000);
+    say(port_a2, head_a("tx-2", "m-2", 20) + "0123456789");
+    reset_from(port_b);
+    want = {{"m-2", platform::message_verdict::cut_off, 0}};
+    EXPECT_EQ(events(), want) << "the far side went";
+    say(port_a2, "abcdefghij\r\n-------tx-2$\r\n");
+    EXPECT_EQ(events(), std::vector<verdict>{});
+}
+
 TEST_F(relay_rules_test, idle_polls_add_no_scan_time) {
     say(port_a, send_of("tx-1", "m-1", "an apple"));
     const uint64_t cycles = relay_->cnt.scan_cycles;
