@@ -391,6 +391,20 @@ def client(ip, port, our_uri, imsd_uri, scenario):
             expect_response(st, t, code, "far side's %d" % code)
         print("ok: the far side's 413 and 415 reached the sender")
     elif scenario == "timeout":
+        # RFC 4975 7.3: a response is awaited from when the request has been
+        # sent, its end-line. A chunk streamed for 4 s, longer than the 3 s
+        # timeout, is answered by the far side, not 408 by imsd.
+        t = tid()
+        body = b"slow" * 300
+        st.send(("MSRP %s SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: m-slow\r\n"
+                 "Byte-Range: 1-%d/%d\r\nContent-Type: text/plain\r\n\r\n" %
+                 (t, imsd_uri, our_uri, len(body), len(body))).encode() + body[:400])
+        time.sleep(2.0)
+        st.send(body[400:800])
+        time.sleep(2.0)
+        st.send(body[800:] + ("\r\n-------%s$\r\n" % t).encode())
+        expect_response(st, t, 200, "a chunk streamed for 4 s (response timeout 3 s)")
+        print("ok: a chunk streamed for 4 s, over the 3 s response timeout, got the far side's 200")
         t0 = time.time()
         t = send_request(st, imsd_uri, our_uri, b"anyone?", mid="m-408", byte_range="1-7/7")
         expect_response(st, t, 408, "no answer from the far side")
