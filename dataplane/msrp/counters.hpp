@@ -27,6 +27,8 @@
     _(unknown_method, drop, "requests of an unknown method, answered 501")                         \
     _(timeouts, drop, "requests with no response from the far side in time, answered 408")         \
     _(stray_responses, drop, "responses matching no relayed transaction (late or foreign)")        \
+    _(partial_unanswered, info,                                                                    \
+      "requests with Failure-Report: partial left unanswered in time: success, nothing sent back") \
     _(parse_errors, drop, "malformed requests answered 400 / 413, the connection kept")            \
     _(framing_errors, drop, "connections closed: the MSRP framing was lost")                       \
     _(pending_full, drop, "requests relayed without awaiting a response: table full")              \

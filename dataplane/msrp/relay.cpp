@@ -1255,6 +1255,9 @@ void relay::on_head(conn& k, const head& h) noexcept {
         if (pd.swallow) {
             return;  // the far side's answer to a chunk imsd aborted
         }
+        if (pd.partial && h.status == 200) {
+            return;  // RFC 4975 5.3: the sender asked for failures only
+        }
         if (sender_alive(pd)) {
             ++cnt.responses_relayed;
             respond(*conns_[pd.from_conn], pd.session, pd.from_leg,
@@ -1386,6 +1389,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pending& pd = pending_[idx];
         pd.in_use = true;
         pd.swallow = false;
+        pd.partial = failure_report.value_or("") == "partial";
         k.out_pending = idx;
         // A Weyl sequence (odd step): a reused entry's nonce repeats only
         // after 2^24 requests, so a late response to its last use is stray.
@@ -2474,6 +2478,11 @@ void relay::expire_pending(uint64_t now_tsc) noexcept {
         free_pending_.push_back(idx);
         if (pd.swallow) {
             continue;  // a chunk imsd aborted: its sender had its answer
+        }
+        if (pd.partial) {
+            // RFC 4975 5.3: no failure reported: the request got through.
+            ++cnt.partial_unanswered;
+            continue;
         }
         ++cnt.timeouts;
         if (sender_alive(pd)) {

@@ -304,7 +304,8 @@ class relay {
         uint8_t tid_len = 0;
         std::array<char, 32> tid{};  // the sender's transaction id
         uint64_t deadline_tsc = 0;
-        bool swallow = false;     // the relayed chunk was aborted or interrupted: drop its response
+        bool swallow = false;  // the relayed chunk was aborted or interrupted: drop its response
+        bool partial = false;  // Failure-Report: partial: failures only go back; silence is success
         uint32_t session_id = 0;  // the session's id (its slot may be reused)
     };
     bool sender_alive(const pending& pd) const noexcept;

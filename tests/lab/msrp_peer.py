@@ -405,6 +405,17 @@ def client(ip, port, our_uri, imsd_uri, scenario):
         st.send(body[800:] + ("\r\n-------%s$\r\n" % t).encode())
         expect_response(st, t, 200, "a chunk streamed for 4 s (response timeout 3 s)")
         print("ok: a chunk streamed for 4 s, over the 3 s response timeout, got the far side's 200")
+        # RFC 4975 5.3: Failure-Report: partial asks for failures only. The
+        # far side's 200 does not come back; its 413 does.
+        t = send_request(st, imsd_uri, our_uri, b"quietly", mid="m-partial", byte_range="1-7/7",
+                         extra=("Failure-Report: partial",))
+        got = [m for m in collect(st, 1.0) if m[0].split(" ")[1] == t]
+        if got:
+            raise SystemExit("FAIL: Failure-Report: partial: got %r" % got[0][0])
+        t = send_request(st, imsd_uri, our_uri, b"quietly", mid="m-partial-413",
+                         byte_range="1-7/7", extra=("Failure-Report: partial",))
+        expect_response(st, t, 413, "Failure-Report: partial, refused by the far side")
+        print("ok: Failure-Report: partial: the far side's 200 not sent back, its 413 was")
         t0 = time.time()
         t = send_request(st, imsd_uri, our_uri, b"anyone?", mid="m-408", byte_range="1-7/7")
         expect_response(st, t, 408, "no answer from the far side")

@@ -53,7 +53,7 @@ pass "session $sid: a $uri_a, b $uri_b"
 
 bob="msrp://$peer:7000/bobsession0001;tcp"
 alice="msrp://$peer:40000/alicesession01;tcp"
-peer_py server "$peer" 7000 "$bob" "$uri_b" "$LAB_TMP/bob.json" "m-413=413,m-415=415,m-408=0" \
+peer_py server "$peer" 7000 "$bob" "$uri_b" "$LAB_TMP/bob.json" "m-413=413,m-415=415,m-408=0,m-partial-413=413" \
     >"$LAB_TMP/bob.txt" 2>&1 &
 bob_pid=$!; LAB_PIDS+=("$bob_pid")
 for _ in $(seq 50); do grep -q listening "$LAB_TMP/bob.txt" && break; sleep 0.1; done

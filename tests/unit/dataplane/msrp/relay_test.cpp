@@ -381,6 +381,35 @@ TEST_F(relay_test, a_chunk_streaming_longer_than_the_response_timeout_is_timed_f
     EXPECT_EQ(relay_->cnt.timeouts, 1u);
 }
 
+// RFC 4975 5.3: "Failure-Report: partial" asks for negative
+// responses only. The header goes on as sent; the far side's silence is
+// success (no 408 after the response timeout), a 200 it sends anyway does
+// not go back, a failure does.
+TEST_F(relay_test, a_request_with_failure_report_partial_gets_failures_only) {
+    const std::string partial = "Failure-Report: partial\r\n";
+    std::string to_b =
+        say(port_a, head_a("tx-1", "m-1", 5, partial) + "hello\r\n-------tx-1$\r\n")[port_b];
+    EXPECT_EQ(header(to_b, "Failure-Report"), "partial") << to_b;
+    std::string to_a;
+    for (int s = 0; s < 35; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(to_a, "") << "no 408 for a request that awaits failures only";
+    EXPECT_EQ(relay_->cnt.timeouts, 0u);
+    EXPECT_EQ(relay_->cnt.partial_unanswered, 1u);
+
+    auto answer = [&](const std::string& t, const std::string& status) {
+        return say(port_b, "MSRP " + t + " " + status + "\r\nTo-Path: " + info_.local_uri[1] +
+                               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n")[port_a];
+    };
+    to_b = say(port_a, head_a("tx-2", "m-2", 5, partial) + "hello\r\n-------tx-2$\r\n")[port_b];
+    EXPECT_EQ(answer(tid_of(to_b), "200 OK"), "") << "a 200 the sender did not ask for";
+    to_b = say(port_a, head_a("tx-3", "m-3", 5, partial) + "hello\r\n-------tx-3$\r\n")[port_b];
+    to_a = answer(tid_of(to_b), "413 Too big");
+    EXPECT_EQ(to_a.substr(0, 25), "MSRP tx-3 413 Too big\r\nTo") << to_a;
+    EXPECT_EQ(relay_->cnt.stray_responses, 0u);
+}
+
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
     auto ok_of = [&](const std::string& t) {
         return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
