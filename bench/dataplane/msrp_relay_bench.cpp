@@ -17,8 +17,10 @@
 // their high-match corpus. Beside the relay's figures, its scan rate (counters
 // scan_bytes / scan_cycles) and, after the relay's loop, raw Hyperscan on the
 // same bodies with the same database and scratch: whole bodies in one call,
-// and fed per 1448-byte segment, a stream opened per body; and per segment
-// with one stream reset between bodies (as the relay's batch scans).
+// and fed per 1448-byte segment, a stream opened per body; per segment
+// with one stream reset between bodies (as the relay's batch scans
+// messages over several mbufs); and in block mode, a body a call (as it
+// scans those in one mbuf).
 // scan_ratio_* = the relay's rate over raw's (the goal: >= 0.9). Less noisy than
 // msrp_relay_bench.sh's figures, which have the memif pair's phases in them.
 
@@ -79,6 +81,22 @@ double raw_scan_cycles_per_byte(const dp::policy::policy_set& ps, const std::str
     }
     if (reuse) {
         hs_close_stream(kept, ps.scratch(0), nullptr, nullptr);
+    }
+    benchmark::DoNotOptimize(matches);
+    return static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(n * body_bytes);
+}
+
+// Raw Hyperscan in block mode on the same bodies, each whole in one call:
+// what the relay does with a batched message lying in one mbuf.
+double raw_block_cycles_per_byte(const dp::policy::policy_set& ps, const std::string& text,
+                                 size_t body_bytes, uint64_t n) {
+    const size_t span = text.size() - body_bytes + 1;
+    uint64_t matches = 0;
+    const uint64_t t0 = rte_rdtsc();
+    for (uint64_t i = 0; i < n; ++i) {
+        const char* body = text.data() + (i * body_bytes) % span;
+        hs_scan(ps.db().block_db, body, static_cast<unsigned>(body_bytes), 0, ps.scratch(0),
+                count_match, &matches);
     }
     benchmark::DoNotOptimize(matches);
     return static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(n * body_bytes);
@@ -175,6 +193,7 @@ void run(benchmark::State& state, const std::string& rules) {
     uint64_t msgs = 0, relay_cycles = 0, all_cycles = 0, pkts = 0;
     const uint64_t scan_b0 = relay->cnt.scan_bytes, scan_c0 = relay->cnt.scan_cycles;
     const uint64_t counted0 = relay->cnt.policy_counted;
+    const uint64_t block0 = relay->cnt.scans_block, batched0 = relay->cnt.scans_batched;
     for (auto _ : state) {
         const uint64_t target = w.answered + per_iter;
         const uint64_t c0 = imsd.busy_cycles;
@@ -227,6 +246,14 @@ void run(benchmark::State& state, const std::string& rules) {
         // relay's batch does: what the API allows at best.
         state.counters["raw_reset_cycles_per_byte"] = reset;
         state.counters["scan_ratio_reset"] = reset / ours;
+        // Against raw block mode, each body in one call: what the relay
+        // uses for batched messages in one mbuf (scans_block of scans).
+        const double block = raw_block_cycles_per_byte(*ps, *corpus, body_bytes, n);
+        state.counters["raw_block_cycles_per_byte"] = block;
+        state.counters["scan_ratio_block"] = block / ours;
+        state.counters["block_share"] =
+            static_cast<double>(relay->cnt.scans_block - block0) /
+            static_cast<double>(std::max<uint64_t>(1, relay->cnt.scans_batched - batched0));
     }
     if (w.a.c.valid()) {
         dp::tcp::tcp_abort(*peer.stack, w.a.c);

@@ -1,7 +1,7 @@
 #pragma once
 
 // The benchmark rules (policy_corpus.hpp) compiled as mgmt compiles the
-// operator's: one streaming database, every rule single-match and
+// operator's: streaming and block databases, every rule single-match and
 // count-only, so every byte of every body is scanned. For bench_dp_policy
 // and bench_dp_msrp_relay's runs with content rules.
 
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/support/policy_corpus.hpp"
@@ -31,14 +32,21 @@ inline platform::content_db compile_corpus_rules(const std::vector<corpus_rule>&
         d.rule_ids.push_back(static_cast<uint32_t>(ids.size()));
     }
     hs_database_t* db = nullptr;
+    hs_database_t* bdb = nullptr;
     hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db,
-                         &err) != HS_SUCCESS) {
-        std::abort();
+    for (auto [mode, out] : {std::pair{HS_MODE_STREAM, &db}, std::pair{HS_MODE_BLOCK, &bdb}}) {
+        if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                             static_cast<unsigned>(exprs.size()), mode, nullptr, out,
+                             &err) != HS_SUCCESS) {
+            std::abort();
+        }
     }
     d.db = db;
-    d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
+    d.block_db = bdb;
+    d.owner = std::shared_ptr<void>(nullptr, [db, bdb](void*) {
+        hs_free_database(db);
+        hs_free_database(bdb);
+    });
     return d;
 }
 

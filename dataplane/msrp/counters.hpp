@@ -51,6 +51,7 @@
     _(failure_reports, info, "Failure REPORTs sent to senders who asked for them")                 \
     _(scan_bytes, info, "body bytes scanned by the content rules")                                 \
     _(scans_batched, info, "whole chunks scanned together at the end of a poll (after queueing)")  \
+    _(scans_block, info, "batched messages in one mbuf, scanned in one block-mode call")           \
     _(scan_cycles, info,                                                                           \
       "TSC cycles scanning bodies, timer cost left out (scan_bytes / this: B/cycle)")              \
     _(events_sent, info, "events queued for the sigplane (legs, messages, reports, totals)")       \

@@ -267,6 +267,10 @@ class relay {
                      const queue_place& at, uint64_t end_seq) noexcept;
     // Scans every batched chunk, in order; the blocked ones are cut out.
     void flush_scans() noexcept;
+    // out's queued bytes [from, to) where they lie in the one mbuf `hint`
+    // names (the cursor moved there), or null.
+    const char* queued_in_one(conn& o, uint64_t from, uint64_t to,
+                              const queue_place* hint) noexcept;
     // Feeds out's queued bytes [from, to) to `scan`. False: blocked.
     bool scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
                      const queue_place* hint) noexcept;

@@ -81,6 +81,12 @@ std::expected<std::unique_ptr<policy_set>, platform::error> policy_set::create(
                 return std::unexpected(
                     make_error("content-rules", "cannot allocate a Hyperscan scratch"));
             }
+            // One scratch serves both databases (grown to the larger need).
+            if (d.block_db != nullptr && hs_alloc_scratch(d.block_db, &s) != HS_SUCCESS) {
+                hs_free_scratch(s);
+                return std::unexpected(
+                    make_error("content-rules", "cannot allocate a Hyperscan scratch"));
+            }
             ps->slots_[i].scratch = s;
         }
     }
@@ -167,6 +173,23 @@ void message_scan::restart() noexcept {
     v_ = {};
     bytes_ = 0;
     last_rule_id_ = 0;
+}
+
+bool message_scan::scan_whole(const policy_set& ps, unsigned lcore,
+                              std::string_view body) noexcept {
+    v_ = {};
+    bytes_ = body.size();
+    last_rule_id_ = 0;
+    // on_match and note_rule read the set from ps_: this one for the call,
+    // then the open stream's again.
+    const policy_set* stream_set = ps_;
+    ps_ = &ps;
+    // HS_SCAN_TERMINATED: a block rule stopped it (the verdict says so).
+    hs_scan(ps.db().block_db, body.data(), static_cast<unsigned>(body.size()), 0, ps.scratch(lcore),
+            on_match, this);
+    note_rule();
+    ps_ = stream_set;
+    return !v_.blocked;
 }
 
 void message_scan::abort() noexcept { close(false); }

@@ -54,6 +54,8 @@ class policy_set {
     policy_set& operator=(const policy_set&) = delete;
 
     bool has_rules() const noexcept { return db_.db != nullptr; }
+    // The rules in block mode too (message_scan::scan_whole).
+    bool has_block() const noexcept { return db_.block_db != nullptr; }
     const platform::content_db& db() const noexcept { return db_; }
     const limits& lim() const noexcept { return lim_; }
     hs_scratch_t* scratch(unsigned lcore) const noexcept { return slots_[lcore].scratch; }
@@ -105,6 +107,11 @@ class message_scan {
     // for a batch of messages (the relay's flush_scans) instead of one each.
     bool finish_and_reset() noexcept;
     void restart() noexcept;
+    // A whole message lying in one buffer, in one block-mode call on `ps`
+    // (which must has_block()): no stream opened, set up or reset. False:
+    // blocked. verdict() and rule_id() then say what it found; an open
+    // stream is left as it was, and restart() comes before its next feed.
+    bool scan_whole(const policy_set& ps, unsigned lcore, std::string_view body) noexcept;
     // Closes without reporting (an aborted or refused message).
     void abort() noexcept;
 

@@ -79,15 +79,32 @@ std::expected<std::shared_ptr<const compiled_rules>, platform::error> compiled_r
         }
         return std::unexpected(make_error(source, "content rules do not compile: " + why));
     }
+    // The same rules in block mode, for whole messages in one buffer (the
+    // relay's short chunks: Hyperscan's block scan of a 256-byte body costs
+    // ~10% less than a stream's scan and reset). What compiles for streaming
+    // compiles in block mode; were it refused, the relay streams everything.
+    err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &c->block_db_,
+                         &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        c->block_db_ = nullptr;
+    }
     return std::shared_ptr<const compiled_rules>(std::move(c));
 }
 
-compiled_rules::~compiled_rules() { hs_free_database(db_); }
+compiled_rules::~compiled_rules() {
+    hs_free_database(db_);
+    hs_free_database(block_db_);
+}
 
 size_t compiled_rules::database_bytes() const {
     size_t n = 0;
-    if (db_ != nullptr) {
-        hs_database_size(db_, &n);
+    for (const hs_database_t* d : {db_, block_db_}) {
+        size_t k = 0;
+        if (d != nullptr && hs_database_size(d, &k) == HS_SUCCESS) {
+            n += k;
+        }
     }
     return n;
 }
@@ -142,6 +159,7 @@ platform::content_db compiled_rules::share(std::shared_ptr<const compiled_rules>
                                            uint64_t generation) {
     platform::content_db d;
     d.db = self->db_;
+    d.block_db = self->block_db_;
     for (const auto& r : self->rules_) {
         d.actions.push_back(r.action);
         d.rule_ids.push_back(r.id);

@@ -63,7 +63,8 @@ class compiled_rules {
 
    private:
     compiled_rules() = default;
-    hs_database_t* db_ = nullptr;
+    hs_database_t* db_ = nullptr;        // streaming
+    hs_database_t* block_db_ = nullptr;  // block mode (see content_db::block_db)
     std::vector<platform::content_rule> rules_;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// The operator's content rules as the planes share them: mgmt compiles a
-// Hyperscan streaming database (mgmt/policy/content_rules), the dataplane
+// The operator's content rules as the planes share them: mgmt compiles
+// Hyperscan streaming and block databases (mgmt/policy/content_rules), the dataplane
 // scans message bodies with it (dataplane/policy), and both decide a
 // message's verdict the same way (content_verdict below), so `imsctl policy
 // test` says what the relay does.
@@ -19,7 +19,11 @@ namespace imsd::platform {
 // An immutable compiled database. Hyperscan's expression id is the index
 // into `actions` / `rule_ids`.
 struct content_db {
-    const hs_database_t* db = nullptr;  // nullptr: no rules
+    const hs_database_t* db = nullptr;  // streaming; nullptr: no rules
+    // The same rules in block mode, for a message that lies whole in one
+    // buffer: no stream state to set up and reset (block_db may be null:
+    // streaming only). `owner` keeps it alive too.
+    const hs_database_t* block_db = nullptr;
     std::vector<rule_action> actions;   // by expression id
     std::vector<uint32_t> rule_ids;     // the operator's rule id, by expression id
     std::shared_ptr<const void> owner;  // keeps `db` alive while anyone holds this

@@ -195,13 +195,19 @@ std::unique_ptr<policy::policy_set> make_rules() {
     const unsigned flags[] = {HS_FLAG_SINGLEMATCH, HS_FLAG_SINGLEMATCH, HS_FLAG_SINGLEMATCH};
     const unsigned ids[] = {0, 1, 2};
     hs_database_t* db = nullptr;
+    hs_database_t* bdb = nullptr;  // as mgmt compiles them: block mode too
     hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs, flags, ids, 3, HS_MODE_STREAM, nullptr, &db, &err) != HS_SUCCESS) {
+    if (hs_compile_multi(exprs, flags, ids, 3, HS_MODE_STREAM, nullptr, &db, &err) != HS_SUCCESS ||
+        hs_compile_multi(exprs, flags, ids, 3, HS_MODE_BLOCK, nullptr, &bdb, &err) != HS_SUCCESS) {
         std::abort();
     }
     imsd::platform::content_db d;
     d.db = db;
-    d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
+    d.block_db = bdb;
+    d.owner = std::shared_ptr<void>(nullptr, [db, bdb](void*) {
+        hs_free_database(db);
+        hs_free_database(bdb);
+    });
     d.actions = {imsd::platform::rule_action::block, imsd::platform::rule_action::count,
                  imsd::platform::rule_action::allow};
     d.rule_ids = {7, 8, 9};

@@ -17,8 +17,9 @@ struct rule_spec {
     uint32_t id;
 };
 
-// A streaming database as mgmt compiles one (expression id = index).
-platform::content_db compile(const std::vector<rule_spec>& rules) {
+// Streaming and block databases as mgmt compiles them (expression id =
+// index); `block`: false leaves the block one out.
+platform::content_db compile(const std::vector<rule_spec>& rules, bool block = true) {
     std::vector<const char*> exprs;
     std::vector<unsigned> flags, ids;
     platform::content_db d;
@@ -36,12 +37,24 @@ platform::content_db compile(const std::vector<rule_spec>& rules) {
                          static_cast<unsigned>(exprs.size()), HS_MODE_STREAM, nullptr, &db, &err),
         HS_SUCCESS);
     d.db = db;
-    d.owner = std::shared_ptr<hs_database_t>(db, hs_free_database);
+    hs_database_t* bdb = nullptr;
+    if (block) {
+        EXPECT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                                   static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr,
+                                   &bdb, &err),
+                  HS_SUCCESS);
+        d.block_db = bdb;
+    }
+    d.owner = std::shared_ptr<void>(nullptr, [db, bdb](void*) {
+        hs_free_database(db);
+        hs_free_database(bdb);
+    });
     return d;
 }
 
-std::unique_ptr<policy_set> make_set(const std::vector<rule_spec>& rules, limits l = {}) {
-    auto ps = policy_set::create(compile(rules), std::move(l), 2);
+std::unique_ptr<policy_set> make_set(const std::vector<rule_spec>& rules, limits l = {},
+                                     bool block = true) {
+    auto ps = policy_set::create(compile(rules, block), std::move(l), 2);
     EXPECT_TRUE(ps);
     return std::move(*ps);
 }
@@ -156,6 +169,57 @@ TEST(message_scan, a_stream_reset_between_messages_judges_each_alone) {
     EXPECT_TRUE(m.finish_and_reset());
     m.abort();
     EXPECT_TRUE(ps->idle());
+}
+
+// A whole message in one block-mode call (the relay's batched short
+// messages) is judged exactly as the stream judges it: the same verdict,
+// deciding rule and count, for allow, block, count and end-anchored rules
+// over many bodies; and it leaves an open stream as it was.
+TEST(message_scan, a_whole_message_in_block_mode_is_judged_as_the_stream_judges_it) {
+    auto ps = make_set({{"forbidden\\s+fruit", rule_action::block, 7},
+                        {"goodbye$", rule_action::block, 9},
+                        {"fruit", rule_action::count, 8},
+                        {"apple", rule_action::count, 10},
+                        {"kosher", rule_action::allow, 11}});
+    ASSERT_TRUE(ps->has_block());
+    const char* words[] = {"forbidden", " ", "fruit", "goodbye", "apple", "kosher", "x", "\n"};
+    uint32_t seed = 1;
+    auto next = [&] { return seed = seed * 1103515245u + 12345u; };
+    message_scan stream, block;
+    ASSERT_TRUE(stream.open(*ps, 0));
+    int blocked = 0, allowed = 0, counted = 0;
+    for (int i = 0; i < 2000; ++i) {
+        std::string body;
+        for (uint32_t n = next() % 12; n > 0; --n) {
+            body += words[(next() >> 8) % std::size(words)];
+        }
+        stream.restart();
+        const bool s_pass = stream.feed(body) && stream.finish_and_reset();
+        const bool b_pass = block.scan_whole(*ps, 1, body);
+        ASSERT_EQ(b_pass, s_pass) << body;
+        ASSERT_EQ(block.verdict().allowed, stream.verdict().allowed) << body;
+        ASSERT_EQ(block.rule_id(), stream.rule_id()) << body;
+        if (s_pass) {
+            ASSERT_EQ(block.verdict().counted, stream.verdict().counted) << body;
+        }
+        blocked += s_pass ? 0 : 1;
+        allowed += stream.verdict().allowed ? 1 : 0;
+        counted += stream.verdict().counted != 0 ? 1 : 0;
+        if (!stream.is_open()) {
+            ASSERT_TRUE(stream.open(*ps, 0));  // a block closed it
+        }
+    }
+    EXPECT_GT(blocked, 100);
+    EXPECT_GT(allowed, 100);
+    EXPECT_GT(counted, 100);
+    // Between a stream's feeds: the stream goes on as if nothing happened.
+    stream.restart();
+    EXPECT_TRUE(stream.feed("forbidden "));
+    EXPECT_FALSE(block.scan_whole(*ps, 0, "goodbye"));
+    EXPECT_TRUE(stream.is_open());
+    EXPECT_FALSE(stream.feed("fruit")) << "the stream's own state survived";
+    EXPECT_EQ(stream.rule_id(), 7u);
+    EXPECT_FALSE(make_set({{"fruit", rule_action::count, 8}}, {}, false)->has_block());
 }
 
 TEST(policy_set, counts_open_streams_per_lcore) {
