@@ -268,10 +268,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
             const auto& c = g_relay->cnt;
             std::fprintf(stderr,
                          "relayed %lu, interrupted %lu, blocked %lu, refused 413/415 %lu/%lu, "
-                         "timeouts %lu, parse errors %lu, flow paused %lu, aborted %lu\n",
+                         "timeouts %lu, parse errors %lu, flow paused %lu, aborted %lu, "
+                         "scanned batched %lu (block mode %lu)\n",
                          c.requests_relayed, c.chunks_interrupted, c.policy_blocked, c.size_refused,
                          c.type_refused, c.timeouts, c.parse_errors, c.flow_paused,
-                         c.chunks_aborted);
+                         c.chunks_aborted, c.scans_batched, c.scans_block);
         });
     }
     g_peers[0].port = 40001;
