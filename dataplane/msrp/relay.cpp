@@ -1924,19 +1924,22 @@ bool relay::admit(conn& k, session& s, const head& h) noexcept {
 
 void relay::refuse(conn& k, uint16_t status, const char* comment, bool end_queued) noexcept {
     bool recorded = false;  // a later chunk of a message already refused
+    bool by_rule = false;   // a content rule blocked it (else a 403 is for want of room)
     uint32_t rule = 0;
     if (k.cur_msg >= 0) {
         conn::message& m = k.msgs[static_cast<size_t>(k.cur_msg)];
         recorded = m.blocked;
         m.blocked = true;  // its later chunks are refused too
         m.scan.abort();
-        rule = m.scan.verdict().blocked ? m.scan.rule_id() : 0;
+        by_rule = m.scan.verdict().blocked;
+        rule = by_rule ? m.scan.rule_id() : 0;
     }
     if (!recorded) {
         message_event(k,
                       status == 415   ? platform::message_verdict::type_refused
                       : status == 413 ? platform::message_verdict::size_refused
-                                      : platform::message_verdict::blocked,
+                      : by_rule       ? platform::message_verdict::blocked
+                                      : platform::message_verdict::refused,
                       rule);
     }
     if (k.mode == conn::fwd::relay) {
@@ -2404,7 +2407,9 @@ void relay::flush_scans() noexcept {
             }
         }
         if (b.send && session_alive) {
-            message_event(b.session, b.leg, b.msg_bytes, mid, platform::message_verdict::blocked,
+            message_event(b.session, b.leg, b.msg_bytes, mid,
+                          b.opened ? platform::message_verdict::blocked
+                                   : platform::message_verdict::refused,  // no scan state
                           b.rule);
         }
     }

@@ -38,6 +38,8 @@ enum class message_verdict : uint8_t {
     type_refused,  // 415
     size_refused,  // 413
     cut_off,       // a connection of either side closed in mid-chunk
+    refused,       // 403 for want of room, not for its content: a third message
+                   // interleaved, no scan state left, a chunk cut off unresumable
 };
 
 struct media_event {
@@ -82,8 +84,8 @@ inline std::string_view cause_name(leg_close_cause c) {
 }
 
 inline std::string_view verdict_name(message_verdict v) {
-    constexpr std::array<std::string_view, 6> names = {"relayed",      "aborted",      "blocked",
-                                                       "type_refused", "size_refused", "cut_off"};
+    constexpr std::array<std::string_view, 7> names = {
+        "relayed", "aborted", "blocked", "type_refused", "size_refused", "cut_off", "refused"};
     const auto i = static_cast<size_t>(v);
     return i < names.size() ? names[i] : "?";
 }

@@ -869,6 +869,27 @@ TEST_F(relay_rules_test, without_block_mode_the_batch_streams_them_alike) {
     whole_chunks_of_a_poll_case();
 }
 
+// A 403 for want of room (here a third message interleaved on one
+// connection) is recorded as refused, not as blocked by a rule; a content
+// rule's 403 stays blocked with the rule.
+TEST_F(relay_rules_test, a_message_refused_for_want_of_room_is_not_recorded_as_blocked) {
+    auto part = [&](const std::string& tid, const std::string& mid, const std::string& body) {
+        return "MSRP " + tid + " SEND\r\nTo-Path: " + info_.local_uri[0] +
+               "\r\nFrom-Path: " + path_a + "\r\nMessage-ID: " + mid +
+               "\r\nByte-Range: 1-10/*\r\nContent-Type: text/plain\r\n\r\n" + body + "\r\n-------" +
+               tid + "+\r\n";
+    };
+    say(port_a, part("tx-1", "m-one", "0123456789") + part("tx-2", "m-two", "0123456789"));
+    auto out = say(port_a, part("tx-3", "m-three", "0123456789"));
+    EXPECT_NE(out[port_a].find("MSRP tx-3 403 Too many interleaved messages"), std::string::npos)
+        << out[port_a];
+    std::vector<verdict> want = {{"m-three", platform::message_verdict::refused, 0}};
+    EXPECT_EQ(events(), want);
+    say(port_a, part("tx-4", "m-one", "forbidden!"));
+    want = {{"m-one", platform::message_verdict::blocked, 7}};
+    EXPECT_EQ(events(), want);
+}
+
 // A connection of either side gone in mid-chunk: the message's delivery
 // record says so (cut_off), with the bytes as far as they got, and the rest
 // of the chunk adds none.
