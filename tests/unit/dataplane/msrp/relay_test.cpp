@@ -160,6 +160,11 @@ class relay_test : public tcp_test {
     static std::string tid_of(const std::string& msg) {
         return msg.substr(5, msg.find(' ', 5) - 5);
     }
+    // Leg b's response on transaction `tid` ("200 OK", "413 Too big", ...).
+    std::string response_b(const std::string& tid, const std::string& status = "200 OK") const {
+        return "MSRP " + tid + " " + status + "\r\nTo-Path: " + info_.local_uri[1] +
+               "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n";
+    }
 
     std::unique_ptr<dp::msrp::relay> relay_;
     dp::msrp::session_info info_;
@@ -189,8 +194,7 @@ TEST_F(relay_test, rewrites_paths_and_transaction_id_and_keeps_everything_else) 
     EXPECT_TRUE(out[port_a].empty()) << "no response before the far side's";
 
     // The far side's 200 goes back on the sender's transaction, with its paths.
-    out = say(port_b, "MSRP " + tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-                          "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n");
+    out = say(port_b, response_b(tid));
     const std::string& to_a = out[port_a];
     EXPECT_EQ(to_a.substr(0, 17), "MSRP tx-a1 200 OK") << to_a;
     EXPECT_EQ(header(to_a, "To-Path"), path_a);
@@ -233,15 +237,11 @@ TEST_F(relay_test, messages_relayed_in_one_poll_share_a_segment) {
     EXPECT_EQ(header(to_b, "Message-ID"), "m-1");
     EXPECT_EQ(header(to_b.substr(second), "Message-ID"), "m-2");
 
-    auto ok_of = [&](const std::string& t) {
-        return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
-    };
     seg sb;
     sb.seq = conns_[port_b].next_seq;
     sb.ack = conns_[port_b].imsd_next;
     sb.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-    sb.data = ok_of(tid1) + ok_of(tid2);
+    sb.data = response_b(tid1) + response_b(tid2);
     conns_[port_b].next_seq += static_cast<uint32_t>(sb.data.size());
     raw = send(sb, msrp_port, port_b);
     EXPECT_EQ(segments_to(raw, port_a), 1) << "both 200s in one segment to leg a";
@@ -360,8 +360,7 @@ TEST_F(relay_test, a_chunk_streaming_longer_than_the_response_timeout_is_timed_f
     EXPECT_EQ(to_a, "") << "74 s after the head, 29 s after the end-line";
     EXPECT_EQ(relay_->cnt.timeouts, 0u);
     EXPECT_NE(to_b.find("9876543210\r\n-------" + tid + "$\r\n"), std::string::npos) << to_b;
-    to_a = say(port_b, "MSRP " + tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-                           "\r\nFrom-Path: " + path_b + "\r\n-------" + tid + "$\r\n")[port_a];
+    to_a = say(port_b, response_b(tid))[port_a];
     EXPECT_EQ(to_a.substr(0, 17), "MSRP tx-1 200 OK\r") << to_a;
 
     // The next chunk, left unanswered: 408 between 29 and 31 s after its end.
@@ -399,8 +398,7 @@ TEST_F(relay_test, a_request_with_failure_report_partial_gets_failures_only) {
     EXPECT_EQ(relay_->cnt.partial_unanswered, 1u);
 
     auto answer = [&](const std::string& t, const std::string& status) {
-        return say(port_b, "MSRP " + t + " " + status + "\r\nTo-Path: " + info_.local_uri[1] +
-                               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n")[port_a];
+        return say(port_b, response_b(t, status))[port_a];
     };
     to_b = say(port_a, head_a("tx-2", "m-2", 5, partial) + "hello\r\n-------tx-2$\r\n")[port_b];
     EXPECT_EQ(answer(tid_of(to_b), "200 OK"), "") << "a 200 the sender did not ask for";
@@ -411,11 +409,7 @@ TEST_F(relay_test, a_request_with_failure_report_partial_gets_failures_only) {
 }
 
 TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
-    auto ok_of = [&](const std::string& t) {
-        return "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
-    };
-    auto out = say(port_b, ok_of("0.zzzzz"));
+    auto out = say(port_b, response_b("0.zzzzz"));
     EXPECT_TRUE(out[port_a].empty());
     EXPECT_EQ(relay_->cnt.stray_responses, 1u);
 
@@ -434,19 +428,19 @@ TEST_F(relay_test, a_stale_or_forged_response_is_not_relayed) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     for (const std::string& t : {other_nonce, tid + "0"}) {
-        out = say(port_b, ok_of(t));
+        out = say(port_b, response_b(t));
         EXPECT_TRUE(out[port_a].empty()) << t;
     }
     const bool upper_differs = upper != tid;  // not when the digits hold no letter
     if (upper_differs) {
-        out = say(port_b, ok_of(upper));
+        out = say(port_b, response_b(upper));
         EXPECT_TRUE(out[port_a].empty()) << upper;
     }
     EXPECT_EQ(relay_->cnt.stray_responses, upper_differs ? 4u : 3u);
-    out = say(port_b, ok_of(tid));
+    out = say(port_b, response_b(tid));
     EXPECT_EQ(out[port_a].substr(0, 17), "MSRP tx-s1 200 OK") << out[port_a];
     // Its pending entry is gone: the same response again is stale.
-    out = say(port_b, ok_of(tid));
+    out = say(port_b, response_b(tid));
     EXPECT_TRUE(out[port_a].empty());
     EXPECT_EQ(relay_->cnt.stray_responses, upper_differs ? 5u : 4u);
     EXPECT_EQ(relay_->cnt.responses_relayed, 1u);
@@ -846,8 +840,7 @@ void relay_rules_test::whole_chunks_of_a_poll_case() {
     size_t at = 0;
     while ((at = to_b.find("MSRP ", at)) != std::string::npos) {
         const std::string t = tid_of(to_b.substr(at));
-        oks += "MSRP " + t + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-               "\r\nFrom-Path: " + path_b + "\r\n-------" + t + "$\r\n";
+        oks += response_b(t);
         at += 5;
     }
     out = say(port_b, oks);
@@ -1215,8 +1208,7 @@ TEST_F(relay_shared_test, an_open_chunk_is_interrupted_for_another_sessions_requ
     // carol hers.
     std::string oks;
     for (const auto& c : got) {
-        oks += "MSRP " + c.tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-               "\r\nFrom-Path: " + path_b + "\r\n-------" + c.tid + "$\r\n";
+        oks += response_b(c.tid);
     }
     out = say(port_b, oks);
     const std::string& to_a = out[port_a];
@@ -1236,8 +1228,7 @@ TEST_F(relay_shared_test, a_sender_gone_while_cut_off_has_its_message_ended_on_t
     auto got = chunks_of(to_b, errors);
     ASSERT_EQ(got.size(), 2u) << to_b;
     EXPECT_EQ(got[0].flag, '+');
-    auto out = say(port_b, "MSRP " + got[0].tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-                               "\r\nFrom-Path: " + path_b + "\r\n-------" + got[0].tid + "$\r\n");
+    auto out = say(port_b, response_b(got[0].tid));
     EXPECT_EQ(out[port_a].find(" 200 "), std::string::npos) << out[port_a];
     EXPECT_EQ(relay_->cnt.stray_responses, 0u) << "dropped as expected, not as stray";
     out = reset_from(port_a);
@@ -1300,9 +1291,7 @@ TEST_F(relay_shared_test, the_rest_of_a_chunk_awaits_its_response_from_when_it_i
     }
     EXPECT_EQ(to_a.find(" 408 "), std::string::npos) << to_a;
     EXPECT_EQ(relay_->cnt.timeouts, 1u) << "carol's request only, left unanswered here";
-    to_a =
-        say(port_b, "MSRP " + got[0].tid + " 200 OK\r\nTo-Path: " + info_.local_uri[1] +
-                        "\r\nFrom-Path: " + path_b + "\r\n-------" + got[0].tid + "$\r\n")[port_a];
+    to_a = say(port_b, response_b(got[0].tid))[port_a];
     EXPECT_NE(to_a.find("MSRP ta-1 200 OK"), std::string::npos) << to_a;
 }
 
