@@ -101,6 +101,8 @@ struct byte_range {
     std::optional<uint64_t> total;  // nullopt: "*"
 };
 std::optional<byte_range> parse_byte_range(std::string_view v) noexcept;
+// The same into `into` (left as it was when false): the form for the fast path.
+bool parse_byte_range(std::string_view v, byte_range& into) noexcept;
 
 // The URIs of a To-Path / From-Path value, one at a time: returns the next
 // URI and advances `rest`; empty when none is left.
@@ -180,7 +182,7 @@ class parser {
     void fail(uint16_t status, const char* reason, bool fatal, sink& out,
               bool at_line_start = false) noexcept;
     void finish(char flag, sink& out) noexcept;
-    void begin_delim() noexcept;
+    void begin_delim(std::string_view tid) noexcept;
     // Body or skip: bytes until the end-line; returns bytes consumed.
     size_t scan_body(std::string_view bytes, sink& out) noexcept;
 
@@ -192,13 +194,14 @@ class parser {
     uint32_t line_start_ = 0;
     head head_{};
     // The end-line delimiter of the current message: CRLF "-------" tid.
-    std::array<char, 2 + 7 + 32> delim_{};
+    // The transaction id is kept here only: head_.tid views it, past the
+    // header buffer.
+    static constexpr size_t delim_tid_at = 2 + 7;
+    std::array<char, delim_tid_at + 32> delim_{};
     uint8_t delim_len_ = 0;
     uint8_t matched_ = 0;  // bytes of delim_ (then flag, CR, LF) matched
     char flag_ = 0;
     uint64_t body_len_ = 0;
-    std::array<char, 32> tid_{};  // the transaction id, kept past the header buffer
-    uint8_t tid_len_ = 0;
 };
 
 }  // namespace imsd::dp::msrp
