@@ -8,6 +8,7 @@
 
 #include <rte_mbuf.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -65,5 +66,41 @@ inline uint16_t sum_add(uint32_t a, uint32_t b) noexcept {
 
 // a - b in one's complement (a plus b's complement).
 inline uint16_t sum_sub(uint32_t a, uint32_t b) noexcept { return sum_add(a, ~b & 0xffff); }
+
+// The 16-bit word of two consecutive bytes as a load from memory sees it:
+// sums of such words are the raw sums raw_sum takes of the same bytes.
+inline uint32_t mem_word(uint8_t first, uint8_t second) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        return first | (uint32_t{second} << 8);
+    } else {
+        return (uint32_t{first} << 8) | second;
+    }
+}
+
+// A 32-bit field as stored (network order, kept raw): its two words.
+inline uint32_t mem_words(uint32_t raw) noexcept { return (raw & 0xffff) + (raw >> 16); }
+
+// The header checksum of an option-less IPv4 header from the values its
+// fields were given (16- and 32-bit ones raw, as stored), to store raw in
+// hdr_checksum as rte_ipv4_cksum would. Computed without reading the header
+// back: read back right after its narrow stores, its loads could not be
+// forwarded from them (perf annotate of tcp's finish(): 40% of its samples).
+inline uint16_t ipv4_hdr_cksum(uint8_t tos, uint16_t total_length_raw, uint16_t packet_id_raw,
+                               uint16_t fragment_offset_raw, uint8_t ttl, uint8_t proto,
+                               uint32_t src_raw, uint32_t dst_raw) noexcept {
+    const uint32_t sum = mem_word(0x45, tos) + total_length_raw + packet_id_raw +
+                         fragment_offset_raw + mem_word(ttl, proto) + mem_words(src_raw) +
+                         mem_words(dst_raw);
+    return static_cast<uint16_t>(~sum_add(sum & 0xffff, sum >> 16) & 0xffff);
+}
+
+// The raw sum of the IPv4 pseudo-header (RFC 9293 3.1, RFC 768) from its
+// values, as rte_ipv4_phdr_cksum gives it, without a header to read.
+inline uint16_t ipv4_phdr_sum(uint32_t src_raw, uint32_t dst_raw, uint8_t proto,
+                              uint16_t l4_len) noexcept {
+    const uint32_t len_raw = mem_word(static_cast<uint8_t>(l4_len >> 8), l4_len & 0xff);
+    const uint32_t sum = mem_words(src_raw) + mem_words(dst_raw) + mem_word(0, proto) + len_raw;
+    return sum_add(sum & 0xffff, sum >> 16);
+}
 
 }  // namespace imsd::dp::net

@@ -19,13 +19,21 @@ namespace {
 constexpr uint32_t hdrs = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
 
 // The TCP checksum of a segment (headers and payload, which may span mbufs);
-// payload referred to through the clone pool brings its sum along.
-uint16_t tcp_cksum(tcp_stack& s, const rte_mbuf* m, const rte_ipv4_hdr* ip) noexcept {
+// payload referred to through the clone pool brings its sum along. The
+// payload is summed first and the TCP header, written just before, last:
+// loads of it right after its narrow stores could not be forwarded from
+// them. The pseudo-header's sum comes from the values, not the IP header.
+uint16_t tcp_cksum(tcp_stack& s, const rte_mbuf* m, uint32_t src, uint32_t dst, uint32_t th_len,
+                   uint32_t l4_len) noexcept {
     const uint32_t l4_off = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr);
-    const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
-    const uint16_t sum = net::sum_add(
-        net::raw_sum_mbuf_carried(m, l4_off, l4_len, s.net.clone_pool, &s.cnt.tx_sum_carried_bytes),
-        rte_ipv4_phdr_cksum(ip, 0));
+    // th_len is a multiple of 4: the payload's words start even, unswapped.
+    const uint16_t payload = net::raw_sum_mbuf_carried(
+        m, l4_off + th_len, l4_len - th_len, s.net.clone_pool, &s.cnt.tx_sum_carried_bytes);
+    const uint16_t header =
+        net::raw_sum(rte_pktmbuf_mtod_offset(m, const uint8_t*, l4_off), th_len);
+    const uint16_t sum =
+        net::sum_add(net::sum_add(payload, header),
+                     net::ipv4_phdr_sum(src, dst, IPPROTO_TCP, static_cast<uint16_t>(l4_len)));
     const auto c = static_cast<uint16_t>(~sum & 0xffff);
     return c == 0 ? 0xffff : c;  // as DPDK does: 0 and 0xffff are the same sum
 }
@@ -36,20 +44,23 @@ void finish(tcp_stack& s, uint16_t port_index, rte_mbuf* m, uint32_t src, uint32
             uint16_t opt_len, uint32_t payload) noexcept {
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
     auto* th = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+    const uint32_t th_len = sizeof(rte_tcp_hdr) + opt_len;
+    const auto total = static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + th_len + payload);
+    const rte_be16_t total_raw = rte_cpu_to_be_16(total);
+    const rte_be16_t frag_raw = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+    constexpr uint8_t ttl = 64;
     ip->version_ihl = 0x45;
     ip->type_of_service = 0;
-    ip->total_length = rte_cpu_to_be_16(
-        static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr) + opt_len + payload));
+    ip->total_length = total_raw;
     ip->packet_id = 0;
-    ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-    ip->time_to_live = 64;
+    ip->fragment_offset = frag_raw;
+    ip->time_to_live = ttl;
     ip->next_proto_id = IPPROTO_TCP;
     ip->src_addr = src;
     ip->dst_addr = dst;
-    ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    ip->hdr_checksum = net::ipv4_hdr_cksum(0, total_raw, 0, frag_raw, ttl, IPPROTO_TCP, src, dst);
     th->cksum = 0;
-    th->cksum = tcp_cksum(s, m, ip);
+    th->cksum = tcp_cksum(s, m, src, dst, th_len, th_len + payload);
     ++s.cnt.segs_out;
     net::ipv4_output(s.net, port_index, m, dst);
 }
