@@ -78,6 +78,11 @@ void prefetch_data(const rte_mbuf* m) noexcept {
 }  // namespace
 
 uint16_t net_input(net_ctx& ctx, uint16_t port_index, std::span<rte_mbuf*> pkts) noexcept {
+    // The mbufs' own first lines, all of them, before the first data
+    // prefetch reads one.
+    for (const rte_mbuf* m : pkts) {
+        rte_prefetch0(m);
+    }
     if (!pkts.empty()) {
         prefetch_data(pkts[0]);
     }
