@@ -202,8 +202,12 @@ void udp_input(net::net_ctx& ctx, uint16_t port_index, rte_mbuf* m, void* ip_hdr
     // RFC 768: checksum 0 means none was computed.
     if (uh->dgram_cksum != 0 &&
         (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+        // The pseudo-header's sum from the values (net::ipv4_phdr_sum: no
+        // stack copy read back), its length the IP header's, as DPDK's.
         const uint16_t sum =
-            net::sum_add(net::raw_sum_mbuf(m, l4_off, udp_len), rte_ipv4_phdr_cksum(ip, 0));
+            net::sum_add(net::raw_sum_mbuf(m, l4_off, udp_len),
+                         net::ipv4_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_UDP,
+                                            static_cast<uint16_t>(l4_len)));
         if (sum != 0xffff) {
             ++s.cnt.udp_checksum_bad;
             rte_pktmbuf_free(m);

@@ -656,9 +656,13 @@ void tcp_input(net::net_ctx& net, uint16_t port_index, rte_mbuf* m, void* ip_hdr
         return;
     }
     // Each segment keeps the sum of its piece: what output reuses when
-    // these bytes are sent on by reference (dataplane/net/cksum.hpp).
-    const uint16_t sum =
-        net::sum_add(net::raw_sum_mbuf_noting(m, l4_off, l4_len), rte_ipv4_phdr_cksum(ip, 0));
+    // these bytes are sent on by reference (dataplane/net/cksum.hpp). The
+    // pseudo-header's sum from the values: rte_ipv4_phdr_cksum built it on
+    // the stack and read it back in loads that could not be forwarded from
+    // those stores (perf annotate: 16% of tcp_input's samples).
+    const uint16_t sum = net::sum_add(
+        net::raw_sum_mbuf_noting(m, l4_off, l4_len),
+        net::ipv4_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_TCP, static_cast<uint16_t>(l4_len)));
     if (sum != 0xffff) {
         ++s.cnt.checksum_bad;
         rte_pktmbuf_free(m);
