@@ -27,11 +27,11 @@ constexpr std::array<bool, 256> ident_chars = [] {
     return t;
 }();
 
-// How many of the first 16 bytes at p are ident-chars before the first
-// that is not (16: all are). Range compares on signed bytes, the way
-// SSE2 has them (bench_dp_msrp_relay: the per-byte table walk over the
-// transaction id was 70 instructions a start line).
-unsigned ident_run16(const char* p) noexcept {
+// Which of the 16 bytes at p are not ident-chars, a bit each. Range
+// compares on signed bytes, the way SSE2 has them (bench_dp_msrp_relay: the
+// per-byte table walk over the transaction id was 70 instructions a start
+// line).
+unsigned ident_bad16(const char* p) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     auto in = [&](__m128i x, char lo, char hi) {
         return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
@@ -44,7 +44,13 @@ unsigned ident_run16(const char* p) noexcept {
     for (char c : {'.', '-', '+', '%', '='}) {
         ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
     }
-    const auto bad = static_cast<unsigned>(~_mm_movemask_epi8(ok)) & 0xffffu;
+    return static_cast<unsigned>(~_mm_movemask_epi8(ok)) & 0xffffu;
+}
+
+// How many of the first 16 bytes at p are ident-chars before the first
+// that is not (16: all are).
+unsigned ident_run16(const char* p) noexcept {
+    const unsigned bad = ident_bad16(p);
     return bad == 0 ? 16u : static_cast<unsigned>(__builtin_ctz(bad));
 }
 
@@ -428,12 +434,21 @@ bool parser::start_line(std::string_view line, sink& out) noexcept {
         return false;
     }
     line.remove_prefix(5);
-    // transact-id = ident, read and checked in one pass up to the SP.
+    // transact-id = ident, read and checked in one pass up to the SP. In
+    // memory the line has "MSRP " before it and its CRLF after it (both
+    // callers: the piece read in place, and hdr_), so a shorter one is read
+    // as the 16 bytes that end at its LF: the start line of a SEND with a
+    // 10-character id took the per-byte loop, whose exit mispredicted.
     size_t sp = 0;
-    if (line.size() >= 16) {
-        sp = ident_run16(line.data());
+    if (line.size() + 2 >= 16) {
+        sp = ident_run16(line.data());  // stops at the CR at the latest
+    } else if (line.size() >= 16 - 2 - 5) {
+        const size_t before = 16 - 2 - line.size();  // bytes of "MSRP " read
+        const unsigned bad = (ident_bad16(line.data() - before) >> before) |
+                             (1u << (16 - before));  // past the LF: not the id's
+        sp = static_cast<unsigned>(__builtin_ctz(bad));
     }
-    if (sp == 16 || line.size() < 16) {
+    if (sp == 16 || line.size() < 16 - 2 - 5) {  // a longer id, or too short to load
         while (sp < line.size() && ident_chars[static_cast<unsigned char>(line[sp])]) {
             ++sp;
         }

@@ -292,27 +292,45 @@ TEST(msrp_parser, every_byte_in_a_transaction_id_is_judged_by_the_grammar) {
     auto ident_char = [](unsigned char c) {
         return std::isalnum(c) != 0 || c == '.' || c == '-' || c == '+' || c == '%' || c == '=';
     };
-    for (size_t len : {4u, 12u, 15u, 16u, 17u, 31u, 32u}) {
-        for (size_t at = 0; at < len; ++at) {
-            for (int c = 0; c < 256; ++c) {
-                std::string tid(len, 'a');
-                tid[at] = static_cast<char>(c);
-                const bool valid =
-                    ident_char(static_cast<unsigned char>(c)) && (at != 0 || std::isalnum(c) != 0);
-                const std::string msg = "MSRP " + tid +
-                                        " 200 OK\r\nTo-Path: a\r\nFrom-Path: b\r\n-------" + tid +
-                                        "$\r\n";
-                const auto m = parse(msg);
-                ASSERT_FALSE(m.empty()) << len << " " << at << " " << c;
-                if (c == ' ') {
-                    // The id ends there: shorter than 4 or followed by junk.
-                    EXPECT_NE(m[0].error, 0) << len << " " << at;
-                    continue;
-                }
-                EXPECT_EQ(m[0].error == 0, valid)
-                    << "length " << len << ", byte " << c << " at " << at;
-                if (valid) {
-                    EXPECT_EQ(m[0].tid, tid);
+    // Every length from 4 to 17 after "MSRP " with each rest of the line:
+    // start lines of 9 to 13 bytes after "MSRP " are read as the 16 bytes
+    // ending at their LF, longer ones from their start, shorter ones byte by
+    // byte. Fed whole (read in place) and byte by byte (hdr_).
+    auto feed_bytes = [](const std::string& s) {
+        parser p({});
+        recorder r;
+        for (char c : s) {
+            p.feed(std::string_view(&c, 1), r);
+        }
+        return r.msgs;
+    };
+    for (const char* rest : {" 200 OK", " 200", " SEND"}) {
+        for (size_t len : {4u, 5u, 6u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 15u, 16u, 17u, 31u, 32u}) {
+            for (size_t at = 0; at < len; ++at) {
+                for (int c = 0; c < 256; ++c) {
+                    std::string tid(len, 'a');
+                    tid[at] = static_cast<char>(c);
+                    const bool valid = ident_char(static_cast<unsigned char>(c)) &&
+                                       (at != 0 || std::isalnum(c) != 0);
+                    const std::string msg = "MSRP " + tid + rest +
+                                            "\r\nTo-Path: a\r\nFrom-Path: b\r\n-------" + tid +
+                                            "$\r\n";
+                    const bool by_byte = c == 0 || c == '_' || c == 'Z' || c == 0x80 || c == '.';
+                    for (int mode = 0; mode < (by_byte ? 2 : 1); ++mode) {
+                        const auto m = mode == 0 ? parse(msg) : feed_bytes(msg);
+                        ASSERT_FALSE(m.empty()) << len << " " << at << " " << c;
+                        if (c == ' ') {
+                            // The id ends there: shorter than 4 or followed by junk.
+                            EXPECT_NE(m[0].error, 0) << len << " " << at;
+                            continue;
+                        }
+                        EXPECT_EQ(m[0].error == 0, valid)
+                            << "length " << len << ", byte " << c << " at " << at << rest
+                            << (mode == 1 ? " byte by byte" : "");
+                        if (valid) {
+                            EXPECT_EQ(m[0].tid, tid);
+                        }
+                    }
                 }
             }
         }
