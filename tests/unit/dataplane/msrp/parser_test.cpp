@@ -305,7 +305,8 @@ TEST(msrp_parser, every_byte_in_a_transaction_id_is_judged_by_the_grammar) {
         return r.msgs;
     };
     for (const char* rest : {" 200 OK", " 200", " SEND"}) {
-        for (size_t len : {4u, 5u, 6u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 15u, 16u, 17u, 31u, 32u}) {
+        for (size_t len :
+             {4u, 5u, 6u, 7u, 8u, 9u, 10u, 11u, 12u, 13u, 14u, 15u, 16u, 17u, 31u, 32u}) {
             for (size_t at = 0; at < len; ++at) {
                 for (int c = 0; c < 256; ++c) {
                     std::string tid(len, 'a');
