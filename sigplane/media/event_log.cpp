@@ -1,6 +1,10 @@
 #include "sigplane/media/event_log.hpp"
 
+#include <rte_ring.h>
+#include <rte_ring_peek_zc.h>
+
 #include <algorithm>
+#include <utility>
 
 namespace imsd::sig::media {
 
@@ -50,29 +54,55 @@ void event_log::try_drain() {
 }
 
 void event_log::drain_locked() {
-    std::array<platform::media_event, 64> batch;
+    const auto now = std::chrono::system_clock::now();
     for (rte_ring* r : rings_) {
-        unsigned n = 0;
-        do {
-            n = rte_ring_sc_dequeue_burst_elem(r, batch.data(), sizeof(platform::media_event),
-                                               static_cast<unsigned>(batch.size()), nullptr);
-            const auto now = std::chrono::system_clock::now();
-            for (unsigned i = 0; i < n; ++i) {
-                const auto k = static_cast<size_t>(batch[i].kind);
-                if (k < totals_.size()) {
-                    ++totals_[k];
-                }
-                for (const auto& fn : listeners_) {
-                    fn(batch[i]);
-                }
-                if (log_.size() < keep_) {
-                    log_.push_back({batch[i], now});  // within the reserved room
-                } else {
-                    log_[log_head_] = {batch[i], now};
-                    log_head_ = log_head_ + 1 == keep_ ? 0 : log_head_ + 1;
+        // Read in place in the ring (no copy out): of a drain's events only
+        // the newest keep_ go into the log, the older ones would be
+        // overwritten by them before anyone reads it. At 780,000 relayed
+        // messages a second, single-core, copying each out and into the
+        // log was 30-50 cycles a message (service_cycles).
+        const unsigned avail = rte_ring_count(r);
+        unsigned skip = avail > keep_ ? avail - static_cast<unsigned>(keep_) : 0;
+        unsigned left = avail;
+        while (left != 0) {
+            rte_ring_zc_data zcd;
+            const unsigned n = rte_ring_dequeue_zc_burst_elem_start(
+                r, sizeof(platform::media_event), std::min(left, 1024u), &zcd, nullptr);
+            if (n == 0) {
+                break;
+            }
+            const std::array<std::pair<void*, unsigned>, 2> parts = {
+                std::pair{zcd.ptr1, zcd.n1}, std::pair{zcd.ptr2, n - zcd.n1}};
+            for (const auto& [ptr, count] : parts) {
+                const auto* evs = static_cast<const platform::media_event*>(ptr);
+                for (unsigned i = 0; i < count; ++i) {
+                    take(evs[i], now, skip != 0);
+                    skip -= skip != 0 ? 1 : 0;
                 }
             }
-        } while (n == batch.size());
+            rte_ring_dequeue_zc_elem_finish(r, n);
+            left -= n;
+        }
+    }
+}
+
+void event_log::take(const platform::media_event& ev, std::chrono::system_clock::time_point now,
+                     bool overwritten) {
+    const auto k = static_cast<size_t>(ev.kind);
+    if (k < totals_.size()) {
+        ++totals_[k];
+    }
+    for (const auto& fn : listeners_) {
+        fn(ev);
+    }
+    if (overwritten) {
+        return;  // a newer event of this drain takes its place in the log
+    }
+    if (log_.size() < keep_) {
+        log_.push_back({ev, now});  // within the reserved room
+    } else {
+        log_[log_head_] = {ev, now};
+        log_head_ = log_head_ + 1 == keep_ ? 0 : log_head_ + 1;
     }
 }
 

@@ -57,6 +57,10 @@ class event_log {
     event_log() = default;
     void run(std::stop_token st);
     void drain_locked();
+    // One event: counted, handed to the listeners, and logged unless a
+    // newer one of the same drain will take its place.
+    void take(const platform::media_event& ev, std::chrono::system_clock::time_point now,
+              bool overwritten);
 
     std::vector<rte_ring*> rings_;
     size_t keep_ = 0;
