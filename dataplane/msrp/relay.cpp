@@ -5,7 +5,9 @@
 #include <rte_random.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 
 #include "dataplane/msrp/copy_small.hpp"
@@ -2425,14 +2427,26 @@ void relay::message_event(uint32_t session_index, uint8_t leg, uint64_t bytes, s
         return;
     }
     platform::media_event ev;
-    ev.kind = platform::media_event_kind::message;
+    const auto mid_len = static_cast<uint8_t>(std::min(mid.size(), ev.message_id.size()));
+    // The five leading byte fields in one 8-byte store: set one by one, the
+    // ring's copy read them back in a 4-byte load that could not be
+    // forwarded from the byte stores (perf annotate: a third of emit's
+    // samples).
+    static_assert(offsetof(platform::media_event, kind) == 0 &&
+                  offsetof(platform::media_event, leg) == 1 &&
+                  offsetof(platform::media_event, cause) == 2 &&
+                  offsetof(platform::media_event, verdict) == 3 &&
+                  offsetof(platform::media_event, mid_len) == 4 &&
+                  std::endian::native == std::endian::little);
+    const uint64_t lead = uint64_t{static_cast<uint8_t>(platform::media_event_kind::message)} |
+                          uint64_t{leg} << 8 |
+                          uint64_t{static_cast<uint8_t>(platform::leg_close_cause::closed)} << 16 |
+                          uint64_t{static_cast<uint8_t>(v)} << 24 | uint64_t{mid_len} << 32;
+    std::memcpy(static_cast<void*>(&ev), &lead, sizeof(lead));
     ev.session = sessions_[session_index]->id;
-    ev.leg = leg;
-    ev.verdict = v;
     ev.rule = rule;
     ev.bytes = bytes;
-    ev.mid_len = static_cast<uint8_t>(std::min(mid.size(), ev.message_id.size()));
-    std::memcpy(ev.message_id.data(), mid.data(), ev.mid_len);
+    copy_small(ev.message_id.data(), mid.data(), mid_len);
     emit(ev);
 }
 
