@@ -55,6 +55,9 @@ busy() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_b
 # Packets imsd received and sent (both legs; ACKs included).
 pkts() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['rx_packets'] + j['dataplane']['total']['tx_packets']"; }
 # Polls that had work: busy cycles over this are the cost of one.
+# Cycles of the single-core housekeeping (draining the relay's per-message
+# events), part of busy: over messages, the 'housekp' column.
+svc() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['service_cycles']"; }
 bpolls() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['polls_busy']"; }
 cycles() { json_get "$(imsctl --json show stats)" "j['dataplane']['total']['poll_busy_cycles'] + j['dataplane']['total']['poll_idle_cycles']"; }
 mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
@@ -161,7 +164,7 @@ relay_run() {
     done
     uri_b=$(grep '^listening' "$LAB_TMP/gen.err" | sed -n "${gen_runs}p" | awk '{print $2}')
     [ -n "$uri_b" ] || fail "imsgen ($size B) did not listen: $(tail -n3 "$LAB_TMP/gen.err")"
-    o0=$(others); b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls)
+    o0=$(others); b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls); v0=$(svc)
     local perf_pid=
     if [ -n "${MSRP_BENCH_PERF:-}" ]; then
         # A profile of imsd over this run (a -fno-omit-frame-pointer build
@@ -177,7 +180,7 @@ relay_run() {
         kill -0 "$gen" 2>/dev/null || fail "imsgen exited: $(tail -n3 "$LAB_TMP/gen.err")"
         sleep 0.1
     done
-    b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls); o1=$(others)
+    b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls); o1=$(others); v1=$(svc)
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"; wait "$perf_pid"
     fi
@@ -189,11 +192,11 @@ relay_run() {
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
 others = int(sys.argv[8]) / int(sys.argv[9]) / n * 1e6
-print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f" % (sys.argv[4], n, n / j["seconds"],
-      busy / tsc / n * 1e6 + others, busy / n, int(sys.argv[6]) / n, int(sys.argv[5]) / 100,
-      int(sys.argv[7]) / n, others))
+print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f %8.0f" % (sys.argv[4], n,
+      n / j["seconds"], busy / tsc / n * 1e6 + others, busy / n, int(sys.argv[6]) / n,
+      int(sys.argv[5]) / 100, int(sys.argv[7]) / n, others, int(sys.argv[10]) / n))
 ' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))" "$(( q1 - q0 ))" \
-        "$(( o1 - o0 ))" "$(getconf CLK_TCK)")
+        "$(( o1 - o0 ))" "$(getconf CLK_TCK)" "$(( v1 - v0 ))")
     if [ -n "${MSRP_BENCH_STATS:-}" ]; then
         # imsd's TCP counters (totals since it started) after this run.
         imsctl --json show tcp >"$MSRP_BENCH_STATS.$size.$gen_runs.json"
@@ -201,9 +204,9 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f" % (sys.argv[4]
     imsctl msrp release "$sid" >/dev/null
 }
 runs_header() {
-    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s %10s\n' "round" "imsd" "body" \
+    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s %10s %8s\n' "round" "imsd" "body" \
         "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg" \
-        "other thr"
+        "other thr" "housekp"
 }
 sizes_once() {  # <topology label: zc|copy> <round>: one run of each size without policy
     for size in $sizes; do
@@ -302,7 +305,8 @@ done
 echo "(each message: its SEND relayed A -> B and its 200 relayed B -> A; pkts/msg: packets through"
 echo " the relay's interface(s), both legs, ACKs included; polls/msg: imsd's polls that had work;"
 echo " imsd CPU-s/1M: its polling lcore's busy cycles (housekeeping such as draining the relay's"
-echo " per-message events included) plus 'other thr': its other threads' CPU-s/1M from /proc)"
+echo " per-message events included) plus 'other thr': its other threads' CPU-s/1M from /proc;"
+echo " housekp: the cycles a message of that housekeeping, part of the busy cycles)"
 
 if [ "$kernel" != 0 ]; then
     echo
