@@ -1205,6 +1205,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         }
         pending& pd = pending_[idx];
         pd.in_use = false;
+        disarm_pending(idx);
         free_pending_.push_back(idx);
         if (pd.swallow) {
             return;  // the far side's answer to a chunk imsd aborted
@@ -1359,7 +1360,7 @@ void relay::on_head(conn& k, const head& h) noexcept {
         pd.from_leg = k.leg;
         pd.tid_len = static_cast<uint8_t>(h.tid.size());
         copy_small(pd.tid.data(), h.tid.data(), h.tid.size());
-        pd.deadline_tsc = response_deadline();  // renewed while the chunk streams, and at its end
+        arm_pending(idx);  // renewed while the chunk streams, and at its end
         encode_tid(tid.data(), idx, pd.nonce);
         tid_len = our_tid_chars;
     } else {
@@ -1534,6 +1535,8 @@ void relay::interrupt(conn& o) noexcept {
         pending& old = pending_[j.out_pending];
         pending& pd = pending_[idx];
         pd = old;
+        pd.prev = pd.next = UINT32_MAX;
+        arm_pending_after(idx, j.out_pending);  // old's deadline, and its place
         old.swallow = true;
         next_nonce_ += 0x9e3779b1u;
         pd.nonce = next_nonce_ & 0xffffff;
@@ -1754,7 +1757,7 @@ void relay::on_end(conn& k, char flag) noexcept {
             pending_[k.out_pending].from_conn == k.index) {
             // RFC 4975 7.3: the request has been sent; its response is
             // awaited from now (not from its head: a chunk may stream longer).
-            pending_[k.out_pending].deadline_tsc = response_deadline();
+            arm_pending(k.out_pending);
         }
         close_chunk(out);
         schedule_push(out);
@@ -2469,22 +2472,55 @@ void relay::poll(uint64_t now_tsc) noexcept {
     push_scheduled();
 }
 
+void relay::arm_pending(uint32_t idx) noexcept {
+    disarm_pending(idx);
+    pending& pd = pending_[idx];
+    pd.deadline_tsc = response_deadline();
+    pd.prev = due_tail_;
+    pd.next = UINT32_MAX;
+    (due_tail_ != UINT32_MAX ? pending_[due_tail_].next : due_head_) = idx;
+    due_tail_ = idx;
+}
+
+void relay::arm_pending_after(uint32_t idx, uint32_t after) noexcept {
+    pending& pd = pending_[idx];
+    pending& a = pending_[after];
+    pd.deadline_tsc = a.deadline_tsc;
+    pd.prev = after;
+    pd.next = a.next;
+    (a.next != UINT32_MAX ? pending_[a.next].prev : due_tail_) = idx;
+    a.next = idx;
+}
+
+void relay::disarm_pending(uint32_t idx) noexcept {
+    pending& pd = pending_[idx];
+    if (pd.prev == UINT32_MAX && due_head_ != idx) {
+        return;  // not in the list
+    }
+    (pd.prev != UINT32_MAX ? pending_[pd.prev].next : due_head_) = pd.next;
+    (pd.next != UINT32_MAX ? pending_[pd.next].prev : due_tail_) = pd.prev;
+    pd.prev = pd.next = UINT32_MAX;
+}
+
 void relay::expire_pending(uint64_t now_tsc) noexcept {
-    // RFC 4975 7.3: no response in time: 408 to the sender. A scan of the
-    // (bounded) table every 10 ms; timeouts are tens of seconds.
-    for (uint32_t idx = 0; idx < pending_.size(); ++idx) {
+    // RFC 4975 7.3: no response in time: 408 to the sender. What is due,
+    // from the deadline list's head (timeouts are tens of seconds). At most
+    // one look at each entry: one re-armed below comes round again.
+    for (size_t budget = pending_.size(); budget != 0 && due_head_ != UINT32_MAX; --budget) {
+        const uint32_t idx = due_head_;
         pending& pd = pending_[idx];
-        if (!pd.in_use || pd.deadline_tsc > now_tsc) {
-            continue;
+        if (pd.deadline_tsc > now_tsc) {
+            break;
         }
         if (const conn& k = *conns_[pd.from_conn];
             k.in_use && k.mode == conn::fwd::relay && k.out_pending == idx) {
             // Its chunk is still streaming: not yet sent, nothing to await.
             // on_end sets the deadline when it is.
-            pd.deadline_tsc = response_deadline();
+            arm_pending(idx);
             continue;
         }
         pd.in_use = false;
+        disarm_pending(idx);
         free_pending_.push_back(idx);
         if (pd.swallow) {
             continue;  // a chunk imsd aborted: its sender had its answer

@@ -380,6 +380,54 @@ TEST_F(relay_test, a_chunk_streaming_longer_than_the_response_timeout_is_timed_f
     EXPECT_EQ(relay_->cnt.timeouts, 1u);
 }
 
+// RFC 4975 7.3: every unanswered request gets its 408 once, the response
+// timeout after it was sent, in the order sent, whichever others between
+// them were answered; their entries are free again afterwards (expiry takes
+// what is due from a list kept in deadline order, no scan of the table).
+TEST_F(relay_test, unanswered_requests_time_out_in_the_order_sent_and_free_their_entries) {
+    std::vector<std::string> tids;
+    for (int i = 1; i <= 6; ++i) {
+        const std::string t = "tx-" + std::to_string(i);
+        const std::string to_b = say(
+            port_a, head_a(t, "m-" + std::to_string(i), 2) + "hi\r\n-------" + t + "$\r\n")[port_b];
+        tids.push_back(tid_of(to_b));
+        collect(advance_ms(1000));
+    }
+    say(port_b, response_b(tids[4]));  // tx-5, then tx-2: answered out of order
+    say(port_b, response_b(tids[1]));
+    std::string to_a;
+    for (int s = 0; s < 23; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(to_a, "") << "29 s after the first request";
+    for (int s = 0; s < 8; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    size_t last = 0;
+    for (const char* t : {"tx-1", "tx-3", "tx-4", "tx-6"}) {
+        const size_t at = to_a.find(std::string("MSRP ") + t + " 408 Request Timeout\r\n");
+        ASSERT_NE(at, std::string::npos) << t << " in " << to_a;
+        EXPECT_GE(at, last) << t << " out of order in " << to_a;
+        EXPECT_EQ(to_a.find(std::string("MSRP ") + t + " 408", at + 1), std::string::npos) << t;
+        last = at;
+    }
+    EXPECT_EQ(to_a.find("MSRP tx-2 "), std::string::npos) << to_a;
+    EXPECT_EQ(to_a.find("MSRP tx-5 "), std::string::npos) << to_a;
+    EXPECT_EQ(relay_->cnt.timeouts, 4u);
+
+    // Every entry free: a full table's worth awaits, and times out, again.
+    for (int i = 0; i < 16; ++i) {
+        const std::string t = "ty-" + std::to_string(i);
+        say(port_a, head_a(t, "n-" + std::to_string(i), 2) + "hi\r\n-------" + t + "$\r\n");
+    }
+    EXPECT_EQ(relay_->cnt.pending_full, 0u);
+    to_a.clear();
+    for (int s = 0; s < 31; ++s) {
+        to_a += collect(advance_ms(1000))[port_a];
+    }
+    EXPECT_EQ(relay_->cnt.timeouts, 20u) << to_a;
+}
+
 // RFC 4975 5.3: "Failure-Report: partial" asks for negative
 // responses only. The header goes on as sent; the far side's silence is
 // success (no 408 after the response timeout), a 200 it sends anyway does
