@@ -70,7 +70,8 @@ struct relay_params {
     unsigned lcore_index = 0;                      // which scratch of a policy set is ours
     unsigned lcores = 1;  // session ids: lcores * k + lcore_index + 1 (the id names its lcore)
     // Events to the sigplane (platform/media/media_event.hpp): this lcore
-    // enqueues, the sigplane dequeues; null: none sent.
+    // enqueues, the sigplane dequeues; null: none sent. A single-producer
+    // ring (RING_F_SP_ENQ): message records are written in place in it.
     rte_ring* events = nullptr;
 };
 
@@ -97,6 +98,7 @@ struct session_info {
 class relay {
    public:
     // Control thread at start-up: pools sized by p. Listens on p's ports.
+    // nullptr where p.events is not a single-producer ring.
     static std::unique_ptr<relay> create(tcp::tcp_stack& s, const relay_params& p);
     ~relay();
 
@@ -178,6 +180,8 @@ class relay {
     void schedule_push(conn& k) noexcept;
     void push_scheduled() noexcept;
     void expire_pending(uint64_t now_tsc) noexcept;
+    // pending_[idx], in use: its 408 if it is due.
+    void expire_one(uint32_t idx, uint64_t now_tsc) noexcept;
     // When a request sent now times out (RFC 4975 7.3).
     uint64_t response_deadline() const noexcept {
         return s_.net.now_tsc + s_.tsc_per_ms() * p_.response_timeout_ms;
@@ -281,7 +285,19 @@ class relay {
     // o's hold: the first byte of its earliest batched chunk, or none.
     void rehold(conn& o) noexcept;
     // Events to the sigplane; a full ring drops (counted).
+    // Any record but a message's: to the ring at once, after the message
+    // records this poll has written.
     void emit(platform::media_event& ev) noexcept;
+    // A slot for a message record in this poll's reservation of the event
+    // ring (taken at the first, up to events_reserved_max), or nullptr when
+    // the ring is full. events_publish hands the written ones to the
+    // consumer; poll calls it at its end.
+    platform::media_event* event_slot() noexcept;
+    void events_publish() noexcept;
+    static constexpr uint32_t events_reserved_max = 64;
+    platform::media_event* ev_zc_ptr1_ = nullptr;
+    platform::media_event* ev_zc_ptr2_ = nullptr;
+    uint32_t ev_zc_n1_ = 0, ev_reserved_ = 0, ev_written_ = 0;
     void message_event(const conn& k, platform::message_verdict v, uint32_t rule) noexcept;
     void message_event(uint32_t session_index, uint8_t leg, uint64_t bytes, std::string_view mid,
                        platform::message_verdict v, uint32_t rule) noexcept;
@@ -311,20 +327,18 @@ class relay {
         bool swallow = false;  // the relayed chunk was aborted or interrupted: drop its response
         bool partial = false;  // Failure-Report: partial: failures only go back; silence is success
         uint32_t session_id = 0;  // the session's id (its slot may be reused)
-        // Its place in the deadline list (arm_pending); UINT32_MAX: none.
-        uint32_t prev = UINT32_MAX, next = UINT32_MAX;
     };
     bool sender_alive(const pending& pd) const noexcept;
-    // The entries awaiting a response, by deadline (RFC 4975 7.3), oldest
-    // first: every deadline is now plus the one response timeout, so an
-    // entry (re)armed goes last and the list stays in order. expire_pending
-    // takes from its head what is due instead of scanning the table (4,096
-    // entries, ~300 KB pulled through the cache every 10 ms).
-    void arm_pending(uint32_t idx) noexcept;
-    void disarm_pending(uint32_t idx) noexcept;
-    // idx takes over after's deadline and place: after it in the list.
-    void arm_pending_after(uint32_t idx, uint32_t after) noexcept;
-    uint32_t due_head_ = UINT32_MAX, due_tail_ = UINT32_MAX;
+    // A bit per pending_ entry in use: expire_pending looks at those only,
+    // not at the whole table (4,096 entries, ~300 KB through the cache
+    // every 10 ms); 512 bytes for 4,096 entries.
+    void pending_taken(uint32_t idx) noexcept {
+        pending_used_[idx >> 6] |= uint64_t{1} << (idx & 63);
+    }
+    void pending_freed(uint32_t idx) noexcept {
+        pending_used_[idx >> 6] &= ~(uint64_t{1} << (idx & 63));
+    }
+    std::vector<uint64_t> pending_used_;
     // Content scanning's time (counter scan_cycles) from t0 to now: stream
     // opens, feeds and finishes, less what the two TSC reads themselves cost
     // (tsc_read_cycles_, measured at start), so that scan_bytes over

@@ -712,7 +712,7 @@ class relay_rules_test : public relay_test {
     void tune(dp::msrp::relay_params& p) override {
         static int n = 0;
         events_ = rte_ring_create_elem(("relay_rules_ev" + std::to_string(n++)).c_str(),
-                                       sizeof(platform::media_event), 1024, SOCKET_ID_ANY,
+                                       sizeof(platform::media_event), ring_slots_, SOCKET_ID_ANY,
                                        RING_F_SP_ENQ | RING_F_SC_DEQ);
         ASSERT_NE(events_, nullptr);
         p.events = events_;
@@ -826,8 +826,9 @@ class relay_rules_test : public relay_test {
         });
     }
     unsigned batch_limit_ = 64;
-    bool no_rules_ = false;   // the relay runs without a policy set
-    bool block_mode_ = true;  // the rules in block mode too (short whole messages)
+    unsigned ring_slots_ = 1024;  // the event ring's (one fewer usable)
+    bool no_rules_ = false;       // the relay runs without a policy set
+    bool block_mode_ = true;      // the rules in block mode too (short whole messages)
     void whole_chunks_of_a_poll_case();
     rte_ring* events_ = nullptr;
     std::unique_ptr<dp::policy::policy_set> policy_;
@@ -908,6 +909,68 @@ TEST_F(relay_rules_test, without_block_mode_the_batch_streams_them_alike) {
     TearDown();
     SetUp();
     whole_chunks_of_a_poll_case();
+}
+
+// Message records are written in place in the event ring, in a
+// reservation taken at a poll's first record (64 slots) and handed over at
+// its end: more than one reservation's worth in a poll, and across the
+// ring's end, arrive whole and in order. A full ring drops records,
+// counted, and later ones flow once the sigplane has read. Another kind of
+// record (here leg a closed for bad framing) comes after the message
+// records written before it.
+TEST_F(relay_rules_test, message_records_arrive_in_order_across_reservations_and_the_rings_end) {
+    ring_slots_ = 128;
+    no_rules_ = true;
+    TearDown();
+    SetUp();
+    auto batch = [&](int from, int n, const std::string& tail = "") {
+        std::vector<std::string> pieces;
+        for (int i = from; i < from + n; ++i) {
+            pieces.push_back(send_of("tx-" + std::to_string(i), "m-" + std::to_string(i), "hi"));
+        }
+        if (!tail.empty()) {
+            pieces.push_back(tail);
+        }
+        say_in_one_poll(pieces);
+    };
+    auto mids = [](int from, int n) {
+        std::vector<std::string> out;
+        for (int i = from; i < from + n; ++i) {
+            out.push_back("m-" + std::to_string(i));
+        }
+        return out;
+    };
+    auto got_mids = [&] {
+        std::vector<std::string> out;
+        for (const verdict& v : events()) {
+            EXPECT_EQ(v.v, platform::message_verdict::relayed) << v.mid;
+            out.push_back(v.mid);
+        }
+        return out;
+    };
+    for (int round = 0; round < 3; ++round) {  // 100 a poll: 3 x 100 through 127 slots
+        batch(100 * round, 100);
+        EXPECT_EQ(got_mids(), mids(100 * round, 100)) << "round " << round;
+    }
+    EXPECT_EQ(relay_->cnt.events_dropped, 0u);
+
+    batch(300, 100);  // not read in between: the ring fills
+    batch(400, 100);
+    EXPECT_EQ(relay_->cnt.events_dropped, 73u);
+    EXPECT_EQ(got_mids(), mids(300, 127));
+    batch(500, 10);
+    EXPECT_EQ(got_mids(), mids(500, 10));
+
+    batch(600, 3, "NOT MSRP AT ALL\r\n");
+    std::vector<std::string> kinds;
+    platform::media_event ev;
+    while (rte_ring_sc_dequeue_elem(events_, &ev, sizeof(ev)) == 0) {
+        kinds.push_back(std::string(platform::kind_name(ev.kind)) + " " + std::string(ev.mid()));
+    }
+    ASSERT_GE(kinds.size(), 4u);
+    EXPECT_EQ(std::vector<std::string>(kinds.begin(), kinds.begin() + 4),
+              (std::vector<std::string>{"message m-600", "message m-601", "message m-602",
+                                        "leg_closed "}));
 }
 
 // A 403 for want of room (here a third message interleaved on one
