@@ -320,10 +320,10 @@ int main(int argc, char** argv) {
                         case platform::media_event_kind::session_end:
                             outcome = "a: " + std::to_string(ev.count) + " msgs " +
                                       std::to_string(ev.bytes) +
-                                      " B, b: " + std::to_string(ev.count_b) + " msgs " +
-                                      std::to_string(ev.bytes_b) + " B";
-                            bytes = ev.bytes + ev.bytes_b;
-                            count = ev.count + ev.count_b;
+                                      " B, b: " + std::to_string(ev.count_b()) + " msgs " +
+                                      std::to_string(ev.bytes_b()) + " B";
+                            bytes = ev.bytes + ev.bytes_b();
+                            count = ev.count + ev.count_b();
                             break;
                         default:
                             break;

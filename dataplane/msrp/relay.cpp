@@ -796,8 +796,7 @@ bool relay::release(uint32_t id) noexcept {
     ev.session = s->id;
     ev.bytes = s->legs[0].bytes_in;
     ev.count = s->legs[0].messages_in;
-    ev.bytes_b = s->legs[1].bytes_in;
-    ev.count_b = s->legs[1].messages_in;
+    ev.set_b(s->legs[1].bytes_in, s->legs[1].messages_in);
     emit(ev);
     s->in_use = false;
     ++cnt.sessions_released;
@@ -2418,7 +2417,7 @@ void relay::emit(platform::media_event& ev) noexcept {
         return;
     }
     events_publish();  // the message records before it, in order
-    ev.lcore = p_.lcore_index;
+    ev.lcore = static_cast<uint8_t>(p_.lcore_index);
     if (rte_ring_sp_enqueue_elem(p_.events, &ev, sizeof(ev)) != 0) {
         ++cnt.events_dropped;
         return;
@@ -2481,20 +2480,20 @@ void relay::message_event(uint32_t session_index, uint8_t leg, uint64_t bytes, s
                   offsetof(platform::media_event, cause) == 2 &&
                   offsetof(platform::media_event, verdict) == 3 &&
                   offsetof(platform::media_event, mid_len) == 4 &&
+                  offsetof(platform::media_event, lcore) == 5 &&
                   offsetof(platform::media_event, session) == 8 &&
                   std::endian::native == std::endian::little);
+    static_assert(net::max_pollers <= 256, "media_event::lcore is a byte");
     const uint64_t lead = uint64_t{static_cast<uint8_t>(platform::media_event_kind::message)} |
                           uint64_t{leg} << 8 |
                           uint64_t{static_cast<uint8_t>(platform::leg_close_cause::closed)} << 16 |
-                          uint64_t{static_cast<uint8_t>(v)} << 24 | uint64_t{mid_len} << 32;
+                          uint64_t{static_cast<uint8_t>(v)} << 24 | uint64_t{mid_len} << 32 |
+                          uint64_t{static_cast<uint8_t>(p_.lcore_index)} << 40;
     std::memcpy(static_cast<void*>(ev), &lead, sizeof(lead));
     ev->session = sessions_[session_index]->id;
-    ev->lcore = p_.lcore_index;
     ev->rule = rule;
     ev->bytes = bytes;
     ev->count = 0;
-    ev->bytes_b = 0;
-    ev->count_b = 0;
     ev->message_id.fill(0);
     copy_small(ev->message_id.data(), mid.data(), mid_len);
     ++cnt.events_sent;

@@ -973,6 +973,30 @@ TEST_F(relay_rules_test, message_records_arrive_in_order_across_reservations_and
                                         "leg_closed "}));
 }
 
+// Released, the session's totals per leg go to the sigplane in its last
+// record (leg b's where a Message-ID goes: the record is one cache line).
+TEST_F(relay_rules_test, a_released_session_reports_each_legs_totals) {
+    say(port_a, send_of("tx-1", "m-1", "hi"));
+    say(port_a, send_of("tx-2", "m-2", "hello"));
+    say(port_b, send_from_b("m-3", "abc"));
+    events();
+    ASSERT_TRUE(relay_->release(info_.id));
+    collect(advance_ms(10));
+    platform::media_event ev;
+    bool found = false;
+    while (rte_ring_sc_dequeue_elem(events_, &ev, sizeof(ev)) == 0) {
+        if (ev.kind == platform::media_event_kind::session_end) {
+            found = true;
+            EXPECT_EQ(ev.session, info_.id);
+            EXPECT_EQ(ev.bytes, 7u);
+            EXPECT_EQ(ev.count, 2u);
+            EXPECT_EQ(ev.bytes_b(), 3u);
+            EXPECT_EQ(ev.count_b(), 1u);
+        }
+    }
+    EXPECT_TRUE(found);
+}
+
 // A 403 for want of room (here a third message interleaved on one
 // connection) is recorded as refused, not as blocked by a rule; a content
 // rule's 403 stays blocked with the rule.
