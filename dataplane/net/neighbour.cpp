@@ -33,12 +33,20 @@ neighbour_table::~neighbour_table() {
 }
 
 neighbour* neighbour_table::lookup(uint16_t port_index, uint32_t ip_be) noexcept {
+    // The last answer first: most packets go to the next hop the one before
+    // went to (the gateway; a peer's burst). An entry removed is free, and
+    // one added again has its new key, so the check below sees either.
+    if (last_ != nullptr && last_->key.ip_be == ip_be && last_->key.port_index == port_index &&
+        last_->state != neigh_state::free) {
+        return last_;
+    }
     neigh_key key{ip_be, port_index, 0};
     int32_t pos = rte_hash_lookup(hash_, &key);
     if (pos < 0 || static_cast<uint32_t>(pos) >= entries_.size()) {
         return nullptr;
     }
-    return &entries_[static_cast<uint32_t>(pos)];
+    last_ = &entries_[static_cast<uint32_t>(pos)];
+    return last_;
 }
 
 neighbour* neighbour_table::add(uint16_t port_index, uint32_t ip_be) noexcept {

@@ -57,6 +57,7 @@ class neighbour_table {
     rte_hash* hash_;
     std::vector<neighbour> entries_;  // sized at creation, never grows
     uint32_t used_ = 0;
+    neighbour* last_ = nullptr;  // lookup's last answer (an entry of entries_)
 };
 
 }  // namespace imsd::dp::net
