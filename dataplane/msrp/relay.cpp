@@ -849,6 +849,7 @@ bool relay::out_bytes(conn& k, std::string_view b) noexcept {
                 ++s_.net.cnt.mbuf_alloc_failed;
                 return false;
             }
+            tcp::mark_copy_out(m);  // written here, read by TCP output at once
             if (k.outq == nullptr) {
                 k.outq = m;
             } else {
@@ -874,6 +875,7 @@ void relay::out_fresh(conn& k) noexcept {
     if (m == nullptr) {
         return;  // out_bytes splits the piece then
     }
+    tcp::mark_copy_out(m);
     if (k.outq == nullptr) {
         k.outq = m;
     } else {

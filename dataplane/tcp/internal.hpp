@@ -17,6 +17,12 @@ inline constexpr uint8_t flag_ack = RTE_TCP_ACK_FLAG;
 
 inline constexpr uint8_t our_wscale = 7;  // RFC 7323: up to 8 MiB windows
 
+// Registers the mbuf flag of mark_copy_out (idempotent); false: none, and
+// nothing is marked. Control thread.
+bool copy_out_enable() noexcept;
+// The flag's bit in ol_flags; 0 until registered.
+extern uint64_t g_copy_out_flag;
+
 // Starts keepalive on a connection that just became established (when on).
 void keepalive_start(tcp_stack& s, tcb& t) noexcept;
 

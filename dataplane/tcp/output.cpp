@@ -1,9 +1,10 @@
 // TCP output: a segment is one mbuf of headers followed by its payload, which
 // refers to the send queue's mbufs through indirect mbufs (zero copy) or, for
-// short slices, is copied behind the headers; the IPv4 layer's next-hop
-// resolution addresses it.
+// short slices and data its sender marked (mark_copy_out), is copied behind
+// the headers; the IPv4 layer's next-hop resolution addresses it.
 
 #include <rte_ether.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_random.h>
 
 #include <algorithm>
@@ -164,6 +165,23 @@ char* append_room(tcp_stack& s, rte_mbuf* head, rte_mbuf** last, uint32_t n) noe
 
 }  // namespace
 
+uint64_t g_copy_out_flag = 0;
+
+bool copy_out_enable() noexcept {
+    if (g_copy_out_flag != 0) {
+        return true;
+    }
+    const rte_mbuf_dynflag desc = {.name = "imsd_copy_out", .flags = 0};
+    const int bit = rte_mbuf_dynflag_register(&desc);
+    if (bit < 0) {
+        return false;
+    }
+    g_copy_out_flag = uint64_t{1} << bit;
+    return true;
+}
+
+void mark_copy_out(rte_mbuf* m) noexcept { m->ol_flags |= g_copy_out_flag; }
+
 bool sndq_attach(tcp_stack& s, tcb& t, rte_mbuf* head, uint32_t off, uint32_t len) noexcept {
     rte_mbuf* seg = t.sndq;
     uint32_t base = 0;
@@ -182,8 +200,10 @@ bool sndq_attach(tcp_stack& s, tcb& t, rte_mbuf* head, uint32_t off, uint32_t le
     while (len > 0 && seg != nullptr) {
         const uint32_t n = std::min<uint32_t>(len, seg->data_len - in_seg);
         rte_mbuf* mi = nullptr;
-        if (n >= zc_min_bytes && s.net.clone_pool != nullptr &&
-            head->nb_segs < RTE_MBUF_MAX_NB_SEGS) {
+        // Referred to, unless short or marked (mark_copy_out): memif 256 B
+        // relaying, see docs/design/msrp.md (stop 22).
+        if (n >= zc_min_bytes && (seg->ol_flags & g_copy_out_flag) == 0 &&
+            s.net.clone_pool != nullptr && head->nb_segs < RTE_MBUF_MAX_NB_SEGS) {
             mi = rte_pktmbuf_alloc(s.net.clone_pool);
             if (mi == nullptr) [[unlikely]] {
                 ++s.cnt.zc_fallback_copies;  // copied below instead

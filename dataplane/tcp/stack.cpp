@@ -45,6 +45,7 @@ std::unique_ptr<tcp_stack> tcp_stack::create(const char* name, const tcp_params&
     // Carried payload sums (dataplane/net/cksum.hpp); without the field every
     // sum is computed, as before.
     (void)net::data_sum_enable();
+    (void)copy_out_enable();
     rte_hash_parameters hp{};
     hp.name = name;
     hp.entries = std::max<uint32_t>(p.max_connections, 8);

@@ -350,6 +350,16 @@ tcp_conn tcp_connect(tcp_stack& s, uint16_t port_index, uint32_t local_ip, uint3
 // sends 256 B messages; BM_ours_bulk full segments by reference).
 inline constexpr uint32_t zc_min_bytes = 512;
 
+// Marks data its sender wrote itself into `m` (a direct mbuf), short and hot
+// in this core's cache: the MSRP relay's heads, end-lines and short bodies.
+// Output copies such data into the segment's own mbuf whatever its length,
+// instead of referring to it: a segment of small messages then leaves as one
+// buffer (one descriptor for the NIC, no indirect mbuf to allocate, attach
+// and free, no reference count touched). Received data sent on, and data
+// not marked, keep the zc_min_bytes rule. Any thread; a no-op where the
+// mbuf flag could not be registered (tcp_stack::create registers it).
+void mark_copy_out(rte_mbuf* m) noexcept;
+
 // Queues `m` (a packet, possibly chained) for sending; false, and nothing
 // taken, when the send buffer lacks room (on_writable follows when it frees).
 // Sends what the window allows at once, unless `more` says that more data

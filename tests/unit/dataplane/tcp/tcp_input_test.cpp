@@ -588,6 +588,59 @@ TEST_F(tcp_rfc9293, writes_marked_more_leave_together_at_the_flush) {
     dp::tcp::tcp_abort(*stack_, c);
 }
 
+// Data its sender marked (mark_copy_out: written here, hot) leaves copied
+// into the segment's own buffer even when long; the same bytes unmarked
+// leave by reference (zc_min_bytes); a segment over both is headers + the
+// marked bytes in one buffer, then a reference to the rest.
+TEST_F(tcp_rfc9293, data_marked_copy_out_leaves_copied_the_rest_by_reference) {
+    connect_probe probe;
+    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                  htons(peer_port), &probe_cb, &probe);
+    ASSERT_TRUE(c.valid());
+    const uint32_t iss = parse(take_tx()).at(0).seq;
+    auto reply = [&](const seg& sg) { return send(sg, active_port(), peer_port); };
+    ASSERT_EQ(reply(seg{5000, iss + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}).size(), 1u);
+    auto text = [&](char fill, uint16_t n, bool marked) {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        std::memset(rte_pktmbuf_append(m, n), fill, n);
+        if (marked) {
+            dp::tcp::mark_copy_out(m);
+        }
+        return m;
+    };
+    const size_t clones_before = rte_mempool_in_use_count(clone_pool_);
+    ASSERT_TRUE(dp::tcp::tcp_send(*stack_, c, text('m', 900, true)));
+    auto pk = take_tx();
+    ASSERT_EQ(pk.size(), 1u);
+    EXPECT_EQ(pk[0]->nb_segs, 1) << "copied behind the headers";
+    EXPECT_EQ(rte_mempool_in_use_count(clone_pool_), clones_before);
+    auto out = parse(pk);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, std::string(900, 'm'));
+
+    ASSERT_TRUE(dp::tcp::tcp_send(*stack_, c, text('u', 900, false)));
+    pk = take_tx();
+    ASSERT_EQ(pk.size(), 1u);
+    EXPECT_EQ(pk[0]->nb_segs, 2) << "the unmarked bytes by reference";
+    EXPECT_TRUE(RTE_MBUF_CLONED(pk[0]->next));
+    out = parse(pk);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, std::string(900, 'u'));
+
+    rte_mbuf* both = text('m', 600, true);  // one write: marked, then not
+    ASSERT_EQ(rte_pktmbuf_chain(both, text('u', 700, false)), 0);
+    ASSERT_TRUE(dp::tcp::tcp_send(*stack_, c, both));
+    pk = take_tx();
+    ASSERT_EQ(pk.size(), 1u);
+    EXPECT_EQ(pk[0]->nb_segs, 2) << "headers and the marked bytes, then a reference";
+    EXPECT_TRUE(RTE_MBUF_CLONED(pk[0]->next));
+    EXPECT_EQ(pk[0]->next->data_len, 700);
+    out = parse(pk);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].data, std::string(600, 'm') + std::string(700, 'u'));
+    dp::tcp::tcp_abort(*stack_, c);
+}
+
 // A reader that answers each delivery (as imsgen's MSRP legs do): with
 // tcp_flush per delivery, or with tcp_flush_at_poll_end.
 struct answerer {
