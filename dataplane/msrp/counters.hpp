@@ -17,6 +17,9 @@
     _(conns_bound, info, "connections bound to a session by the To-Path of a request")             \
     _(conns_closed, info, "MSRP connections closed")                                               \
     _(conns_full, drop, "MSRP connections refused: the connection table is full")                  \
+    _(out_shared_allocs, info,                                                                     \
+      "buffers the relay wrote into from the shared pool: its own (dataplane/msrp/out-mbufs) "     \
+      "was empty")                                                                                 \
     _(conns_shared, info, "session legs that reused a connection imsd had open to their next hop") \
     _(requests_relayed, info, "SEND requests relayed to the other leg")                            \
     _(reports_relayed, info, "REPORT requests relayed to the other leg")                           \

@@ -839,12 +839,28 @@ void relay::list(std::vector<session_info>& out) const {
 
 // --- output -------------------------------------------------------------------------------
 
+rte_mbuf* relay::out_alloc() noexcept {
+    // What the relay writes comes from its own pool where it has one: those
+    // buffers are written here and read by this lcore's TCP output only (it
+    // copies them, mark_copy_out), so their lines stay in this core's cache.
+    // The shared pool's also go to the port, where another agent (the memif
+    // server, a NIC) writes or reads them, and a write here then fetches the
+    // line back first (memif 256 B, zero-copy: see docs/design/msrp.md).
+    if (p_.out_pool != nullptr) {
+        if (rte_mbuf* m = rte_pktmbuf_alloc(p_.out_pool)) {
+            return m;
+        }
+        ++cnt.out_shared_allocs;
+    }
+    return rte_pktmbuf_alloc(s_.net.pool);
+}
+
 bool relay::out_bytes(conn& k, std::string_view b) noexcept {
     while (!b.empty()) {
         rte_mbuf* last = k.outq_last;
         if (last == nullptr || !RTE_MBUF_DIRECT(last) || rte_pktmbuf_tailroom(last) == 0 ||
             rte_mbuf_refcnt_read(last) != 1) {
-            rte_mbuf* m = rte_pktmbuf_alloc(s_.net.pool);
+            rte_mbuf* m = out_alloc();
             if (m == nullptr) {
                 ++s_.net.cnt.mbuf_alloc_failed;
                 return false;
@@ -871,7 +887,7 @@ bool relay::out_bytes(conn& k, std::string_view b) noexcept {
 }
 
 void relay::out_fresh(conn& k) noexcept {
-    rte_mbuf* m = rte_pktmbuf_alloc(s_.net.pool);
+    rte_mbuf* m = out_alloc();
     if (m == nullptr) {
         return;  // out_bytes splits the piece then
     }

@@ -73,6 +73,10 @@ struct relay_params {
     // enqueues, the sigplane dequeues; null: none sent. A single-producer
     // ring (RING_F_SP_ENQ): message records are written in place in it.
     rte_ring* events = nullptr;
+    // Buffers for what the relay writes (heads, end-lines, short bodies,
+    // responses), this lcore's alone; null: the shared pool (tcp's net.pool).
+    // The caller owns it and frees it after the relay and its TCP stack.
+    rte_mempool* out_pool = nullptr;
 };
 
 inline constexpr size_t max_path_bytes = 512;
@@ -173,6 +177,9 @@ class relay {
     bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
     // An empty mbuf at the tail: what out_bytes queues next starts there.
     void out_fresh(conn& k) noexcept;
+    // An mbuf to write into (marked mark_copy_out by the caller), from
+    // p_.out_pool, or the shared pool when that one is empty or absent.
+    rte_mbuf* out_alloc() noexcept;
     // Hands k's queue to TCP now, as much as its send space takes.
     void push_out(conn& k) noexcept;
     // Hands it over at the end of this poll (push_scheduled, from poll):

@@ -256,6 +256,23 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                         "cannot create the event ring " + ename + ": " + rte_strerror(rte_errno)));
                 }
                 rp.events = p.events;
+                if (ms.out_mbufs != 0) {
+                    const std::string oname = "imsd_out_" + std::to_string(p.lcore);
+                    p.out_pool = rte_pktmbuf_pool_create(
+                        oname.c_str(), ms.out_mbufs,
+                        std::min<uint32_t>(s.dataplane.mbuf_cache, ms.out_mbufs / 2), 0,
+                        RTE_MBUF_DEFAULT_BUF_SIZE,
+                        static_cast<int>(rte_lcore_to_socket_id(p.lcore)));
+                    if (p.out_pool == nullptr) {
+                        return std::unexpected(make_error(
+                            "dataplane/msrp/out-mbufs",
+                            "cannot create a pool of " + std::to_string(ms.out_mbufs) +
+                                " mbufs for lcore " + std::to_string(p.lcore) + ": " +
+                                rte_strerror(rte_errno) +
+                                " (raise system/memory-mb, or lower or set 0 out-mbufs)"));
+                    }
+                    rp.out_pool = p.out_pool;
+                }
                 p.msrp = msrp::relay::create(*p.tcp, rp);
                 if (p.msrp) {
                     IMSD_LOG(dataplane, INFO,
@@ -324,6 +341,10 @@ dataplane::~dataplane() {
     }
     if (clone_pool_ != nullptr) {
         rte_mempool_free(clone_pool_);
+    }
+    for (auto& p : pollers_) {
+        rte_mempool_free(p.out_pool);  // after the relay and TCP stack drew from it
+        p.out_pool = nullptr;
     }
 }
 
@@ -894,6 +915,12 @@ std::vector<pool_state> dataplane::pools() const {
     for (const rte_mempool* mp : {pool_, clone_pool_}) {
         if (mp != nullptr) {
             out.push_back({mp->name, mp->size, rte_mempool_avail_count(mp), 0});
+        }
+    }
+    for (const auto& p : pollers_) {
+        if (p.out_pool != nullptr) {
+            out.push_back(
+                {p.out_pool->name, p.out_pool->size, rte_mempool_avail_count(p.out_pool), 0});
         }
     }
     // Only the packet pool feeds the rx queues and the drivers' rings.

@@ -177,9 +177,10 @@ class dataplane {
         // back into the relay.
         std::unique_ptr<msrp::relay> msrp;
         std::unique_ptr<tcp::tcp_stack> tcp;
-        rte_ring* requests = nullptr;  // cp: enqueues, this lcore: dequeues
-        rte_ring* events = nullptr;    // this lcore: enqueues, the sigplane: dequeues
-        rte_ring* steer = nullptr;     // other lcores: enqueue TCP segments, this one: dequeues
+        rte_ring* requests = nullptr;     // cp: enqueues, this lcore: dequeues
+        rte_ring* events = nullptr;       // this lcore: enqueues, the sigplane: dequeues
+        rte_mempool* out_pool = nullptr;  // the relay's own buffers; freed with the pools
+        rte_ring* steer = nullptr;        // other lcores: enqueue TCP segments, this one: dequeues
         std::unique_ptr<sip::sip_ctx> sip;  // SIP over UDP; null when SIP is off
         // Lab impairment, per port and direction; null when off.
         std::unique_ptr<std::array<impair_stage, 2 * net::max_ports>> impair;

@@ -160,6 +160,8 @@ void map_dataplane(xmlNode* node, platform::dataplane_settings& d) {
                     d.msrp.max_connections = number<uint32_t>(ev);
                 } else if (en == "out-limit-bytes") {
                     d.msrp.out_limit_bytes = number<uint32_t>(ev);
+                } else if (en == "out-mbufs") {
+                    d.msrp.out_mbufs = number<uint32_t>(ev);
                 } else if (en == "scan-streams") {
                     d.msrp.scan_streams = number<uint32_t>(ev);
                 } else if (en == "scan-stream-bytes") {
@@ -513,6 +515,7 @@ std::map<std::string, std::string> flatten(const platform::settings& s) {
     m["dataplane/msrp/max-sessions"] = std::to_string(d.msrp.max_sessions);
     m["dataplane/msrp/max-connections"] = std::to_string(d.msrp.max_connections);
     m["dataplane/msrp/out-limit-bytes"] = std::to_string(d.msrp.out_limit_bytes);
+    m["dataplane/msrp/out-mbufs"] = std::to_string(d.msrp.out_mbufs);
     m["dataplane/msrp/scan-streams"] = std::to_string(d.msrp.scan_streams);
     m["dataplane/msrp/scan-stream-bytes"] = std::to_string(d.msrp.scan_stream_bytes);
     m["dataplane/sip/port"] = std::to_string(d.sip.port);

@@ -77,6 +77,7 @@ struct msrp_relay_settings {
     uint32_t max_sessions = 1024;
     uint32_t max_connections = 2048;
     uint32_t out_limit_bytes = 256 * 1024;
+    uint32_t out_mbufs = 4095;          // per lcore: the relay's own buffers; 0: the shared pool
     uint32_t scan_streams = 4096;       // Hyperscan stream states, whole dataplane
     uint32_t scan_stream_bytes = 4096;  // each
     bool enabled() const { return port_first != 0; }

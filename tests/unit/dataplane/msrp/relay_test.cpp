@@ -666,6 +666,53 @@ TEST_F(relay_limits_test, a_third_interleaved_message_is_refused) {
     EXPECT_FALSE(out[port_b].empty()) << out[port_a];
 }
 
+// The relay's own pool for what it writes (dataplane/msrp/out-mbufs), here
+// of four mbufs: what it writes comes from there; when it runs dry the
+// shared pool serves, counted, and nothing relayed suffers; once the far
+// side has taken everything, every one of its mbufs is back.
+class relay_out_pool_test : public relay_test {
+   protected:
+    void tune(dp::msrp::relay_params& p) override {
+        static int n = 0;
+        out_pool_ = rte_pktmbuf_pool_create(("relay_out_test" + std::to_string(n++)).c_str(), 4, 0,
+                                            0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+        ASSERT_NE(out_pool_, nullptr);
+        p.out_pool = out_pool_;
+    }
+    void TearDown() override {
+        relay_test::TearDown();  // the stack and the relay give theirs back first
+        rte_mempool_free(out_pool_);
+    }
+    rte_mempool* out_pool_ = nullptr;
+};
+
+TEST_F(relay_out_pool_test, the_relay_writes_into_its_own_pool_and_the_shared_one_when_dry) {
+    auto relay_one = [&](const std::string& t, const std::string& body) {
+        const std::string to_b = say(
+            port_a, head_a(t, "m-" + t, body.size()) + body + "\r\n-------" + t + "$\r\n")[port_b];
+        EXPECT_NE(to_b.find("Message-ID: m-" + t + "\r\n"), std::string::npos) << to_b;
+        EXPECT_NE(to_b.find("\r\n\r\n" + body + "\r\n-------"), std::string::npos) << to_b;
+    };
+    relay_one("tx-1", "hello");
+    EXPECT_EQ(relay_->cnt.out_shared_allocs, 0u);
+
+    std::vector<rte_mbuf*> held;  // the pool run dry
+    while (rte_mbuf* m = rte_pktmbuf_alloc(out_pool_)) {
+        held.push_back(m);
+    }
+    ASSERT_EQ(held.size(), 4u) << "all back once acknowledged";
+    relay_one("tx-2", "from the shared pool");
+    EXPECT_GT(relay_->cnt.out_shared_allocs, 0u);
+
+    const uint64_t shared = relay_->cnt.out_shared_allocs;
+    for (rte_mbuf* m : held) {
+        rte_pktmbuf_free(m);
+    }
+    relay_one("tx-3", "from its own again");
+    EXPECT_EQ(relay_->cnt.out_shared_allocs, shared);
+    EXPECT_EQ(rte_mempool_in_use_count(out_pool_), 0u) << "all acknowledged, all back";
+}
+
 // Flow control with a small queue bound: a chunk far larger than it
 // streams through piece by piece, each poll's pieces leaving at its end
 // (they once waited for the chunk's end-line, and past the bound the

@@ -65,6 +65,32 @@ TEST(settings_doc, values_and_defaults_are_mapped) {
     EXPECT_EQ(p.tx_desc, 1024);
 }
 
+// The MSRP relay's sizes, its own buffer pool among them (0: none).
+TEST(settings_doc, msrp_relay_values_and_defaults_are_mapped) {
+    auto s = parse_settings(
+        doc("  <port name=\"p1\"><device>net_null0</device><address>10.1.0.5/16</address></port>\n",
+            "<dataplane><msrp><port-first>2855</port-first><out-mbufs>0</out-mbufs>"
+            "</msrp></dataplane>\n"),
+        "t.xml");
+    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_EQ(s->dataplane.msrp.port_first, 2855);
+    EXPECT_EQ(s->dataplane.msrp.out_mbufs, 0u);
+    EXPECT_EQ(s->dataplane.msrp.out_limit_bytes, 256u * 1024);  // default
+    s = parse_settings(
+        doc("  <port name=\"p1\"><device>net_null0</device><address>10.1.0.5/16</address></port>\n",
+            "<dataplane><msrp><port-first>2855</port-first><out-mbufs>1023</out-mbufs>"
+            "</msrp></dataplane>\n"),
+        "t.xml");
+    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_EQ(s->dataplane.msrp.out_mbufs, 1023u);
+    s = parse_settings(
+        doc("  <port name=\"p1\"><device>net_null0</device><address>10.1.0.5/16</address></port>\n",
+            "<dataplane><msrp><port-first>2855</port-first></msrp></dataplane>\n"),
+        "t.xml");
+    ASSERT_TRUE(s) << s.error().to_string();
+    EXPECT_EQ(s->dataplane.msrp.out_mbufs, 4095u);  // default
+}
+
 struct bad_case {
     const char* name;
     std::string text;
