@@ -5,6 +5,8 @@
 #include <rte_lcore.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -44,7 +46,36 @@ std::string port_name_of(const std::string& device) {
     return device.substr(0, device.find(','));
 }
 
-uint32_t memory_needed_mb(const settings& s) {
+namespace {
+
+// How many lcores system/lcores names: an upper bound on the polling ones.
+// "auto", a list with ranges ("0,2-3"), or DPDK's --lcores form ("0@1,1@2",
+// each item one lcore).
+unsigned lcores_named(const std::string& spec, unsigned cpus) {
+    if (spec == "auto") {
+        return std::max(cpus, 1u);
+    }
+    unsigned n = 0;
+    size_t from = 0;
+    while (from <= spec.size()) {
+        const size_t comma = std::min(spec.find(',', from), spec.size());
+        const std::string item = spec.substr(from, comma - from);
+        unsigned a = 0, b = 0;
+        char dash = 0;
+        if (item.find('@') == std::string::npos &&
+            std::sscanf(item.c_str(), "%u%c%u", &a, &dash, &b) == 3 && dash == '-' && b >= a) {
+            n += b - a + 1;
+        } else if (!item.empty()) {
+            ++n;
+        }
+        from = comma + 1;
+    }
+    return std::max(n, 1u);
+}
+
+}  // namespace
+
+uint32_t memory_needed_mb(const settings& s, unsigned cpus) {
     // mbuf: 2176 B data room + 128 B rte_mbuf + mempool header and padding.
     constexpr uint64_t mbuf_bytes = 2432;
     // Indirect mbufs (zero-copy transmit), as many: rte_mbuf, no data room.
@@ -66,6 +97,11 @@ uint32_t memory_needed_mb(const settings& s) {
         pool_mb += (uint64_t{s.dataplane.sip.max_sources} * 4 * 100 + (1u << 20) - 1) >> 20;
         pool_mb += 2;
     }
+    // Per lcore: the MSRP relay's own pool (dataplane/msrp/out-mbufs).
+    const uint64_t per_lcore_mbufs =
+        s.dataplane.msrp.enabled() ? uint64_t{s.dataplane.msrp.out_mbufs} : 0;
+    pool_mb +=
+        (per_lcore_mbufs * mbuf_bytes * lcores_named(s.system.lcores, cpus) + (1u << 20) - 1) >> 20;
     // EAL, rings, hash tables, telemetry, ethdev queues: 128 MiB is ample.
     return static_cast<uint32_t>(pool_mb + 128);
 }
@@ -73,7 +109,7 @@ uint32_t memory_needed_mb(const settings& s) {
 std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem, unsigned cpus) {
     eal_plan plan;
     plan.args = {"imsd"};
-    plan.memory_mb = s.system.memory_mb != 0 ? s.system.memory_mb : memory_needed_mb(s);
+    plan.memory_mb = s.system.memory_mb != 0 ? s.system.memory_mb : memory_needed_mb(s, cpus);
 
     if (s.system.lcores == "auto") {
         unsigned n = cpus == 0 ? 1 : cpus;

@@ -42,8 +42,9 @@ struct eal_plan {
 // Pure: decides the EAL arguments. `cpus` is how many CPUs the process may use.
 std::expected<eal_plan, error> plan_eal(const settings& s, const host_memory& mem, unsigned cpus);
 
-// MiB the pools of `s` need, plus room for the EAL and DPDK libraries.
-uint32_t memory_needed_mb(const settings& s);
+// MiB the pools of `s` need, plus room for the EAL and DPDK libraries;
+// `cpus` as for plan_eal (what lcores "auto" means).
+uint32_t memory_needed_mb(const settings& s, unsigned cpus = 1);
 
 struct lcore_roles {
     unsigned main_lcore = 0;

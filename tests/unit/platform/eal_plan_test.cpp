@@ -22,12 +22,30 @@ TEST(eal_plan, no_hugepages_picks_no_huge_with_a_sized_memory_and_says_so) {
     ASSERT_TRUE(p);
     EXPECT_TRUE(p->no_huge);
     EXPECT_TRUE(has(*p, "--no-huge"));
-    EXPECT_TRUE(has(*p, std::to_string(memory_needed_mb(tap_lab()))));
+    EXPECT_TRUE(has(*p, std::to_string(memory_needed_mb(tap_lab(), 2))));
     EXPECT_TRUE(has(*p, "--vdev=net_tap0,iface=t0"));
     EXPECT_TRUE(has(*p, "--no-pci"));
     EXPECT_TRUE(std::any_of(p->notes.begin(), p->notes.end(), [](const std::string& n) {
         return n.find("no hugepages") != std::string::npos;
     }));
+}
+
+// With MSRP on, every lcore the settings name gets its relay's own pool
+// (dataplane/msrp/out-mbufs) in the memory asked of the EAL.
+TEST(eal_plan, memory_counts_each_lcores_relay_pool) {
+    settings s = tap_lab();
+    s.dataplane.msrp.port_first = 2855;
+    s.system.lcores = "0";
+    const uint32_t one = memory_needed_mb(s);
+    s.system.lcores = "0,2-3";
+    const uint32_t three = memory_needed_mb(s);
+    EXPECT_GE(three - one, 2 * (4095u * 2432 >> 20)) << one << " " << three;
+    s.system.lcores = "0@1,1@2,2@3";
+    EXPECT_EQ(memory_needed_mb(s), three);
+    s.system.lcores = "auto";
+    EXPECT_EQ(memory_needed_mb(s, 3), three);
+    s.dataplane.msrp.out_mbufs = 0;
+    EXPECT_LT(memory_needed_mb(s, 3), three);
 }
 
 TEST(eal_plan, enough_hugepages_are_used) {
