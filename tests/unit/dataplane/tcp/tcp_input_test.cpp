@@ -556,16 +556,31 @@ TEST_F(tcp_rfc9293, active_open_sends_syn_and_completes_on_syn_ack) {
     EXPECT_EQ(probe.why, dp::tcp::tcp_cause::aborted);
 }
 
+// What tcp_send sends: a connection of ours to the peer, established
+// (MSS 1460 offered by the peer).
+class tcp_sender : public tcp_rfc9293 {
+   protected:
+    void SetUp() override {
+        tcp_rfc9293::SetUp();
+        c_ = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
+                                  htons(peer_port), &probe_cb, &probe_);
+        ASSERT_TRUE(c_.valid());
+        iss_ = parse(take_tx()).at(0).seq;
+        ASSERT_EQ(send(seg{5000, iss_ + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}, active_port(),
+                       peer_port)
+                      .size(),
+                  1u);
+    }
+    connect_probe probe_;
+    dp::tcp::tcp_conn c_;
+    uint32_t iss_ = 0;
+};
+
 // tcp_send with `more` (as MSG_MORE): small writes wait for tcp_flush and
 // leave together in one segment; without it each leaves at once.
-TEST_F(tcp_rfc9293, writes_marked_more_leave_together_at_the_flush) {
-    connect_probe probe;
-    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
-                                  htons(peer_port), &probe_cb, &probe);
-    ASSERT_TRUE(c.valid());
-    const uint32_t iss = parse(take_tx()).at(0).seq;
-    auto reply = [&](const seg& sg) { return send(sg, active_port(), peer_port); };
-    ASSERT_EQ(reply(seg{5000, iss + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}).size(), 1u);
+TEST_F(tcp_sender, writes_marked_more_leave_together_at_the_flush) {
+    auto& c = c_;
+    const uint32_t iss = iss_;
     auto text = [&](const std::string& t) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(t.size())), t.data(), t.size());
@@ -592,14 +607,8 @@ TEST_F(tcp_rfc9293, writes_marked_more_leave_together_at_the_flush) {
 // into the segment's own buffer even when long; the same bytes unmarked
 // leave by reference (zc_min_bytes); a segment over both is headers + the
 // marked bytes in one buffer, then a reference to the rest.
-TEST_F(tcp_rfc9293, data_marked_copy_out_leaves_copied_the_rest_by_reference) {
-    connect_probe probe;
-    auto c = dp::tcp::tcp_connect(*stack_, 0, addr("198.18.0.1"), addr("198.18.0.2"),
-                                  htons(peer_port), &probe_cb, &probe);
-    ASSERT_TRUE(c.valid());
-    const uint32_t iss = parse(take_tx()).at(0).seq;
-    auto reply = [&](const seg& sg) { return send(sg, active_port(), peer_port); };
-    ASSERT_EQ(reply(seg{5000, iss + 1, SYN | ACK, 65535, {2, 4, 0x05, 0xb4}, ""}).size(), 1u);
+TEST_F(tcp_sender, data_marked_copy_out_leaves_copied_the_rest_by_reference) {
+    auto& c = c_;
     auto text = [&](char fill, uint16_t n, bool marked) {
         rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         std::memset(rte_pktmbuf_append(m, n), fill, n);
