@@ -282,6 +282,8 @@ std::expected<std::unique_ptr<dataplane>, platform::error> dataplane::create(
                              msrp::relay::idle_session_bytes(), p.msrp->pool_bytes() / 1024);
                 }
                 if (!p.msrp) {
+                    rte_mempool_free(p.out_pool);  // p is not among pollers_ yet
+                    p.out_pool = nullptr;
                     return std::unexpected(
                         make_error("dataplane/msrp", "cannot listen on the MSRP ports " +
                                                          std::to_string(rp.port_first) + "-" +
