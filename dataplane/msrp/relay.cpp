@@ -846,13 +846,17 @@ rte_mbuf* relay::out_alloc() noexcept {
     // The shared pool's also go to the port, where another agent (the memif
     // server, a NIC) writes or reads them, and a write here then fetches the
     // line back first (memif 256 B, zero-copy: see docs/design/msrp.md).
-    if (p_.out_pool != nullptr) {
-        if (rte_mbuf* m = rte_pktmbuf_alloc(p_.out_pool)) {
-            return m;
-        }
+    rte_mbuf* m = p_.out_pool != nullptr ? rte_pktmbuf_alloc(p_.out_pool) : nullptr;
+    if (m == nullptr && p_.out_pool != nullptr) {
         ++cnt.out_shared_allocs;
     }
-    return rte_pktmbuf_alloc(s_.net.pool);
+    if (m == nullptr) {
+        m = rte_pktmbuf_alloc(s_.net.pool);
+    }
+    if (m != nullptr) {
+        tcp::mark_copy_out(m);  // written here, read by TCP output at once
+    }
+    return m;
 }
 
 bool relay::out_bytes(conn& k, std::string_view b) noexcept {
@@ -865,7 +869,6 @@ bool relay::out_bytes(conn& k, std::string_view b) noexcept {
                 ++s_.net.cnt.mbuf_alloc_failed;
                 return false;
             }
-            tcp::mark_copy_out(m);  // written here, read by TCP output at once
             if (k.outq == nullptr) {
                 k.outq = m;
             } else {
@@ -891,7 +894,6 @@ void relay::out_fresh(conn& k) noexcept {
     if (m == nullptr) {
         return;  // out_bytes splits the piece then
     }
-    tcp::mark_copy_out(m);
     if (k.outq == nullptr) {
         k.outq = m;
     } else {

@@ -177,8 +177,8 @@ class relay {
     bool out_slice(conn& k, rte_mbuf* seg, uint32_t off, uint32_t len) noexcept;
     // An empty mbuf at the tail: what out_bytes queues next starts there.
     void out_fresh(conn& k) noexcept;
-    // An mbuf to write into (marked mark_copy_out by the caller), from
-    // p_.out_pool, or the shared pool when that one is empty or absent.
+    // An mbuf to write into, marked mark_copy_out, from p_.out_pool, or the
+    // shared pool when that one is empty or absent; null when both are.
     rte_mbuf* out_alloc() noexcept;
     // Hands k's queue to TCP now, as much as its send space takes.
     void push_out(conn& k) noexcept;

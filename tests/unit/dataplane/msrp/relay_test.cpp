@@ -713,6 +713,20 @@ TEST_F(relay_out_pool_test, the_relay_writes_into_its_own_pool_and_the_shared_on
     EXPECT_EQ(rte_mempool_in_use_count(out_pool_), 0u) << "all acknowledged, all back";
 }
 
+// Message records are written in place in the event ring, which only a
+// single producer may do: a relay is not created over another kind.
+TEST_F(relay_test, a_relay_is_not_created_over_a_multi_producer_event_ring) {
+    rte_ring* mp = rte_ring_create_elem("relay_mp_events", sizeof(platform::media_event), 64,
+                                        SOCKET_ID_ANY, RING_F_SC_DEQ);
+    ASSERT_NE(mp, nullptr);
+    dp::msrp::relay_params p;
+    p.media_ip_be = addr("198.18.0.1");
+    p.port_first = p.port_last = msrp_port + 1;
+    p.events = mp;
+    EXPECT_EQ(dp::msrp::relay::create(*stack_, p), nullptr);
+    rte_ring_free(mp);
+}
+
 // Flow control with a small queue bound: a chunk far larger than it
 // streams through piece by piece, each poll's pieces leaving at its end
 // (they once waited for the chunk's end-line, and past the bound the
