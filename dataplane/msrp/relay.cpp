@@ -2116,19 +2116,10 @@ const char* relay::queued_in_one(conn& o, uint64_t from, uint64_t to,
     return rte_pktmbuf_mtod_offset(hint->m, const char*, from - hint->m_seq);
 }
 
-bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
-                        const queue_place* hint) noexcept {
-    // From where the chunk's body was queued (noted then; good unless a
-    // cut moved the mbufs), or where the last call on this queue stopped
-    // (the batch's chunks lie in order), or else the head.
+std::pair<rte_mbuf*, uint64_t> relay::queued_at(conn& o, uint64_t from,
+                                                const queue_place* hint) const noexcept {
     rte_mbuf* m = o.outq;
     uint64_t m_seq = o.out_seq - o.out_len;  // the place of m's first byte
-    if (const char* body = queued_in_one(o, from, to, hint)) [[likely]] {
-        // A short chunk, the batch's common case: one call, no walk
-        // (callgrind on bench_dp_msrp_relay BM_relay_policy_100_literals/
-        // 256/32: 45 instructions a chunk fewer).
-        return scan.feed(std::string_view(body, static_cast<size_t>(to - from)));
-    }
     if (hint != nullptr && hint->m != nullptr && hint->cuts == o.cuts && hint->m_seq <= from) {
         m = hint->m;
         m_seq = hint->m_seq;
@@ -2140,6 +2131,53 @@ bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_sca
         m_seq += m->data_len;
         m = m->next;
     }
+    return {m, m_seq};
+}
+
+const char* relay::queued_contiguous(conn& o, uint64_t from, uint64_t to,
+                                     const queue_place* hint) noexcept {
+    if (const char* body = queued_in_one(o, from, to, hint)) [[likely]] {
+        return body;
+    }
+    if (to - from > scan_gather_bytes) {
+        return nullptr;
+    }
+    auto [m, m_seq] = queued_at(o, from, hint);
+    size_t held = 0;
+    while (m != nullptr && m_seq < to) {
+        const uint64_t a = std::max(from, m_seq);
+        const uint64_t e = std::min<uint64_t>(to, m_seq + m->data_len);
+        std::memcpy(gather_.get() + held, rte_pktmbuf_mtod_offset(m, const char*, a - m_seq),
+                    static_cast<size_t>(e - a));
+        held += static_cast<size_t>(e - a);
+        if (e < m_seq + m->data_len) {
+            break;  // `to` is inside m: the next chunk may start there
+        }
+        m_seq += m->data_len;
+        m = m->next;
+    }
+    if (held != to - from) {
+        return nullptr;  // not all queued (cannot happen: held until scanned)
+    }
+    cursor_ = {o.index, o.gen, m, m_seq};
+    if (m == nullptr) {
+        cursor_.conn = UINT32_MAX;
+    }
+    return gather_.get();
+}
+
+bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
+                        const queue_place* hint) noexcept {
+    // From where the chunk's body was queued (noted then; good unless a
+    // cut moved the mbufs), or where the last call on this queue stopped
+    // (the batch's chunks lie in order), or else the head.
+    if (const char* body = queued_in_one(o, from, to, hint)) [[likely]] {
+        // A short chunk, the batch's common case: one call, no walk
+        // (callgrind on bench_dp_msrp_relay BM_relay_policy_100_literals/
+        // 256/32: 45 instructions a chunk fewer).
+        return scan.feed(std::string_view(body, static_cast<size_t>(to - from)));
+    }
+    auto [m, m_seq] = queued_at(o, from, hint);
     // Pieces wholly in one mbuf go to the scan as they lie; a range over
     // several mbufs is gathered into gather_ and scanned a window at a
     // time (fewer calls; see gather_).
@@ -2319,13 +2357,14 @@ void relay::flush_scans() noexcept {
         if (b.gone) {
             continue;  // its queue went with its connection
         }
-        // A body in one mbuf, the common case, is the whole message (a
-        // batched chunk's message began with it and ends with it): one
-        // block-mode call. Else one stream for the batch, reset between
-        // chunks (hs_reset_stream: no stream state taken from the pool and
-        // set up per chunk).
+        // A batched chunk's body is the whole message (its message began
+        // with it and ends with it): in one mbuf, the common case, or
+        // copied together (up to scan_gather_bytes), one block-mode call.
+        // Else one stream for the batch, reset between chunks
+        // (hs_reset_stream: no stream state taken from the pool and set up
+        // per chunk).
         if (b.ps->has_block()) {
-            if (const char* body = queued_in_one(o, b.body_from, b.body_to, &b.from_at)) {
+            if (const char* body = queued_contiguous(o, b.body_from, b.body_to, &b.from_at)) {
                 b.opened = true;
                 b.pass = batch_scan_.scan_whole(
                     *b.ps, p_.lcore_index,

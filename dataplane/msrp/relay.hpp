@@ -282,6 +282,14 @@ class relay {
     // names (the cursor moved there), or null.
     const char* queued_in_one(conn& o, uint64_t from, uint64_t to,
                               const queue_place* hint) noexcept;
+    // out's queued bytes [from, to) in one piece: where they lie in one
+    // mbuf, else copied together into gather_ if they fit; null if not.
+    const char* queued_contiguous(conn& o, uint64_t from, uint64_t to,
+                                  const queue_place* hint) noexcept;
+    // The queued mbuf holding byte `from` of out and where it starts: from
+    // the hint, the cursor, or else the head.
+    std::pair<rte_mbuf*, uint64_t> queued_at(conn& o, uint64_t from,
+                                             const queue_place* hint) const noexcept;
     // Feeds out's queued bytes [from, to) to `scan`. False: blocked.
     bool scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
                      const queue_place* hint) noexcept;

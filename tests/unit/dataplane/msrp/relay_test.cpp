@@ -1133,6 +1133,46 @@ TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_wh
     EXPECT_EQ(relay_->cnt.scan_bytes, 3u + 13u + 5u + 12u);
 }
 
+// A whole message of a poll whose body lies in several queued mbufs (bodies
+// of 512 bytes and more are queued by reference, as they arrived) is copied
+// together and scanned in one block-mode call: a pattern across the segment
+// edge is found; a clean one goes out byte for byte.
+TEST_F(relay_rules_test, a_whole_body_over_segments_of_a_poll_is_one_block_scan) {
+    std::string clean(3000, 'y');
+    for (size_t i = 0; i < clean.size(); ++i) {
+        clean[i] = static_cast<char>('a' + (i * 5 + i / 11) % 26);
+    }
+    for (size_t i = 0; i + 9 <= clean.size(); ++i) {
+        if (clean.compare(i, 9, "forbidden") == 0 || clean.compare(i, 5, "fruit") == 0) {
+            clean[i] = 'q';
+        }
+    }
+    std::string bad = clean;
+    bad.replace(1500, 9, "forbidden");
+    const std::string m1 = send_of("tx-1", "m-1", bad);
+    const std::string m2 = send_of("tx-2", "m-2", clean);
+    // Segments of up to 1,300 bytes, one edge inside "forbidden": "forb" | "idden".
+    const std::string both = m1 + m2;
+    const size_t edge = m1.find("forbid") + 4;
+    std::vector<std::string> segs;
+    for (size_t at = 0; at < both.size();) {
+        const size_t end = at < edge && edge < at + 1300 ? edge : std::min(at + 1300, both.size());
+        segs.push_back(both.substr(at, end - at));
+        at = end;
+    }
+    const uint64_t block_calls = relay_->cnt.scans_block;
+    auto out = say_in_one_poll(segs);
+    EXPECT_EQ(out[port_b].find("forb"), std::string::npos);
+    const auto got = relayed(out[port_b]);
+    ASSERT_EQ(got.size(), 2u) << out[port_b];
+    EXPECT_EQ(got[0].second.substr(got[0].second.size() - 3), "#\r\n");
+    EXPECT_EQ(got[1].second.substr(0, clean.size()), clean);
+    EXPECT_NE(out[port_a].find("MSRP tx-1 403 "), std::string::npos) << out[port_a];
+    EXPECT_EQ(relay_->cnt.policy_blocked, 1u);
+    EXPECT_EQ(relay_->cnt.scans_batched, 2u);
+    EXPECT_EQ(relay_->cnt.scans_block - block_calls, 2u);
+}
+
 // A body over several queued mbufs is copied together for its scan, up to
 // 16 KiB at a time (relay::scan_gather_bytes). A pattern across a segment
 // edge or across the edge of two such windows is found as in one piece;
@@ -1180,12 +1220,14 @@ TEST_F(relay_rules_test, a_body_over_many_segments_is_scanned_across_every_edge)
         segs.push_back(msg.substr(at, 1400));
     }
     const uint64_t scanned = relay_->cnt.scan_bytes;
+    const uint64_t block_calls = relay_->cnt.scans_block;
     const auto out = say_in_one_poll(segs);
     const auto got = relayed(out.at(port_b));
     ASSERT_EQ(got.size(), 1u) << out.at(port_b).size();
     EXPECT_EQ(got[0].second.substr(0, body.size()), body);
     EXPECT_EQ(got[0].second.substr(body.size()), "\r\n-------" + tid_of(out.at(port_b)) + "$\r\n");
     EXPECT_EQ(relay_->cnt.scan_bytes - scanned, body.size());
+    EXPECT_EQ(relay_->cnt.scans_block, block_calls) << "past the gather window: streamed";
 }
 
 TEST_F(relay_rules_test, a_batch_past_its_limit_is_scanned_as_it_fills) {
