@@ -118,6 +118,9 @@ void BM_raw_hyperscan_gathered_100_literals(benchmark::State& s) {
 void BM_imsd_scan_100_literals(benchmark::State& s) { run(s, "literals", how::ours); }
 void BM_raw_hyperscan_1000_regex(benchmark::State& s) { run(s, "regex", how::raw_whole); }
 void BM_raw_hyperscan_segments_1000_regex(benchmark::State& s) { run(s, "regex", how::raw_pieces); }
+void BM_raw_hyperscan_gathered_1000_regex(benchmark::State& s) {
+    run(s, "regex", how::raw_gathered);
+}
 void BM_imsd_scan_1000_regex(benchmark::State& s) { run(s, "regex", how::ours); }
 
 BENCHMARK(BM_raw_hyperscan_100_literals)->Arg(256)->Arg(4096)->Arg(65536);
@@ -126,6 +129,7 @@ BENCHMARK(BM_raw_hyperscan_gathered_100_literals)->Arg(256)->Arg(4096)->Arg(6553
 BENCHMARK(BM_imsd_scan_100_literals)->Arg(256)->Arg(4096)->Arg(65536);
 BENCHMARK(BM_raw_hyperscan_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
 BENCHMARK(BM_raw_hyperscan_segments_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
+BENCHMARK(BM_raw_hyperscan_gathered_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
 BENCHMARK(BM_imsd_scan_1000_regex)->Arg(256)->Arg(4096)->Arg(65536);
 
 }  // namespace
