@@ -879,6 +879,20 @@ class relay_rules_test : public relay_test {
         }
         return out;
     }
+    // `n` bytes of varied letters with no rule's word in them ("forbidden",
+    // "fruit"): a body every rule lets through.
+    static std::string clean_body(size_t n, size_t mul, size_t div) {
+        std::string body(n, 'y');
+        for (size_t i = 0; i < body.size(); ++i) {
+            body[i] = static_cast<char>('a' + (i * mul + i / div) % 26);
+        }
+        for (size_t i = 0; i + 9 <= body.size(); ++i) {
+            if (body.compare(i, 9, "forbidden") == 0 || body.compare(i, 5, "fruit") == 0) {
+                body[i] = 'q';
+            }
+        }
+        return body;
+    }
     // Random chunks and splits (random_splits_* below).
     void random_run();
     static bool blocked_none(const std::vector<std::pair<std::string, std::string>>& sent) {
@@ -1138,15 +1152,7 @@ TEST_F(relay_rules_test, a_chunk_straddling_two_segments_of_a_poll_is_scanned_wh
 // together and scanned in one block-mode call: a pattern across the segment
 // edge is found; a clean one goes out byte for byte.
 TEST_F(relay_rules_test, a_whole_body_over_segments_of_a_poll_is_one_block_scan) {
-    std::string clean(3000, 'y');
-    for (size_t i = 0; i < clean.size(); ++i) {
-        clean[i] = static_cast<char>('a' + (i * 5 + i / 11) % 26);
-    }
-    for (size_t i = 0; i + 9 <= clean.size(); ++i) {
-        if (clean.compare(i, 9, "forbidden") == 0 || clean.compare(i, 5, "fruit") == 0) {
-            clean[i] = 'q';
-        }
-    }
+    const std::string clean = clean_body(3000, 5, 11);
     std::string bad = clean;
     bad.replace(1500, 9, "forbidden");
     const std::string m1 = send_of("tx-1", "m-1", bad);
@@ -1205,15 +1211,7 @@ TEST_F(relay_rules_test, a_body_over_many_segments_is_scanned_across_every_edge)
         EXPECT_EQ(relay_->cnt.policy_blocked, static_cast<uint64_t>(n)) << pl.what;
     }
     // And a clean one goes through byte for byte, scanned once in full.
-    std::string body(40000, 'y');
-    for (size_t i = 0; i < body.size(); ++i) {
-        body[i] = static_cast<char>('a' + (i * 7 + i / 13) % 26);
-    }
-    for (size_t i = 0; i + 9 <= body.size(); ++i) {
-        if (body.compare(i, 9, "forbidden") == 0 || body.compare(i, 5, "fruit") == 0) {
-            body[i] = 'q';
-        }
-    }
+    const std::string body = clean_body(40000, 7, 13);
     const std::string msg = send_of("tb-ok", "mb-ok", body);
     std::vector<std::string> segs;
     for (size_t at = 0; at < msg.size(); at += 1400) {
