@@ -2118,6 +2118,9 @@ const char* relay::queued_in_one(conn& o, uint64_t from, uint64_t to,
 
 std::pair<rte_mbuf*, uint64_t> relay::queued_at(conn& o, uint64_t from,
                                                 const queue_place* hint) const noexcept {
+    // From where the chunk's body was queued (noted then; good unless a
+    // cut moved the mbufs), or where the last call on this queue stopped
+    // (the batch's chunks lie in order), or else the head.
     rte_mbuf* m = o.outq;
     uint64_t m_seq = o.out_seq - o.out_len;  // the place of m's first byte
     if (hint != nullptr && hint->m != nullptr && hint->cuts == o.cuts && hint->m_seq <= from) {
@@ -2168,9 +2171,6 @@ const char* relay::queued_contiguous(conn& o, uint64_t from, uint64_t to,
 
 bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
                         const queue_place* hint) noexcept {
-    // From where the chunk's body was queued (noted then; good unless a
-    // cut moved the mbufs), or where the last call on this queue stopped
-    // (the batch's chunks lie in order), or else the head.
     if (const char* body = queued_in_one(o, from, to, hint)) [[likely]] {
         // A short chunk, the batch's common case: one call, no walk
         // (callgrind on bench_dp_msrp_relay BM_relay_policy_100_literals/
