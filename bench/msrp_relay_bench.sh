@@ -64,6 +64,12 @@ mstat() { json_get "$(imsctl --json show msrp stats)" "j['total']['$1']"; }
 # CPU time the hypervisor took from this VM (all CPUs, seconds): a run it
 # hit is slower for reasons that are not imsd's (this machine is shared).
 steal() { awk '/^cpu /{print $9}' /proc/stat; }
+# A cache line's round trip between CPU 0 and CPU 1 in ns (bench/support/
+# c2c_main.cpp), or "-": ~55 when the two vCPUs share a last-level cache,
+# ~340 when they do not. Taken before and after each run, outside its
+# counters: the phase the run was in.
+C2C_BIN=$build/bench/c2c
+c2c() { { [ -x "$C2C_BIN" ] && "$C2C_BIN" 0 1 2>/dev/null; } || echo -; }
 # CPU ticks (user + system, 1/CLK_TCK s) of imsd's threads other than its
 # polling lcores (here the main thread, task id = pid, which also runs the
 # control plane's housekeeping such as draining the relay's per-message
@@ -137,21 +143,24 @@ stop_relay() {
 }
 
 # This VM's cost for the same work swings between runs: imsd's by up to two
-# times, the kernel relay's by more, and in phases of minutes (the host's
-# placement of the two vCPUs, it seems: every function that first touches
-# data the other CPU wrote gets slower at once). So the bench runs in rounds,
-# each of them imsd zero-copy, imsd copying and HAProxy on every size back
-# to back, and reports for each size both each side's cheapest run against
-# the other's and the median of the rounds' own ratios.
+# times, the kernel relay's by more. It is the host's placement of the two
+# vCPUs: a cache line's round trip between them is ~55 ns when they share a
+# last-level cache and ~340 ns when they do not, changing within seconds
+# (c2c, taken before and after each run: the 'c2c ns' column), and imsd
+# with imsgen over memif hands every packet from one CPU to the other. So
+# the bench runs in rounds, each of them imsd zero-copy, imsd copying and
+# HAProxy on every size back to back, and reports for each size each side's
+# cheapest run against the other's, the median of the rounds' own ratios,
+# and each side's median within each phase.
 # MSRP_BENCH_REPS=<n>: n rounds (default 3).
 reps=${MSRP_BENCH_REPS:-3}
 case $reps in '' | *[!0-9]* | 0) fail "MSRP_BENCH_REPS: $reps is not a count of runs" ;; esac
-results="$LAB_TMP/results.txt"  # <topology> <round> <size> <CPU-s per 1M> <msgs/s>
+results="$LAB_TMP/results.txt"  # <topology> <round> <size> <CPU-s per 1M> <msgs/s> <c2c ns before> <after>
 : >"$results"
 # relay_run <body bytes> <messages> [body file]: one session relaying
 # <messages> SENDs (and their 200s); prints the figures line, sets `line`.
 relay_run() {
-    local size=$1 n=$2 body=${3:-} s sid uri_a uri_b b0 b1 p0 p1 out
+    local size=$1 n=$2 body=${3:-} s sid uri_a uri_b b0 b1 p0 p1 out c0 c1
     s=$(imsctl --json msrp create) || fail "msrp create: $s"
     sid=$(json_get "$s" "j['id']")
     uri_a=$(json_get "$s" "j['uri_a']")
@@ -164,6 +173,7 @@ relay_run() {
     done
     uri_b=$(grep '^listening' "$LAB_TMP/gen.err" | sed -n "${gen_runs}p" | awk '{print $2}')
     [ -n "$uri_b" ] || fail "imsgen ($size B) did not listen: $(tail -n3 "$LAB_TMP/gen.err")"
+    c0=$(c2c)
     o0=$(others); b0=$(busy); st0=$(steal); p0=$(pkts); q0=$(bpolls); v0=$(svc)
     local perf_pid=
     if [ -n "${MSRP_BENCH_PERF:-}" ]; then
@@ -181,6 +191,7 @@ relay_run() {
         sleep 0.1
     done
     b1=$(busy); st1=$(steal); p1=$(pkts); q1=$(bpolls); o1=$(others); v1=$(svc)
+    c1=$(c2c)
     if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid"; wait "$perf_pid"
     fi
@@ -192,11 +203,12 @@ relay_run() {
 import json, sys
 j = json.loads(sys.argv[1]); busy = int(sys.argv[2]); tsc = int(sys.argv[3]); n = j["messages"]
 others = int(sys.argv[8]) / int(sys.argv[9]) / n * 1e6
-print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f %8.0f" % (sys.argv[4], n,
+print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f %8.0f %9s" % (sys.argv[4], n,
       n / j["seconds"], busy / tsc / n * 1e6 + others, busy / n, int(sys.argv[6]) / n,
-      int(sys.argv[5]) / 100, int(sys.argv[7]) / n, others, int(sys.argv[10]) / n))
+      int(sys.argv[5]) / 100, int(sys.argv[7]) / n, others, int(sys.argv[10]) / n,
+      sys.argv[11] + "/" + sys.argv[12]))
 ' "$out" "$(( b1 - b0 ))" "$tsc" "$size" "$(( st1 - st0 ))" "$(( p1 - p0 ))" "$(( q1 - q0 ))" \
-        "$(( o1 - o0 ))" "$(getconf CLK_TCK)" "$(( v1 - v0 ))")
+        "$(( o1 - o0 ))" "$(getconf CLK_TCK)" "$(( v1 - v0 ))" "$c0" "$c1")
     if [ -n "${MSRP_BENCH_STATS:-}" ]; then
         # imsd's TCP counters (totals since it started) after this run.
         imsctl --json show tcp >"$MSRP_BENCH_STATS.$size.$gen_runs.json"
@@ -204,16 +216,16 @@ print("%-8s %10d %12.0f %14.3f %16.0f %9.2f %10.2f %10.3f %10.3f %8.0f" % (sys.a
     imsctl msrp release "$sid" >/dev/null
 }
 runs_header() {
-    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s %10s %8s\n' "round" "imsd" "body" \
+    printf '%-6s %-5s %-8s %10s %12s %14s %16s %9s %10s %10s %10s %8s %9s\n' "round" "imsd" "body" \
         "messages" "msgs/s" "imsd CPU-s/1M" "imsd cycles/msg" "pkts/msg" "steal s" "polls/msg" \
-        "other thr" "housekp"
+        "other thr" "housekp" "c2c ns"
 }
 sizes_once() {  # <topology label: zc|copy> <round>: one run of each size without policy
     for size in $sizes; do
         case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
         relay_run $size $(( n / scale ))
         printf '%-6s %-5s %s\n' "$2" "$1" "$line"
-        echo "$1 $2 $size $(awk '{print $4, $3}' <<<"$line")" >>"$results"
+        echo "$1 $2 $size $(awk '{split($NF, c, "/"); print $4, $3, c[1], c[2]}' <<<"$line")" >>"$results"
     done
 }
 
@@ -259,25 +271,29 @@ CFG
 fi
 # kernel_run <size> <round>: one HAProxy run of that size, recorded.
 kernel_run() {
-    local size=$1 n window h0 h1 v0 v1 out
+    local size=$1 n window h0 h1 v0 v1 out c0 c1
     case $size in 256) n=400000 ;; 4096) n=200000 ;; *) n=20000 ;; esac
     n=$(( n / scale ))
     window=$(( 196608 / (size + 300) )); [ $window -gt 32 ] && window=32; [ $window -lt 1 ] && window=1
+    c0=$(c2c)
     h0=$(awk '{print $14+$15}' "/proc/$hp/stat"); v0=$(vpkts)
     out=$(ip netns exec "$nc" taskset -c 1 "$KTCP_BIN" msrp-client 198.18.22.1 2855 $n $size $window) \
         || fail "ktcp msrp-client ($size B): $out"
     h1=$(awk '{print $14+$15}' "/proc/$hp/stat"); v1=$(vpkts)
+    c1=$(c2c)
     python3 -c '
 import json, sys
 hz, n, ticks, pk = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[4]), int(sys.argv[5])
 j = json.loads(sys.argv[3])
 assert j["ok"] and j["messages"] == n, j
 cpu = ticks / hz / n * 1e6
-print("%-6s %-5s %-8s %10d %12.0f %14.3f %16s %9.2f" % (sys.argv[6], "kern", sys.argv[7], n,
-      n / j["seconds"], cpu, "-", pk / n))
+print("%-6s %-5s %-8s %10d %12.0f %14.3f %16s %9.2f %10s %10s %10s %8s %9s" % (sys.argv[6], "kern",
+      sys.argv[7], n, n / j["seconds"], cpu, "-", pk / n, "-", "-", "-", "-",
+      sys.argv[9] + "/" + sys.argv[10]))
 with open(sys.argv[8], "a") as f:
-    f.write("kern %s %s %.4f %.0f\n" % (sys.argv[6], sys.argv[7], cpu, n / j["seconds"]))
-' "$hz" "$n" "$out" "$(( h1 - h0 ))" "$(( v1 - v0 ))" "$2" "$size" "$results" \
+    f.write("kern %s %s %.4f %.0f %s %s\n" % (sys.argv[6], sys.argv[7], cpu, n / j["seconds"],
+                                            sys.argv[9], sys.argv[10]))
+' "$hz" "$n" "$out" "$(( h1 - h0 ))" "$(( v1 - v0 ))" "$2" "$size" "$results" "$c0" "$c1" \
         || fail "haproxy run ($size B): $out"
 }
 
@@ -314,8 +330,18 @@ if [ "$kernel" != 0 ]; then
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 cpu = {}
-for topo, rnd, size, c, rate in rows:
+phase = {}  # (topo, size) -> {round: "fast" | "slow" | "mixed"}
+def phase_of(before, after):
+    # The two vCPUs share a last-level cache (fast) or not (slow): a cache
+    # line's round trip ~55 ns against ~340 (bench/support/c2c_main.cpp).
+    try:
+        b, a = float(before), float(after)
+    except ValueError:
+        return "unknown"
+    return "fast" if max(b, a) < 150 else "slow" if min(b, a) >= 150 else "mixed"
+for topo, rnd, size, c, rate, before, after in rows:
     cpu.setdefault((topo, size), {})[int(rnd)] = float(c)
+    phase.setdefault((topo, size), {})[int(rnd)] = phase_of(before, after)
 print("%-6s %-26s %-26s %-26s %-17s %-17s" % ("body", "imsd zc CPU-s/1M", "imsd copy CPU-s/1M",
       "HAProxy CPU-s/1M", "ratio zc", "ratio copy"))
 print("%-6s %-26s %-26s %-26s %-17s %-17s" % ("", "(cheapest / median)", "(cheapest / median)",
@@ -331,6 +357,26 @@ for size in sys.argv[2:]:
           ratios(cp)))
 print("(ratio: HAProxy's CPU per message over imsd's: 'cheap.' each side's cheapest run against the")
 print(" other's, 'rounds' the median of each round's own ratio; /proc counts HAProxy's CPU in 10 ms ticks)")
+# The same by phase: each side's median over its runs that began and ended
+# in that phase (c2c before and after), where both sides have one.
+print()
+print("%-6s %-6s %-21s %-21s %-21s %-10s %-10s" % ("body", "phase", "imsd zc median (runs)",
+      "imsd copy median", "HAProxy median", "ratio zc", "ratio copy"))
+for size in sys.argv[2:]:
+    for ph in ("fast", "slow"):
+        def median_in(topo):
+            v = [cpu[(topo, size)][r] for r in cpu[(topo, size)] if phase[(topo, size)][r] == ph]
+            return (statistics.median(v), len(v)) if v else (None, 0)
+        zc, cp, k = median_in("zc"), median_in("copy"), median_in("kern")
+        def cell(m):
+            return "%9.3f (%d)" % m if m[0] is not None else "%9s (0)" % "-"
+        def ratio(ours):
+            return "%5.1fx" % (k[0] / ours[0]) if ours[0] and k[0] else "-"
+        print("%-6s %-6s %-21s %-21s %-21s %-10s %-10s" % (size, ph, cell(zc), cell(cp), cell(k),
+              ratio(zc), ratio(cp)))
+print("(phase: fast where a cache line's round trip between the two CPUs stayed under 150 ns from a")
+print(" run's start to its end (they share a last-level cache), slow where it stayed above; runs")
+print(" that changed phase on the way count in neither)")
 PY
 fi
 
