@@ -389,9 +389,9 @@ BP_BIN=$build/bench/bench_dp_policy
 if [ "${MSRP_BENCH_POLICY:-1}" != 0 ] && [ -x "$PC_BIN" ] && [ -x "$BP_BIN" ]; then
     start_relay yes
     echo
-    printf '%-16s %-6s %12s %14s %14s %14s %7s %14s %7s %14s %7s\n' "rules" "body" "msgs/s" \
+    printf '%-16s %-6s %12s %14s %14s %14s %7s %14s %7s %14s %7s %9s\n' "rules" "body" "msgs/s" \
         "imsd CPU-s/1M" "scan in relay" "raw, whole" "ratio" "raw, segments" "ratio" \
-        "raw, gathered" "ratio"
+        "raw, gathered" "ratio" "c2c ns"
     for kind in literals regex; do
         "$PC_BIN" corpus $kind 1048576 >"$LAB_TMP/corpus.txt"
         "$PC_BIN" rules $kind >"$LAB_TMP/rules.xml"
@@ -429,9 +429,9 @@ import sys
 label, size, line, sb, sc, tsc, whole, segs, gath = sys.argv[1:10]
 f = line.split()
 inside = int(sb) / (int(sc) / int(tsc)) if int(sc) else 0
-print("%-16s %-6s %12s %14s %9.2f GB/s %9.2f GB/s %6.2fx %9.2f GB/s %6.2fx %9.2f GB/s %6.2fx" % (
+print("%-16s %-6s %12s %14s %9.2f GB/s %9.2f GB/s %6.2fx %9.2f GB/s %6.2fx %9.2f GB/s %6.2fx %9s" % (
       label, size, f[2], f[3], inside / 1e9, float(whole) / 1e9, inside / float(whole),
-      float(segs) / 1e9, inside / float(segs), float(gath) / 1e9, inside / float(gath)))
+      float(segs) / 1e9, inside / float(segs), float(gath) / 1e9, inside / float(gath), f[-1]))
 ' "$label" $size "$line" $sb $sc $tsc $raw
         done
     done
