@@ -19,6 +19,9 @@
 # Then the relay again with content rules (100 literals, 1,000 regexes; the
 # bodies cut from bench_dp_policy's high-match corpus): messages/s, CPU per 1M,
 # and its scan rate set against raw Hyperscan on the same rules and text.
+# Each run's 'c2c ns' (a cache line's round trip between CPU 0 and CPU 1,
+# before/after) says which of this VM's two phases it ran in; the summary
+# also compares the sides within each phase.
 # MSRP_BENCH_PERF=<path prefix>: perf-record imsd over each run.
 # MSRP_BENCH_REPS=<n>: rounds (default 3): each runs imsd zero-copy, imsd
 # copying and HAProxy on every size, back to back.
