@@ -2116,8 +2116,9 @@ const char* relay::queued_in_one(conn& o, uint64_t from, uint64_t to,
     return rte_pktmbuf_mtod_offset(hint->m, const char*, from - hint->m_seq);
 }
 
-std::pair<rte_mbuf*, uint64_t> relay::queued_at(conn& o, uint64_t from,
-                                                const queue_place* hint) const noexcept {
+template <class Piece>
+bool relay::for_each_queued(conn& o, uint64_t from, uint64_t to, const queue_place* hint,
+                            Piece&& piece) noexcept {
     // From where the chunk's body was queued (noted then; good unless a
     // cut moved the mbufs), or where the last call on this queue stopped
     // (the batch's chunks lie in order), or else the head.
@@ -2134,7 +2135,23 @@ std::pair<rte_mbuf*, uint64_t> relay::queued_at(conn& o, uint64_t from,
         m_seq += m->data_len;
         m = m->next;
     }
-    return {m, m_seq};
+    bool go_on = true;
+    while (m != nullptr && m_seq < to && go_on) {
+        const uint64_t a = std::max(from, m_seq);
+        const uint64_t e = std::min<uint64_t>(to, m_seq + m->data_len);
+        go_on = piece(rte_pktmbuf_mtod_offset(m, const char*, a - m_seq),
+                      static_cast<size_t>(e - a), e == to || m->next == nullptr);
+        if (e < m_seq + m->data_len) {
+            break;  // `to` is inside m: the next chunk may start there
+        }
+        m_seq += m->data_len;
+        m = m->next;
+    }
+    cursor_ = {o.index, o.gen, m, m_seq};
+    if (m == nullptr) {
+        cursor_.conn = UINT32_MAX;
+    }
+    return go_on;
 }
 
 const char* relay::queued_contiguous(conn& o, uint64_t from, uint64_t to,
@@ -2145,28 +2162,14 @@ const char* relay::queued_contiguous(conn& o, uint64_t from, uint64_t to,
     if (to - from > scan_gather_bytes) {
         return nullptr;
     }
-    auto [m, m_seq] = queued_at(o, from, hint);
     size_t held = 0;
-    while (m != nullptr && m_seq < to) {
-        const uint64_t a = std::max(from, m_seq);
-        const uint64_t e = std::min<uint64_t>(to, m_seq + m->data_len);
-        std::memcpy(gather_.get() + held, rte_pktmbuf_mtod_offset(m, const char*, a - m_seq),
-                    static_cast<size_t>(e - a));
-        held += static_cast<size_t>(e - a);
-        if (e < m_seq + m->data_len) {
-            break;  // `to` is inside m: the next chunk may start there
-        }
-        m_seq += m->data_len;
-        m = m->next;
-    }
-    if (held != to - from) {
-        return nullptr;  // not all queued (cannot happen: held until scanned)
-    }
-    cursor_ = {o.index, o.gen, m, m_seq};
-    if (m == nullptr) {
-        cursor_.conn = UINT32_MAX;
-    }
-    return gather_.get();
+    for_each_queued(o, from, to, hint, [&](const char* bytes, size_t n, bool) {
+        std::memcpy(gather_.get() + held, bytes, n);
+        held += n;
+        return true;
+    });
+    // Not all queued cannot happen (the batch holds it until scanned).
+    return held == to - from ? gather_.get() : nullptr;
 }
 
 bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
@@ -2177,45 +2180,31 @@ bool relay::scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_sca
         // 256/32: 45 instructions a chunk fewer).
         return scan.feed(std::string_view(body, static_cast<size_t>(to - from)));
     }
-    auto [m, m_seq] = queued_at(o, from, hint);
     // Pieces wholly in one mbuf go to the scan as they lie; a range over
     // several mbufs is gathered into gather_ and scanned a window at a
     // time (fewer calls; see gather_).
-    bool pass = true;
     size_t held = 0;  // bytes in gather_ not yet scanned
-    while (m != nullptr && m_seq < to && pass) {
-        const uint64_t a = std::max(from, m_seq);
-        const uint64_t e = std::min<uint64_t>(to, m_seq + m->data_len);
-        const char* bytes = rte_pktmbuf_mtod_offset(m, const char*, a - m_seq);
-        size_t n = static_cast<size_t>(e - a);
-        const bool last = e == to || m->next == nullptr;
+    bool pass = for_each_queued(o, from, to, hint, [&](const char* bytes, size_t n, bool last) {
         if (held == 0 && last) {
-            pass = scan.feed(std::string_view(bytes, n));
-        } else {
-            while (n > 0 && pass) {
-                const size_t take = std::min(n, scan_gather_bytes - held);
-                std::memcpy(gather_.get() + held, bytes, take);
-                held += take;
-                bytes += take;
-                n -= take;
-                if (held == scan_gather_bytes) {
-                    pass = scan.feed(std::string_view(gather_.get(), held));
-                    held = 0;
+            return scan.feed(std::string_view(bytes, n));
+        }
+        while (n > 0) {
+            const size_t take = std::min(n, scan_gather_bytes - held);
+            std::memcpy(gather_.get() + held, bytes, take);
+            held += take;
+            bytes += take;
+            n -= take;
+            if (held == scan_gather_bytes) {
+                held = 0;
+                if (!scan.feed(std::string_view(gather_.get(), scan_gather_bytes))) {
+                    return false;
                 }
             }
         }
-        if (e < m_seq + m->data_len) {
-            break;  // `to` is inside m: the next chunk may start there
-        }
-        m_seq += m->data_len;
-        m = m->next;
-    }
+        return true;
+    });
     if (held > 0 && pass) {
         pass = scan.feed(std::string_view(gather_.get(), held));
-    }
-    cursor_ = {o.index, o.gen, m, m_seq};
-    if (m == nullptr) {
-        cursor_.conn = UINT32_MAX;
     }
     return pass;
 }

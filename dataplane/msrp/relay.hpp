@@ -286,10 +286,14 @@ class relay {
     // mbuf, else copied together into gather_ if they fit; null if not.
     const char* queued_contiguous(conn& o, uint64_t from, uint64_t to,
                                   const queue_place* hint) noexcept;
-    // The queued mbuf holding byte `from` of out and where it starts: from
-    // the hint, the cursor, or else the head.
-    std::pair<rte_mbuf*, uint64_t> queued_at(conn& o, uint64_t from,
-                                             const queue_place* hint) const noexcept;
+    // Hands out's queued bytes [from, to) to piece(bytes, n, last) an mbuf's
+    // part at a time, in order, while it returns true (`last`: nothing of
+    // the range after it); the walk starts from the hint, the cursor or
+    // else the head, and leaves the cursor where it stopped. False: piece
+    // stopped it. The one walk of scan_queued and queued_contiguous.
+    template <class Piece>
+    bool for_each_queued(conn& o, uint64_t from, uint64_t to, const queue_place* hint,
+                         Piece&& piece) noexcept;
     // Feeds out's queued bytes [from, to) to `scan`. False: blocked.
     bool scan_queued(conn& o, uint64_t from, uint64_t to, policy::message_scan& scan,
                      const queue_place* hint) noexcept;
