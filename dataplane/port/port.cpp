@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
 #include <rte_random.h>
 
 #include <algorithm>
@@ -79,6 +80,45 @@ void learn_rss(port_info& info, const rte_eth_dev_info& dev, const std::string& 
     }
 }
 
+// Sets the port's MTU, or says why it cannot be. A frame is the MTU and
+// the link's overhead (the driver's, else Ethernet header and FCS, as DPDK
+// counts it) and is received into one mbuf: the dataplane takes no frame
+// scattered over several. A device that sets no MTU (net_memif) but already
+// has the one asked for is fine. Any other refusal stops the start: running
+// at another MTU than the settings say would leave the link's peers, set
+// from the same plan, sending frames the port drops.
+std::expected<void, platform::error> apply_mtu(uint16_t port_id, const rte_eth_dev_info& dev,
+                                               uint16_t mtu, rte_mempool* pool,
+                                               const std::string& where) {
+    const uint32_t overhead = dev.max_mtu != UINT16_MAX && dev.max_rx_pktlen > dev.max_mtu
+                                  ? dev.max_rx_pktlen - dev.max_mtu
+                                  : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+    const uint32_t room = rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM;
+    if (mtu + overhead > room) {
+        return std::unexpected(make_error(
+            where,
+            "MTU " + std::to_string(mtu) + " means frames of " + std::to_string(mtu + overhead) +
+                " bytes, and imsd receives a frame into one buffer of " + std::to_string(room) +
+                " bytes (jumbo frames are not supported yet): set ports/port/mtu to at "
+                "most " +
+                std::to_string(room - overhead)));
+    }
+    const int rc = rte_eth_dev_set_mtu(port_id, mtu);
+    uint16_t now = 0;
+    rte_eth_dev_get_mtu(port_id, &now);
+    if (rc == 0 || now == mtu) {
+        return {};
+    }
+    std::string why = "the device refuses MTU " + std::to_string(mtu) + " (" + rte_strerror(-rc) +
+                      ") and stays at " + std::to_string(now);
+    if (dev.max_rx_pktlen > overhead && dev.max_rx_pktlen - overhead < mtu) {
+        why += ": it takes frames of at most " + std::to_string(dev.max_rx_pktlen) +
+               " bytes; set ports/port/mtu to at most " +
+               std::to_string(dev.max_rx_pktlen - overhead);
+    }
+    return std::unexpected(make_error(where, why));
+}
+
 std::expected<port_info, platform::error> open_port(const platform::port_settings& ps,
                                                     rte_mempool* pool, uint16_t queues) {
     const std::string where = "port " + ps.name + " (" + ps.device + ")";
@@ -154,9 +194,8 @@ std::expected<port_info, platform::error> open_port(const platform::port_setting
                 make_error(where, "tx queue " + std::to_string(q) + ": " + rte_strerror(-rc)));
         }
     }
-    if (int rc = rte_eth_dev_set_mtu(info.port_id, ps.mtu); rc != 0) {
-        IMSD_LOG(dataplane, WARNING, "{}: cannot set MTU {}: {}; keeping the device's", where,
-                 ps.mtu, rte_strerror(-rc));
+    if (auto ok = apply_mtu(info.port_id, dev, ps.mtu, pool, where); !ok) {
+        return std::unexpected(ok.error());
     }
     rte_eth_dev_get_mtu(info.port_id, &info.mtu);
     if (int rc = rte_eth_macaddr_get(info.port_id, &info.mac); rc != 0) {
