@@ -12,12 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_root_and_netns
 
 id=$(( $$ % 100000 ))
-tap="imsdm$id"
+tap="imsdu$id"
 ns="imsd-mtu-$id"
 prefix="imsdmtu$id"
 sock="$LAB_TMP/imsd.sock"
-ours="198.18.16.1"
-peer="198.18.16.2"
+ours="198.18.23.1"
+peer="198.18.23.2"
 imsctl() { "$IMSCTL_BIN" --socket "$sock" "$@"; }
 
 # conf <device> <mtu>: the lab settings with the port's MTU set.
